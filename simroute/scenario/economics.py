@@ -1,0 +1,58 @@
+"""Scenario nodes for user reactions and the cost centers that price them."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import Frozen, NonNegative, Probability, ranged
+
+
+class Reaction(Frozen):
+    """What a user does after one kind of answer."""
+
+    contact_probability: Probability = Field(
+        description="Chance the user disengages and contacts human support (fraction).")
+    repeat_contact_probability: Probability = Field(
+        0.0, description="Chance a support contact needs a second contact (fraction).")
+    thumbs_down_probability: Probability = Field(
+        description="Chance of a thumbs-down for a user with no frustration (fraction).")
+    csat: ranged(float, 1.0, 5.0) = Field(description="Satisfaction with the interaction (1-5 scale).")
+    frustration: NonNegative = Field(description="Frustration added to the user's score (units).")
+
+
+class Reactions(Frozen):
+    """Reactions per answer outcome; thumbs-down skewed to already-frustrated users."""
+
+    correct: Reaction
+    wrong_hedged: Reaction
+    wrong_confident: Reaction
+    thumbs_down_frustration_skew: NonNegative = Field(
+        2.0, description="Relative rise of thumbs-down probability per unit of user frustration (per unit).")
+    compliance_frustration: NonNegative = Field(
+        0.0, description="Extra frustration from a compliance-relevant error (units).")
+
+
+class Support(Frozen):
+    """Support operations: human-handled contacts."""
+
+    usd_per_contact: NonNegative = Field(description="Fully loaded cost of one human-handled contact (USD).")
+
+
+class Compliance(Frozen):
+    """Compliance: events are confident wrong answers on regulatory-weight queries."""
+
+    audit_catch_rate: Probability = Field(
+        0.0, description="Share of compliance events the manual audit catches before they become violations.")
+    usd_per_caught_event: NonNegative = Field(0.0, description="Remediation cost of a caught event (USD).")
+    violation_probability_if_missed: Probability = Field(
+        0.0, description="Chance a missed event becomes a regulatory violation (fraction).")
+    usd_per_violation: NonNegative = Field(0.0, description="Expected cost of one violation (USD).")
+    audit_usd_per_month: NonNegative = Field(0.0, description="Fixed cost of the audit programme (USD/month).")
+    hedged_counts: bool = Field(
+        False, description="Whether a hedged wrong answer on a regulatory query also counts as an event.")
+
+
+class Economics(Frozen):
+    """Prices of the non-inference cost centers."""
+
+    support: Support
+    compliance: Compliance = Compliance()

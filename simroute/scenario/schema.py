@@ -1,0 +1,126 @@
+"""The scenario root: one validated, frozen config tree built once at the boundary."""
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from .base import Day, Frozen, Name, PositiveInt, ranged
+from .economics import Economics, Reactions
+from .policies import (CascadePolicy, OraclePolicy, PolicyConfig, PolicyKind, PreRoutePolicy, RandomPolicy,
+                       SinglePolicy, SoftThresholdPolicy)
+from .tiers import Model
+from .world import Drift, DriftKind, Traffic, Users
+
+
+class Engine(Frozen):
+    """How the engine batches work; results do not depend on it."""
+
+    batch_fraction_of_day: ranged(float, 0.0, 1.0, lo_open=True) = Field(
+        1.0, description="Queries are processed in batches of this fraction of a day (fraction of a day).")
+
+
+class Window(Frozen):
+    """The steady-state window the summary's monthly figures are averaged over: [start_day, end_day)."""
+
+    start_day: Day
+    end_day: Day
+
+
+class Report(Frozen):
+    """What the summary compares and over which window."""
+
+    baseline_policy: Name | None = Field(None, description="Policy the ledger compares against "
+                                                           "(default: the first `single` policy).")
+    steady_state: Window | None = Field(None, description="Window for monthly figures (default: from the "
+                                                          "last full-rollout day to the horizon).")
+    holdout_size: PositiveInt = Field(5000, description="Pre-drift holdout used for the parity check (queries).")
+
+
+class Scenario(Frozen):
+    """A whole simulated world and the policies to replay through it."""
+
+    name: Name
+    description: str = ""
+    seed: ranged(int, 0, 2**63 - 1) = Field(0, description="Root seed; every number of the run follows from it.")
+    horizon_days: ranged(int, 1, 3660) = Field(description="Simulated days (days).")
+    engine: Engine = Engine()
+    users: Users
+    traffic: Traffic
+    models: tuple[Model, ...] = Field(min_length=1)
+    reactions: Reactions
+    economics: Economics
+    drift: tuple[Drift, ...] = ()
+    policies: tuple[PolicyConfig, ...] = Field(min_length=1)
+    report: Report = Report()
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "Scenario":
+        errors = list(_reference_errors(self))
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
+    def model_index(self, name: str) -> int:
+        """Position of a model by name."""
+        return [m.name for m in self.models].index(name)
+
+    @property
+    def baseline(self) -> SinglePolicy:
+        """The `single` policy every ledger delta is taken against."""
+        wanted = self.report.baseline_policy
+        for p in self.policies:
+            if p.kind is PolicyKind.single and (wanted is None or p.name == wanted):
+                return p
+        raise LookupError("no baseline policy")  # unreachable after validation
+
+    @property
+    def steady_state(self) -> Window:
+        """The summary window, explicit or derived from the rollouts."""
+        if self.report.steady_state is not None:
+            return self.report.steady_state
+        full = [max((s.day for s in p.rollout if s.share >= 1.0), default=0) for p in self.policies]
+        return Window(start_day=min(max(full), self.horizon_days - 1), end_day=self.horizon_days)
+
+
+def _policy_models(p) -> list[tuple[str, str]]:
+    if isinstance(p, SinglePolicy):
+        return [("model", p.model)]
+    if isinstance(p, (PreRoutePolicy, SoftThresholdPolicy, RandomPolicy)):
+        return [("cheap_model", p.cheap_model), ("capable_model", p.capable_model)]
+    if isinstance(p, CascadePolicy):
+        return [(f"chain[{i}]", m) for i, m in enumerate(p.chain)]
+    if isinstance(p, OraclePolicy):
+        return [(f"models[{i}]", m) for i, m in enumerate(p.models)]
+    return []
+
+
+def _reference_errors(s: Scenario):
+    models = [m.name for m in s.models]
+    if len(set(models)) != len(models):
+        yield "models: names must be unique"
+    names = [p.name for p in s.policies]
+    if len(set(names)) != len(names):
+        yield "policies: names must be unique"
+    for i, p in enumerate(s.policies):
+        for field, m in _policy_models(p):
+            if m not in models:
+                yield f"policies[{i}].{field}: unknown model '{m}' (models: {', '.join(models)})"
+    singles = [p.name for p in s.policies if p.kind is PolicyKind.single]
+    wanted = s.report.baseline_policy
+    if not singles:
+        yield "policies: need a 'single' policy as the ledger baseline"
+    elif wanted is not None and wanted not in singles:
+        yield f"report.baseline_policy: '{wanted}' is not a single policy (single policies: {', '.join(singles)})"
+    targets = {DriftKind.intent_share: [i.name for i in s.traffic.intents],
+               DriftKind.hidden_intent_rate: [i.name for i in s.traffic.intents],
+               DriftKind.segment_share: [g.name for g in s.users.segments],
+               DriftKind.model_skill: models}
+    for i, d in enumerate(s.drift):
+        known = targets.get(d.kind)
+        if known is not None and d.target not in known:
+            yield f"drift[{i}].target: unknown {d.kind.value} target '{d.target}' (known: {', '.join(known)})"
+        if d.start_day >= s.horizon_days:
+            yield f"drift[{i}].start_day: must be before horizon_days ({s.horizon_days}), got {d.start_day}"
+    w = s.report.steady_state
+    if w is not None and not (w.start_day < w.end_day <= s.horizon_days):
+        yield (f"report.steady_state: need start_day < end_day <= horizon_days ({s.horizon_days}), "
+               f"got [{w.start_day}, {w.end_day})")

@@ -1,0 +1,167 @@
+"""Scenario nodes for the simulated world: users and segments, traffic and intents, drift."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+from pydantic import Field, model_validator
+
+from .base import Day, Frozen, Name, NonNegative, Positive, Probability, ranged
+
+SHARE_TOLERANCE = 1e-6
+
+
+class Segment(Frozen):
+    """A customer segment: its share of users, revenue and churn behaviour."""
+
+    name: Name
+    share: Probability = Field(description="Share of users in this segment (fraction; segments sum to 1).")
+    arpu_usd_per_month: NonNegative = Field(description="Monthly revenue per user (USD/user/month).")
+    baseline_churn_per_month: Probability = Field(
+        description="Probability that a user with no bad experiences churns at a billing cycle (per month).")
+    churn_sensitivity: NonNegative = Field(
+        1.0, description="Multiplier on the frustration score in the churn hazard (dimensionless).")
+
+
+class Frustration(Frozen):
+    """How bad experiences raise a user's churn hazard for a decay window."""
+
+    decay_days: Positive = Field(30.0, description="e-folding time of a bad experience's effect (days).")
+    churn_hazard_per_unit: ranged(float, 0.0, 20.0) = Field(
+        0.05, description="Extra churn hazard per unit of frustration at a billing cycle (per unit).")
+
+
+class Users(Frozen):
+    """The user population: MAU, segments, activity and the revenue horizon used to price churn."""
+
+    mau: ranged(int, 1, 500_000_000) = Field(description="Monthly active users at the start (users).")
+    queries_per_user_per_day: Positive = Field(description="Queries per active user per day (queries/user/day).")
+    weekly_seasonality: tuple[Positive, ...] = Field(
+        (1.0,) * 7, description="Relative arrival rate Monday..Sunday (7 multipliers, mean-normalised).")
+    segments: tuple[Segment, ...] = Field(min_length=1)
+    frustration: Frustration = Frustration()
+    revenue_horizon_months: Positive = Field(
+        12.0, description="Months of MRR lost per churned user, booked when the user churns (months).")
+    billing_cycle_days: ranged(int, 1, 365) = Field(30, description="Days between a user's billing cycles (days).")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Users":
+        if len(self.weekly_seasonality) != 7:
+            raise ValueError(f"weekly_seasonality must have 7 values, got {len(self.weekly_seasonality)}")
+        total = sum(s.share for s in self.segments)
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"segments: shares must sum to 1, got {total:.6g}")
+        names = [s.name for s in self.segments]
+        if len(set(names)) != len(names):
+            raise ValueError("segments: names must be unique")
+        return self
+
+
+class SurfaceClass(str, Enum):
+    """How a query looks to a surface classifier (the team's taxonomy label)."""
+
+    simple = "simple"
+    complex = "complex"
+
+
+class TokenDist(Frozen):
+    """A lognormal token count."""
+
+    median: ranged(float, 1.0) = Field(description="Median token count (tokens).")
+    sigma: ranged(float, 0.0, 3.0) = Field(0.5, description="Lognormal shape (log-space standard deviation).")
+
+
+class Intent(Frozen):
+    """One intent of the taxonomy: share, surface class, difficulty, hidden-intent and regulatory rates, tokens."""
+
+    name: Name
+    share: Probability = Field(description="Share of traffic at day 0 (fraction; intents sum to 1).")
+    surface_class: SurfaceClass = Field(description="Taxonomy label: how the query looks (simple/complex).")
+    surface_position: ranged(float, -10.0, 10.0) | None = Field(
+        None, description="Where the intent sits on the looks-simple axis (noise-sd units); "
+                          "default +separation/2 for simple, -separation/2 for complex.")
+    base_difficulty: ranged(float, -10.0, 20.0) = Field(
+        0.0, description="Difficulty offset added to the power-law draw (logit units).")
+    hidden_intent_rate: Probability = Field(
+        0.0, description="Share of this intent's queries hiding a deeper intent (fraction).")
+    regulatory_share: Probability = Field(
+        0.0, description="Share of this intent's queries that carry regulatory weight (fraction).")
+    tokens_in: TokenDist = TokenDist(median=800)
+    tokens_out: TokenDist = TokenDist(median=250)
+
+
+class Difficulty(Frozen):
+    """Power-law (Lomax) latent difficulty: a large easy centre and a long tail."""
+
+    tail_index: ranged(float, 1.05, 20.0) = Field(2.5, description="Pareto tail index alpha (dimensionless).")
+    scale: Positive = Field(1.0, description="Scale of the Lomax draw (logit units).")
+
+
+class Surface(Frozen):
+    """The surface features a classifier sees (a small synthetic embedding)."""
+
+    dimensions: ranged(int, 2, 64) = Field(8, description="Embedding dimensions (count).")
+    separation: NonNegative = Field(
+        3.0, description="Distance between simple and complex intents on the looks-simple axis (noise sd).")
+    intent_spread: NonNegative = Field(
+        1.0, description="Spread of intent centroids on the other axes (noise sd).")
+    difficulty_visibility: NonNegative = Field(
+        0.2, description="How far one unit of difficulty moves a query toward looking complex (noise sd/logit).")
+    hidden_visibility: NonNegative = Field(
+        0.3, description="How far a hidden intent moves the surface features (noise sd), mostly off-axis.")
+    hidden_on_axis_share: Probability = Field(
+        0.3, description="Share of the hidden-intent shift that lies along the looks-simple axis (fraction).")
+
+
+class Traffic(Frozen):
+    """The query mix: intents and their shares, difficulty and surface features."""
+
+    intents: tuple[Intent, ...] = Field(min_length=1)
+    difficulty: Difficulty = Difficulty()
+    surface: Surface = Surface()
+
+    @model_validator(mode="after")
+    def _check(self) -> "Traffic":
+        total = sum(i.share for i in self.intents)
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(f"intents: shares must sum to 1, got {total:.6g}")
+        names = [i.name for i in self.intents]
+        if len(set(names)) != len(names):
+            raise ValueError("intents: names must be unique")
+        return self
+
+
+class DriftKind(str, Enum):
+    """What a drift step moves."""
+
+    intent_share = "intent_share"
+    hidden_intent_rate = "hidden_intent_rate"
+    difficulty_scale = "difficulty_scale"
+    segment_share = "segment_share"
+    model_skill = "model_skill"
+
+
+class Drift(Frozen):
+    """One change to the world: abrupt (ramp_days 0) or gradual (linear over ramp_days)."""
+
+    kind: DriftKind
+    target: str | None = Field(
+        None, description="Intent, segment or model name the change applies to (not for difficulty_scale).")
+    start_day: Day = Field(description="Day the change begins (day).")
+    ramp_days: ranged(int, 0) = Field(0, description="Days over which the change ramps in linearly (days).")
+    to: float = Field(description="New value: a share (fraction), a rate (fraction), a multiplier on the "
+                                  "difficulty scale, or a skill change (logit units) for model_skill.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Drift":
+        if self.kind is DriftKind.difficulty_scale:
+            if self.to <= 0:
+                raise ValueError(f"to: a difficulty_scale multiplier must be > 0, got {self.to:g}")
+        elif self.target is None:
+            raise ValueError(f"target: required for drift kind '{self.kind.value}'")
+        if self.kind in (DriftKind.intent_share, DriftKind.hidden_intent_rate, DriftKind.segment_share):
+            if not 0.0 <= self.to <= 1.0:
+                raise ValueError(f"to: must be between 0 and 1 for {self.kind.value}, got {self.to:g}")
+        return self
+
+
