@@ -43,6 +43,9 @@ class Scenario(Frozen):
     seed: ranged(int, 0, 2**63 - 1) = Field(0, description="Root seed; every number of the run follows from it.")
     horizon_days: ranged(int, 1, 3660) = Field(description="Simulated days (days).")
     engine: Engine = Engine()
+    outcome_correlation: ranged(float, 0.0, 1.0) = Field(
+        0.7, description="Correlation of models' correctness on the same query (Gaussian copula, 0..1): "
+                         "hard queries tend to be hard for every model.")
     users: Users
     traffic: Traffic
     models: tuple[Model, ...] = Field(min_length=1)

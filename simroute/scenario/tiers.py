@@ -34,15 +34,19 @@ class FailureStyle(Frozen):
 
 
 class Confidence(Frozen):
-    """Self-reported confidence: sigmoid(slope * perceived logit + noise), lowered on hedged answers."""
+    """Self-reported confidence: sigmoid(slope * perceived logit + bias + noise), lowered on wrong answers."""
 
     slope: NonNegative = Field(1.0, description="Calibration slope on the model's perceived logit (dimensionless).")
     bias: ranged(float, -10.0, 10.0) = Field(0.0, description="Over(+)/under(-)confidence offset (logit units).")
     noise_sd: NonNegative = Field(0.5, description="Noise of the self-report (logit units).")
     hidden_awareness: Probability = Field(
         1.0, description="How much of the hidden-intent penalty the model perceives (0 = blind, 1 = fully).")
+    error_awareness: NonNegative = Field(
+        0.0, description="How much lower the confidence of any wrong answer is, i.e. how well the model knows "
+                         "what it does not know (logit units); on hidden-intent queries it is scaled by "
+                         "hidden_awareness.")
     hedge_drop: NonNegative = Field(
-        2.0, description="How much lower the confidence of a hedged wrong answer is (logit units).")
+        2.0, description="Extra drop of the confidence of a hedged wrong answer (logit units).")
 
 
 class Model(Frozen):

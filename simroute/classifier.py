@@ -1,0 +1,93 @@
+"""Surface classifiers trained inside the run on a pre-drift historical sample with taxonomy labels.
+
+Both variants see only the surface features; their calibration under drift is whatever the training left.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit
+
+from .scenario.policies import Classifier as ClassifierConfig
+from .scenario.policies import ClassifierMethod
+from .scenario.world import SurfaceClass
+
+RIDGE = 1e-3
+
+
+def _linear(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    """x @ w + b, summed column by column so each row's result never depends on the batch size."""
+    out = np.full(len(x), b, dtype=np.float64)
+    for j in range(x.shape[1]):
+        out += x[:, j].astype(np.float64) * w[j]
+    return out
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, iterations: int = 25) -> tuple[np.ndarray, float]:
+    """Ridge-regularised logistic regression by Newton-Raphson (IRLS); returns weights and intercept."""
+    n, d = x.shape
+    a = np.hstack([x.astype(np.float64), np.ones((n, 1))])
+    beta = np.zeros(d + 1)
+    for _ in range(iterations):
+        p = expit(a @ beta)
+        grad = a.T @ (p - y) + RIDGE * n * np.r_[beta[:-1], 0.0]
+        w = p * (1 - p)
+        hess = (a * w[:, None]).T @ a + RIDGE * n * np.diag(np.r_[np.ones(d), 0.0])
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return beta[:-1], float(beta[-1])
+
+
+@dataclass(frozen=True)
+class TrainedClassifier:
+    """Scores P(simple) from surface features, and an out-of-distribution distance."""
+
+    method: ClassifierMethod
+    weights: np.ndarray
+    intercept: float
+    centroids: np.ndarray | None
+    mean: np.ndarray
+    precision: np.ndarray
+    training_scores: np.ndarray
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """P(simple) for each row of `x`."""
+        return expit(_linear(self._raw(x), self.weights, self.intercept)).astype(np.float32)
+
+    def _raw(self, x: np.ndarray) -> np.ndarray:
+        if self.method is ClassifierMethod.encoder:
+            return x
+        unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        sims = unit @ self.centroids.T
+        return (sims[:, 0] - sims[:, 1])[:, None]
+
+    def ood(self, x: np.ndarray) -> np.ndarray:
+        """Squared Mahalanobis distance from the training distribution."""
+        d = x.astype(np.float64) - self.mean
+        return np.einsum("ij,jk,ik->i", d, self.precision, d).astype(np.float32)
+
+
+def train(config: ClassifierConfig, x: np.ndarray, intent: np.ndarray, surface_class: list[SurfaceClass],
+          rng: np.random.Generator) -> TrainedClassifier:
+    """Fit a classifier to the taxonomy labels (with label noise) of a historical sample."""
+    simple = np.array([c is SurfaceClass.simple for c in surface_class])[intent]
+    flip = rng.random(len(simple)) < config.label_noise
+    y = (simple ^ flip).astype(np.float64)
+    centroids = None
+    if config.method is ClassifierMethod.encoder:
+        feats = x
+    else:
+        unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        centroids = np.stack([unit[y == 1].mean(axis=0), unit[y == 0].mean(axis=0)])
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        sims = unit @ centroids.T
+        feats = (sims[:, 0] - sims[:, 1])[:, None]
+    w, b = fit_logistic(feats, y)
+    mean = x.mean(axis=0).astype(np.float64)
+    cov = np.cov(x.astype(np.float64), rowvar=False)
+    clf = TrainedClassifier(config.method, w, b, centroids, mean, np.linalg.inv(cov), np.empty(0))
+    object.__setattr__(clf, "training_scores", clf.score(x))
+    return clf

@@ -1,0 +1,222 @@
+"""The simulation loop: a calendar of events over day-sized, vectorised batches of queries.
+
+One day's queries, model answers and reaction draws are generated once and shared by every policy (common
+random numbers); each policy then serves only the queries of users still active in its own world.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import rng as streams_mod
+from .calendar import Calendar, Priority
+from .classifier import TrainedClassifier, train
+from .metrics import PolicyDays
+from .policies import Policy, PolicyContext, Routing, build
+from .policies.base import one_hot, pick
+from .reactions import REACTION_DRAWS, ReactionModel
+from .rng import Streams
+from .scenario.policies import Classifier as ClassifierConfig
+from .scenario.schema import Scenario
+from .world.drift import DriftSchedule
+from .world.outcomes import ModelBank
+from .world.traffic import SurfaceGeometry, TrafficModel
+from .world.users import Population, PolicyUsers
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SimulationOutput:
+    """Raw daily counters per policy plus what the run learned along the way."""
+
+    scenario: Scenario
+    days: dict[str, PolicyDays]
+    classifiers: dict[str, TrainedClassifier]
+    holdout_parity: dict[str, float]
+    drift_onsets: list[tuple[int, str]]
+    events: list[tuple[float, str]] = field(default_factory=list)
+
+
+class World:
+    """Everything shared by the policies: drift, geometry, traffic, models, users and reactions."""
+
+    def __init__(self, scenario: Scenario, streams: Streams):
+        self.scenario = scenario
+        self.streams = streams
+        self.drift = DriftSchedule(scenario)
+        self.geometry = SurfaceGeometry(scenario, streams.generator(streams_mod.TAXONOMY))
+        self.traffic = TrafficModel(scenario, self.geometry)
+        self.models = ModelBank(scenario)
+        self.population = Population(scenario, self.drift, streams.generator(streams_mod.USERS))
+        self.reactions = ReactionModel(scenario)
+        season = np.array(scenario.users.weekly_seasonality)
+        self.season = season / season.mean()
+        self._classifiers: dict[str, TrainedClassifier] = {}
+
+    def classifier(self, config: ClassifierConfig) -> TrainedClassifier:
+        """Train (once per distinct config) a classifier on a historical sample of its training day."""
+        key = config.model_dump_json()
+        if key not in self._classifiers:
+            rng = self.streams.generator(streams_mod.HISTORY, zlib.crc32(key.encode()))
+            q = self.traffic.draw(rng, config.training_samples, self.drift.at(config.training_day + 0.5))
+            classes = [i.surface_class for i in self.scenario.traffic.intents]
+            self._classifiers[key] = train(config, q.surface, q.intent, classes, rng)
+        return self._classifiers[key]
+
+    def holdout_parity(self, clf: TrainedClassifier, threshold: float, cheap: int, capable: int,
+                       size: int) -> float:
+        """Pre-launch check: on pre-drift queries the classifier calls simple, how often the cheap model's
+        answer is as good as the capable one's (both right or both wrong)."""
+        rng = self.streams.generator("holdout")
+        params = self.drift.at(0.5)
+        q = self.traffic.draw(rng, size * 4, params)
+        simple = np.flatnonzero(clf.score(q.surface) >= threshold)[:size]
+        o = self.models.draw(rng, q.take(simple), params)
+        return float(np.mean(o.correct[cheap] == o.correct[capable])) if len(simple) else float("nan")
+
+
+class Engine:
+    """Runs every policy of a scenario over the horizon."""
+
+    def __init__(self, scenario: Scenario, progress: Progress | None = None):
+        self.s = scenario
+        self.progress = progress
+        self.streams = Streams(scenario.seed)
+        self.world = World(scenario, self.streams)
+        ctx = PolicyContext(scenario, self.world.models, self.streams, self.world.classifier)
+        self.policies: list[Policy] = [build(p, ctx) for p in scenario.policies]
+        self.users = {p.name: PolicyUsers(self.world.population, scenario) for p in self.policies}
+        self.share = {p.name: 0.0 for p in self.policies}
+        h, m, seg = scenario.horizon_days, len(scenario.models), len(scenario.users.segments)
+        self.days = {p.name: PolicyDays(h, m, seg) for p in self.policies}
+        self.baseline_model = scenario.model_index(scenario.baseline.model)
+        self.calendar = Calendar()
+        self._schedule()
+
+    def _schedule(self) -> None:
+        cal, h = self.calendar, self.s.horizon_days
+        for p in self.policies:
+            for step in p.config.rollout:
+                cal.schedule(step.day, Priority.ROLLOUT, f"rollout:{p.name}:{step.share:g}",
+                             self._setter(p.name, step.share))
+            rb = p.config.rollback
+            if rb is not None:
+                cal.schedule(rb.day, Priority.ROLLBACK, f"rollback:{p.name}", self._setter(p.name, rb.to_share))
+            p.schedule(cal, h)
+        for day, what in self.world.drift.onsets:
+            cal.schedule(day, Priority.DRIFT, f"drift:{what}", lambda t: None)
+        for day in range(1, h):
+            cal.schedule(day, Priority.BILLING, "billing", self._bill)
+
+    def _setter(self, name: str, share: float):
+        def action(t: float) -> None:
+            self.share[name] = share
+        return action
+
+    def _bill(self, t: float) -> None:
+        day = int(t)
+        ids = self.world.population.billed_on(day)
+        u = self.streams.generator(streams_mod.USERS, day).random(len(ids))
+        for name, users in self.users.items():
+            gone = users.bill(day, u)
+            seg = self.world.population.segment[gone]
+            self.days[name].churned_by_segment[day] += np.bincount(seg, minlength=len(self.s.users.segments))
+            self.days[name].day[day, 4] += len(gone)
+
+    def run(self) -> SimulationOutput:
+        """Simulate the whole horizon."""
+        h = self.s.horizon_days
+        for day in range(h):
+            self.calendar.run_until(day)
+            self._simulate_day(day)
+            if self.progress is not None:
+                self.progress(day + 1, h)
+        return SimulationOutput(self.s, self.days, self._trained(), self._parity(),
+                                self.world.drift.onsets, self.calendar.trace)
+
+    def _trained(self) -> dict[str, TrainedClassifier]:
+        return {p.name: p.classifier for p in self.policies if hasattr(p, "classifier")}
+
+    def _parity(self) -> dict[str, float]:
+        out = {}
+        for p in self.policies:
+            if hasattr(p, "classifier"):
+                thr = getattr(p.config, "threshold", getattr(p.config, "high", 0.5))
+                out[p.name] = self.world.holdout_parity(p.classifier, thr, p.cheap, p.capable,
+                                                        self.s.report.holdout_size)
+        return out
+
+    def _simulate_day(self, day: int) -> None:
+        w, pop = self.world, self.world.population
+        params = w.drift.at(day + 0.5)
+        arr = self.streams.generator(streams_mod.ARRIVALS, day)
+        joined = pop.joined(day)
+        rate = self.s.users.queries_per_user_per_day * joined * w.season[day % 7]
+        n = int(arr.poisson(rate))
+        times = day + np.sort(arr.random(n))
+        user = arr.integers(0, joined, size=n)
+        q = w.traffic.draw(arr, n, params)
+        o = w.models.draw(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
+        u = self.streams.generator(streams_mod.REACTIONS, day).random((REACTION_DRAWS, n))
+        pieces = int(np.ceil(1.0 / self.s.engine.batch_fraction_of_day - 1e-9))
+        bounds = np.searchsorted(times, day + np.arange(1, pieces) / pieces)
+        chunks = np.split(np.arange(n), bounds)
+        for p in self.policies:
+            self._serve_day(p, day, q, o, u, user, chunks)
+
+    def _serve_day(self, p: Policy, day: int, q, o, u, user, chunks) -> None:
+        world, acc = self.users[p.name], self.days[p.name]
+        p.start_day(day, len(user))
+        bad_users, bad_weight = [], []
+        for chunk in chunks:
+            pos = chunk[world.active[user[chunk]]]
+            if len(pos) == 0:
+                continue
+            qv, ov, who = q.take(pos), o.take(pos), user[pos]
+            r = p.route(qv, ov, pos)
+            treated = self.world.population.rollout_bucket[who] < self.share[p.name]
+            if not treated.all():
+                r = self._baseline(r, ~treated, ov)
+            frus = world.frustration_at(who, float(day))
+            x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, u[:, pos])
+            first_last = self._first_last(p, ov, r)
+            acc.add(day, r, x, qv.hidden, qv.regulatory, ov.cost_nano, first_last)
+            p.observe(r, ov, x.thumbs_down)
+            bad_users.append(who)
+            bad_weight.append(x.frustration)
+        if bad_users:
+            world.add_frustration(np.concatenate(bad_users), np.concatenate(bad_weight), float(day + 1))
+        p.end_day(day)
+        acc.rollout_share[day] = self.share[p.name]
+        acc.day[day, 5] = self.world.population.joined(day) - world.churned_total
+        st = p.state()
+        if "threshold" in st:
+            acc.threshold[day] = st["threshold"]
+
+    @staticmethod
+    def _first_last(p: Policy, o, r: Routing) -> np.ndarray | None:
+        if r.shadow is None:
+            return None
+        chain = p.chain
+        return o.correct[chain[0]] & o.correct[chain[-1]]
+
+    def _baseline(self, r: Routing, mask: np.ndarray, o) -> Routing:
+        """Queries outside the rollout get the baseline model, as before the router existed."""
+        b = self.baseline_model
+        final = np.where(mask, b, r.final).astype(np.int8)
+        ran = np.where(mask[None, :], one_hot(np.full(len(mask), b), len(self.world.models)), r.ran)
+        latency = np.where(mask, o.latency_s[b], r.latency_s)
+        keep = lambda a: None if a is None else np.where(mask, False, a)  # noqa: E731
+        shadow = None if r.shadow is None else r.shadow & ~mask[None, :]
+        score = None if r.score is None else np.where(mask, np.nan, r.score)
+        return Routing(final=final, ran=ran, latency_s=latency, escalated=r.escalated & ~mask, shadow=shadow,
+                       score=score, classified=keep(r.classified), verified=keep(r.verified))
+
+
+def simulate(scenario: Scenario, progress: Progress | None = None) -> SimulationOutput:
+    """Run the engine on a validated scenario."""
+    return Engine(scenario, progress).run()

@@ -1,0 +1,71 @@
+"""Daily accumulators per policy: per-tier counts, per-model costs, users, latency and score histograms.
+
+Everything is an integer count or integer nano-dollars, so totals do not depend on how days are batched.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .policies.base import Routing
+from .reactions import Reacted
+
+TIER_FIELDS = ("queries", "correct", "wrong_hedged", "wrong_confident", "hidden", "hidden_wrong",
+               "regulatory", "compliance_events", "compliance_caught", "thumbs_down", "contacts",
+               "escalated")
+DAY_FIELDS = ("classifier_calls", "verifier_calls", "shadow_checks", "shadow_disagreements",
+              "churned", "active_users")
+LATENCY_EDGES = np.geomspace(1e-3, 1e3, 601)
+SCORE_BINS = 50
+
+
+class PolicyDays:
+    """Counters for one policy over the whole horizon, indexed by day."""
+
+    def __init__(self, horizon: int, models: int, segments: int):
+        self.tier = np.zeros((horizon, models, len(TIER_FIELDS)), dtype=np.int64)
+        self.inference_nano = np.zeros((horizon, models), dtype=np.int64)
+        self.shadow_nano = np.zeros((horizon, models), dtype=np.int64)
+        self.day = np.zeros((horizon, len(DAY_FIELDS)), dtype=np.int64)
+        self.churned_by_segment = np.zeros((horizon, segments), dtype=np.int64)
+        self.latency_hist = np.zeros((horizon, len(LATENCY_EDGES) + 1), dtype=np.int64)
+        self.score_hist = np.zeros((horizon, SCORE_BINS), dtype=np.int64)
+        self.rollout_share = np.zeros(horizon)
+        self.threshold = np.full(horizon, np.nan)
+        self._m = models
+
+    def add(self, day: int, r: Routing, x: Reacted, hidden: np.ndarray, regulatory: np.ndarray,
+            cost_nano: np.ndarray, correct_first_last: np.ndarray | None) -> None:
+        """Fold one batch of served queries into day `day`."""
+        m = self._m
+        f = r.final
+        wrong = x.outcome != 0
+        cols = (np.ones_like(wrong), x.outcome == 0, x.outcome == 1, x.outcome == 2, hidden,
+                hidden & wrong, regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts, r.escalated)
+        for j, c in enumerate(cols):
+            self.tier[day, :, j] += np.bincount(f, weights=c, minlength=m).astype(np.int64)
+        self.inference_nano[day] += (cost_nano * r.ran).sum(axis=1)
+        if r.shadow is not None:
+            self.shadow_nano[day] += (cost_nano * r.shadow).sum(axis=1)
+            sampled = r.shadow.any(axis=0)
+            self.day[day, 2] += int(sampled.sum())
+            if correct_first_last is not None:
+                self.day[day, 3] += int((sampled & ~correct_first_last).sum())
+        if r.classified is not None:
+            self.day[day, 0] += int(r.classified.sum())
+            scored = r.score[r.classified]
+            self.score_hist[day] += np.bincount(np.minimum((scored * SCORE_BINS).astype(np.int64),
+                                                           SCORE_BINS - 1), minlength=SCORE_BINS)
+        if r.verified is not None:
+            self.day[day, 1] += int(r.verified.sum())
+        self.latency_hist[day] += np.bincount(np.searchsorted(LATENCY_EDGES, r.latency_s),
+                                              minlength=len(LATENCY_EDGES) + 1)
+
+
+def latency_quantile(hist: np.ndarray, q: float) -> float:
+    """Quantile of a latency histogram (geometric bin midpoint), in seconds."""
+    total = hist.sum()
+    if total == 0:
+        return float("nan")
+    k = int(np.searchsorted(np.cumsum(hist), q * total, side="left"))
+    k = min(max(k, 1), len(LATENCY_EDGES) - 1)
+    return float(np.sqrt(LATENCY_EDGES[k - 1] * LATENCY_EDGES[k]))

@@ -1,0 +1,73 @@
+"""`cascade`: every query starts on the first model of the chain and escalates while the answering
+model's self-reported confidence is below its link's threshold. Optional shadow scoring and
+quality-weighted threshold adaptation."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..calendar import Priority
+from ..scenario.policies import PolicyKind
+from .base import Policy, Routing
+
+
+class Cascade(Policy):
+    kind = PolicyKind.cascade
+    draws_per_query = 1  # shadow sampling
+
+    def __init__(self, config, ctx):
+        super().__init__(config, ctx)
+        self.chain = np.array([ctx.scenario.model_index(m) for m in config.chain])
+        self.thresholds = list(config.thresholds)
+        self._signal = self._signal_n = 0
+
+    def route(self, q, o, pos):
+        links = len(self.chain)
+        conf = o.confidence[self.chain]
+        passes = np.ones((links, len(q)), dtype=bool)
+        passes[:-1] = conf[:-1] >= np.array(self.thresholds)[:, None]
+        stop = passes.argmax(axis=0)
+        final = self.chain[stop].astype(np.int8)
+        ran = np.zeros((len(self.ctx.models), len(q)), dtype=bool)
+        latency = np.zeros(len(q))
+        for i, m in enumerate(self.chain):
+            reached = stop >= i
+            ran[m] |= reached
+            latency += reached * o.latency_s[m]
+        shadow = None
+        if self.config.shadow is not None:
+            shadow = np.zeros_like(ran)
+            shadow[self.chain[-1]] = (stop == 0) & (self.u[0, pos] < self.config.shadow.share)
+        return Routing(final=final, ran=ran, latency_s=latency, escalated=stop > 0, shadow=shadow)
+
+    def observe(self, routing, o, thumbs_down):
+        if self.config.adaptation is None:
+            return
+        first, last = self.chain[0], self.chain[-1]
+        if routing.shadow is not None:
+            sampled = routing.shadow[last]
+            self._signal_n += int(sampled.sum())
+            self._signal += int((sampled & ~(o.correct[first] & o.correct[last])).sum())
+        else:
+            answered = routing.final == first
+            self._signal_n += int(answered.sum())
+            self._signal += int((answered & thumbs_down).sum())
+
+    def schedule(self, calendar, horizon):
+        a = self.config.adaptation
+        if a is None:
+            return
+        for day in range(a.every_days, horizon, a.every_days):
+            calendar.schedule(day, Priority.RECALIBRATION, f"adapt:{self.name}", self._adapt)
+
+    def _adapt(self, t):
+        a = self.config.adaptation
+        if self._signal_n:
+            rate = self._signal / self._signal_n
+            if rate > a.target_signal:
+                self.thresholds[0] = min(a.max_threshold, self.thresholds[0] + a.step)
+            elif rate < a.target_signal / 2:
+                self.thresholds[0] = max(a.min_threshold, self.thresholds[0] - a.step)
+        self._signal = self._signal_n = 0
+
+    def state(self):
+        return {"threshold": float(self.thresholds[0])}

@@ -1,0 +1,23 @@
+"""`oracle`: the cheapest model whose answer is correct, else the last; pays only for that model."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.policies import PolicyKind
+from .base import Policy, Routing, one_hot, pick
+
+
+class Oracle(Policy):
+    kind = PolicyKind.oracle
+
+    def __init__(self, config, ctx):
+        super().__init__(config, ctx)
+        self.order = np.array([ctx.scenario.model_index(m) for m in config.models])
+
+    def route(self, q, o, pos):
+        ok = o.correct[self.order]
+        first = np.where(ok.any(axis=0), ok.argmax(axis=0), len(self.order) - 1)
+        final = self.order[first].astype(np.int8)
+        return Routing(final=final, ran=one_hot(final, len(self.ctx.models)),
+                       latency_s=pick(o.latency_s, final).astype(np.float64),
+                       escalated=np.zeros(len(q), dtype=bool))

@@ -1,0 +1,28 @@
+"""`pre_route`: a surface classifier decides before any model runs; P(simple) >= threshold goes cheap."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.policies import PolicyKind
+from .base import Policy, Routing, one_hot, pick
+
+
+class PreRoute(Policy):
+    kind = PolicyKind.pre_route
+
+    def __init__(self, config, ctx):
+        super().__init__(config, ctx)
+        self.cheap = ctx.scenario.model_index(config.cheap_model)
+        self.capable = ctx.scenario.model_index(config.capable_model)
+        self.classifier = ctx.classifier(config.classifier)
+
+    def route(self, q, o, pos):
+        score = self.classifier.score(q.surface)
+        final = np.where(score >= self.config.threshold, self.cheap, self.capable).astype(np.int8)
+        latency = self.config.classifier.latency_ms / 1000.0 + pick(o.latency_s, final)
+        return Routing(final=final, ran=one_hot(final, len(self.ctx.models)), latency_s=latency,
+                       escalated=np.zeros(len(q), dtype=bool), score=score,
+                       classified=np.ones(len(q), dtype=bool))
+
+    def state(self):
+        return {"threshold": float(self.config.threshold)}

@@ -1,0 +1,24 @@
+"""`random`: each query goes to the cheap model with a fixed probability (the policy's own draws)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.policies import PolicyKind
+from .base import Policy, Routing, one_hot, pick
+
+
+class RandomRouter(Policy):
+    kind = PolicyKind.random
+    draws_per_query = 1
+
+    def __init__(self, config, ctx):
+        super().__init__(config, ctx)
+        self.cheap = ctx.scenario.model_index(config.cheap_model)
+        self.capable = ctx.scenario.model_index(config.capable_model)
+
+    def route(self, q, o, pos):
+        to_cheap = self.u[0, pos] < self.config.cheap_share
+        final = np.where(to_cheap, self.cheap, self.capable).astype(np.int8)
+        return Routing(final=final, ran=one_hot(final, len(self.ctx.models)),
+                       latency_s=pick(o.latency_s, final).astype(np.float64),
+                       escalated=np.zeros(len(q), dtype=bool))

@@ -1,0 +1,59 @@
+"""What users do with an answer: thumbs, human contacts, frustration, compliance events and audit catch."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .policies.base import pick
+from .scenario.schema import Scenario
+from .world.outcomes import Outcomes
+
+CORRECT, WRONG_HEDGED, WRONG_CONFIDENT = 0, 1, 2
+OUTCOME_NAMES = ("correct", "wrong_hedged", "wrong_confident")
+REACTION_DRAWS = 4  # thumbs, contact, repeat contact, audit
+
+
+@dataclass
+class Reacted:
+    """Per-query consequences of the answers a user got."""
+
+    outcome: np.ndarray       # int8: CORRECT / WRONG_HEDGED / WRONG_CONFIDENT
+    thumbs_down: np.ndarray   # bool
+    contacts: np.ndarray      # int8: 0, 1 or 2 human contacts
+    compliance: np.ndarray    # bool: compliance event
+    caught: np.ndarray        # bool: caught by the audit
+    frustration: np.ndarray   # float: frustration added to the user
+
+
+class ReactionModel:
+    """Vectorised user reactions, driven by the shared reaction uniforms (common random numbers)."""
+
+    def __init__(self, scenario: Scenario):
+        r = scenario.reactions
+        rs = (r.correct, r.wrong_hedged, r.wrong_confident)
+        self.thumb = np.array([x.thumbs_down_probability for x in rs])
+        self.contact = np.array([x.contact_probability for x in rs])
+        self.repeat = np.array([x.repeat_contact_probability for x in rs])
+        self.frustration = np.array([x.frustration for x in rs])
+        self.csat = np.array([x.csat for x in rs])
+        self.skew = r.thumbs_down_frustration_skew
+        self.compliance_frustration = r.compliance_frustration
+        c = scenario.economics.compliance
+        self.catch = c.audit_catch_rate
+        self.hedged_counts = c.hedged_counts
+
+    def react(self, final: np.ndarray, o: Outcomes, regulatory: np.ndarray, user_frustration: np.ndarray,
+              u: np.ndarray) -> Reacted:
+        """Reactions to the answers of models `final`; `u` holds REACTION_DRAWS uniforms per query."""
+        correct = pick(o.correct, final)
+        confident = pick(o.confident, final)
+        outcome = np.where(correct, CORRECT, np.where(confident, WRONG_CONFIDENT, WRONG_HEDGED)).astype(np.int8)
+        thumbs = u[0] < np.minimum(1.0, self.thumb[outcome] * (1.0 + self.skew * user_frustration))
+        contact = u[1] < self.contact[outcome]
+        repeat = contact & (u[2] < self.repeat[outcome])
+        wrong_counts = (outcome == WRONG_CONFIDENT) | (self.hedged_counts & (outcome == WRONG_HEDGED))
+        compliance = regulatory & wrong_counts
+        caught = compliance & (u[3] < self.catch)
+        frustration = self.frustration[outcome] + self.compliance_frustration * compliance
+        return Reacted(outcome, thumbs, contact.astype(np.int8) + repeat, compliance, caught, frustration)

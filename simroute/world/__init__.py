@@ -1,0 +1,1 @@
+"""The simulated world: drifted daily parameters, users, query traffic and model outcomes."""

@@ -1,0 +1,94 @@
+"""What every model would answer to every query: correctness, failure style, confidence, latency, cost.
+
+Drawn once per query from the outcomes stream, independent of any policy, so that policies differ only in
+which of these answers they use (common random numbers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from scipy.special import expit, ndtr
+
+from ..scenario.schema import Scenario
+from .drift import DayParams
+from .traffic import Queries
+
+NANO = 1_000_000_000  # costs are accounted in integer nano-dollars, so sums never depend on batching
+
+
+@dataclass
+class Outcomes:
+    """Per model (rows) and query (columns)."""
+
+    correct: np.ndarray         # bool (M, n)
+    confident: np.ndarray       # bool (M, n): a wrong answer that is confident (not hedged)
+    confidence: np.ndarray      # float32 (M, n): self-reported confidence in [0, 1]
+    latency_s: np.ndarray       # float32 (M, n)
+    cost_nano: np.ndarray       # int64 (M, n): inference cost of running the model on the query
+
+    def take(self, idx: np.ndarray) -> "Outcomes":
+        """Columns `idx` as a new block."""
+        return Outcomes(**{f.name: getattr(self, f.name)[:, idx] for f in fields(self)})
+
+
+class ModelBank:
+    """Vectorised parameters of all models."""
+
+    def __init__(self, scenario: Scenario):
+        ms = scenario.models
+        col = lambda f: np.array([f(m) for m in ms], dtype=float)[:, None]  # noqa: E731
+        self.names = [m.name for m in ms]
+        self.skill = col(lambda m: m.quality.skill)
+        self.hidden_penalty = col(lambda m: m.quality.hidden_intent_penalty)
+        self.reg_penalty = col(lambda m: m.quality.regulatory_penalty)
+        self.ceiling = col(lambda m: m.quality.ceiling)
+        self.floor = col(lambda m: m.quality.floor)
+        self.conf_share = col(lambda m: m.failure.confident_share)
+        self.conf_share_hidden = col(lambda m: m.failure.confident_share
+                                     if m.failure.confident_share_hidden is None
+                                     else m.failure.confident_share_hidden)
+        self.slope = col(lambda m: m.confidence.slope)
+        self.bias = col(lambda m: m.confidence.bias)
+        self.noise = col(lambda m: m.confidence.noise_sd)
+        self.awareness = col(lambda m: m.confidence.hidden_awareness)
+        self.hedge_drop = col(lambda m: m.confidence.hedge_drop)
+        self.error_awareness = col(lambda m: m.confidence.error_awareness)
+        self.lat_median = col(lambda m: m.latency.median_s)
+        self.lat_sigma = col(lambda m: m.latency.sigma)
+        self.price_in = col(lambda m: m.price_in_usd_per_1k_tokens)
+        self.price_out = col(lambda m: m.price_out_usd_per_1k_tokens)
+        self.out_mult = col(lambda m: m.output_length_multiplier)
+        self.rho = scenario.outcome_correlation
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def p_correct(self, q: Queries, skill_delta: np.ndarray) -> np.ndarray:
+        """P(correct | difficulty, hidden intent, regulatory weight) for every model and query."""
+        logit = self._logit(q, skill_delta, self.hidden_penalty)
+        return self.floor + (self.ceiling - self.floor) * expit(logit)
+
+    def _logit(self, q: Queries, skill_delta: np.ndarray, hidden_penalty: np.ndarray) -> np.ndarray:
+        return (self.skill + skill_delta[:, None] - q.difficulty[None, :]
+                - hidden_penalty * q.hidden[None, :] - self.reg_penalty * q.regulatory[None, :])
+
+    def draw(self, rng: np.random.Generator, q: Queries, params: DayParams) -> Outcomes:
+        """Every model's answer to every query, from `rng` in a fixed order."""
+        m, n = len(self), len(q)
+        z = rng.standard_normal((m + 1, n))
+        u_correct = ndtr(self.rho * z[0][None, :] + np.sqrt(1.0 - self.rho ** 2) * z[1:])
+        correct = u_correct < self.p_correct(q, params.skill_delta)
+        share = np.where(q.hidden[None, :], self.conf_share_hidden, self.conf_share)
+        confident = ~correct & (rng.random((m, n)) < share)
+        hedged = ~correct & ~confident
+        perceived = self._logit(q, params.skill_delta, self.hidden_penalty * self.awareness)
+        aware = np.where(q.hidden[None, :], self.error_awareness * self.awareness, self.error_awareness)
+        conf_logit = (self.slope * perceived + self.bias + self.noise * rng.standard_normal((m, n))
+                      - aware * ~correct - self.hedge_drop * hedged)
+        confidence = expit(conf_logit).astype(np.float32)
+        latency = (self.lat_median * np.exp(self.lat_sigma * rng.standard_normal((m, n)))).astype(np.float32)
+        usd = (q.tokens_in[None, :] * self.price_in
+               + q.tokens_out[None, :] * self.out_mult * self.price_out) / 1000.0
+        cost_nano = np.rint(usd * NANO).astype(np.int64)
+        return Outcomes(correct, confident, confidence, latency, cost_nano)

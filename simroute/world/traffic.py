@@ -1,0 +1,90 @@
+"""Query draws: intent, power-law difficulty, hidden intent, regulatory weight, tokens, surface features."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from ..scenario.schema import Scenario
+from ..scenario.world import SurfaceClass
+from .drift import DayParams
+
+
+@dataclass
+class Queries:
+    """Column arrays of a batch of queries (one row per query)."""
+
+    intent: np.ndarray        # int16, index into the taxonomy
+    difficulty: np.ndarray    # float64, logit units
+    tail: np.ndarray          # float64, the power-law part of the difficulty
+    hidden: np.ndarray        # bool, hides a deeper intent than its surface
+    regulatory: np.ndarray    # bool, an error is a compliance event
+    tokens_in: np.ndarray     # float64
+    tokens_out: np.ndarray    # float64, before the model's output-length multiplier
+    surface: np.ndarray       # float32 (n, D), what a classifier sees
+
+    def __len__(self) -> int:
+        return len(self.intent)
+
+    def take(self, idx: np.ndarray) -> "Queries":
+        """Rows `idx` as a new batch."""
+        return Queries(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+
+class SurfaceGeometry:
+    """Intent centroids in the surface space; axis 0 is 'looks simple', the last axis is off-distribution."""
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator):
+        sf = scenario.traffic.surface
+        intents = scenario.traffic.intents
+        d = sf.dimensions
+        self.dimensions = d
+        self.centroids = np.zeros((len(intents), d))
+        half = sf.separation / 2.0
+        for i, it in enumerate(intents):
+            default = half if it.surface_class is SurfaceClass.simple else -half
+            self.centroids[i, 0] = default if it.surface_position is None else it.surface_position
+        if d > 2:
+            self.centroids[:, 1:d - 1] = rng.normal(0.0, sf.intent_spread, size=(len(intents), d - 2))
+        self.difficulty_visibility = sf.difficulty_visibility
+        on = sf.hidden_on_axis_share
+        self.hidden_shift = np.zeros(d)
+        self.hidden_shift[0] = -sf.hidden_visibility * on
+        self.hidden_shift[d - 1] = sf.hidden_visibility * float(np.sqrt(max(0.0, 1.0 - on * on)))
+
+    def features(self, rng: np.random.Generator, intent: np.ndarray, tail: np.ndarray,
+                 hidden: np.ndarray) -> np.ndarray:
+        """Surface embedding: centroid + unit noise, nudged toward 'complex' by difficulty and by hidden intent."""
+        x = self.centroids[intent] + rng.standard_normal((len(intent), self.dimensions))
+        x[:, 0] -= self.difficulty_visibility * tail
+        x += hidden[:, None] * self.hidden_shift[None, :]
+        return x.astype(np.float32)
+
+
+class TrafficModel:
+    """Draws queries from the (drifted) intent mix."""
+
+    def __init__(self, scenario: Scenario, geometry: SurfaceGeometry):
+        t = scenario.traffic
+        self.geometry = geometry
+        self.base_difficulty = np.array([i.base_difficulty for i in t.intents])
+        self.reg_share = np.array([i.regulatory_share for i in t.intents])
+        self.tin = np.array([[i.tokens_in.median, i.tokens_in.sigma] for i in t.intents])
+        self.tout = np.array([[i.tokens_out.median, i.tokens_out.sigma] for i in t.intents])
+        self.alpha = t.difficulty.tail_index
+        self.scale = t.difficulty.scale
+
+    def draw(self, rng: np.random.Generator, n: int, params: DayParams) -> Queries:
+        """`n` queries under the day's parameters; every column comes from `rng` in a fixed order."""
+        cdf = np.cumsum(params.intent_shares)
+        cdf[-1] = 1.0
+        intent = np.searchsorted(cdf, rng.random(n), side="right").astype(np.int16)
+        tail = self.scale * params.difficulty_scale * (rng.random(n) ** (-1.0 / self.alpha) - 1.0)
+        difficulty = self.base_difficulty[intent] + tail
+        hidden = rng.random(n) < params.hidden_rates[intent]
+        regulatory = rng.random(n) < self.reg_share[intent]
+        z = rng.standard_normal((2, n))
+        tokens_in = self.tin[intent, 0] * np.exp(self.tin[intent, 1] * z[0])
+        tokens_out = self.tout[intent, 0] * np.exp(self.tout[intent, 1] * z[1])
+        surface = self.geometry.features(rng, intent, tail, hidden)
+        return Queries(intent, difficulty, tail, hidden, regulatory, tokens_in, tokens_out, surface)
