@@ -7,9 +7,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 class Frozen(BaseModel):
-    """Every scenario node: immutable, no unknown keys, no silent type coercion of strings to numbers."""
+    """Every scenario node: immutable, no unknown keys, no NaN or infinity."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, validate_default=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def _checker(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool):
@@ -21,11 +25,11 @@ def _checker(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool):
                 lb = "(" if lo_open else "["
                 rb = ")" if hi_open else "]"
                 if not lo_open and not hi_open:
-                    raise ValueError(f"must be between {lo:g} and {hi:g}")
-                raise ValueError(f"must be in {lb}{lo:g}, {hi:g}{rb}")
+                    raise ValueError(f"must be between {_fmt(lo)} and {_fmt(hi)}")
+                raise ValueError(f"must be in {lb}{_fmt(lo)}, {_fmt(hi)}{rb}")
             if lo is not None:
-                raise ValueError(f"must be {'>' if lo_open else '>='} {lo:g}")
-            raise ValueError(f"must be {'<' if hi_open else '<='} {hi:g}")
+                raise ValueError(f"must be {'>' if lo_open else '>='} {_fmt(lo)}")
+            raise ValueError(f"must be {'<' if hi_open else '<='} {_fmt(hi)}")
         return v
 
     return check

@@ -31,7 +31,7 @@ def parse_path(text: str) -> Path | None:
     """Parse 'a.b[2].c' into ('a', 'b', 2, 'c'); None if the text is not such a path."""
     if not _PATH.fullmatch(text):
         return None
-    return tuple(int(i) if i is not None else k for i, k in _STEP.findall(text))
+    return tuple(int(i) if i else k for i, k in _STEP.findall(text))
 
 
 def leading_path(message: str) -> tuple[Path, str] | None:
@@ -108,14 +108,18 @@ def duplicate_keys(root: Node | None, path: Path = ()) -> list[tuple[Path, int, 
 def _line_comments(text: str, root: Node) -> dict[int, str]:
     """0-based line -> trailing comment, found after the last scalar or flow node ending on that line."""
     ends: dict[int, int] = {}
+    starts: dict[int, int] = {}
     nodes = [root] + [n for _, k, v, _ in iter_entries(root) for n in (k, v) if n is not None]
     for node in nodes:
         if isinstance(node, ScalarNode) or getattr(node, "flow_style", False):
-            mark = node.end_mark
-            ends[mark.line] = max(ends.get(mark.line, 0), mark.column)
+            end, start = node.end_mark, node.start_mark
+            ends[end.line] = max(ends.get(end.line, 0), end.column)
+            starts[start.line] = max(starts.get(start.line, 0), start.column)
     lines = _LINE_BREAK.split(text)
     comments = {}
     for line, col in ends.items():
+        if starts.get(line, -1) >= col:  # a value opens after the last end: it runs on, no comment here
+            continue
         rest = lines[line][col:] if line < len(lines) else ""
         hash_at = rest.find("#")
         if hash_at >= 0:
@@ -127,32 +131,35 @@ def _compose(text: str) -> Node | None:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
-def extract_provenance(text: str) -> dict[str, str]:
-    """Map YAML paths to the trailing comment on their value's line (or key's line for block values)."""
-    root = _compose(text)
-    if root is None:
-        return {}
+def _comments_by_path(text: str, root: Node) -> dict[Path, str]:
+    """Path -> trailing comment on its scalar value's last line, or on its key's line for a collection value."""
     comments = _line_comments(text, root)
-    out: dict[str, str] = {}
+    out: dict[Path, str] = {}
     for path, knode, vnode, _ in iter_entries(root):
-        if isinstance(vnode, ScalarNode):
-            line = vnode.end_mark.line
-        else:
-            line = (knode or vnode).start_mark.line
+        line = vnode.end_mark.line if isinstance(vnode, ScalarNode) else (knode or vnode).start_mark.line
         if line in comments:
-            out.setdefault(format_path(path), comments[line])
+            out.setdefault(path, comments[line])
     return out
 
 
+def extract_provenance(text: str) -> dict[str, str]:
+    """Map YAML paths to the trailing comment on their value's line (or key's line for block values)."""
+    root = _compose(text)
+    return {} if root is None else {format_path(p): c for p, c in _comments_by_path(text, root).items()}
+
+
 def missing_provenance(text: str) -> list[str]:
-    """Paths of numeric or boolean scalar values that carry no trailing comment, in file order."""
+    """Paths of numeric or boolean scalar values with no comment on their line or on an enclosing key's line.
+
+    An enclosing key counts so that `rollout:  # source: ...` above a block of steps covers the steps.
+    """
     root = _compose(text)
     if root is None:
         return []
-    annotated = extract_provenance(text)
+    annotated = _comments_by_path(text, root)
     missing = []
     for path, _, vnode, _ in iter_entries(root):
-        name = format_path(path)
-        if isinstance(vnode, ScalarNode) and vnode.tag in _NUMERIC_TAGS and name not in annotated:
-            missing.append(name)
+        covered = any(path[:n] in annotated for n in range(1, len(path) + 1))
+        if isinstance(vnode, ScalarNode) and vnode.tag in _NUMERIC_TAGS and not covered:
+            missing.append(format_path(path))
     return list(dict.fromkeys(missing))

@@ -47,7 +47,7 @@ class Users(Frozen):
     @model_validator(mode="after")
     def _check(self) -> "Users":
         if len(self.weekly_seasonality) != 7:
-            raise ValueError(f"weekly_seasonality must have 7 values, got {len(self.weekly_seasonality)}")
+            raise ValueError(f"weekly_seasonality: must have 7 values, got {len(self.weekly_seasonality)}")
         total = sum(s.share for s in self.segments)
         if abs(total - 1.0) > SHARE_TOLERANCE:
             raise ValueError(f"segments: shares must sum to 1, got {total:.6g}")

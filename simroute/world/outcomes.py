@@ -80,7 +80,7 @@ class ModelBank:
         u_correct = ndtr(self.rho * z[0][None, :] + np.sqrt(1.0 - self.rho ** 2) * z[1:])
         correct = u_correct < self.p_correct(q, params.skill_delta)
         share = np.where(q.hidden[None, :], self.conf_share_hidden, self.conf_share)
-        confident = ~correct & (rng.random((m, n)) < share)
+        confident = ~correct & (rng.random(n)[None, :] < share)  # one style draw per query, shared
         hedged = ~correct & ~confident
         perceived = self._logit(q, params.skill_delta, self.hidden_penalty * self.awareness)
         aware = np.where(q.hidden[None, :], self.error_awareness * self.awareness, self.error_awareness)

@@ -1,0 +1,349 @@
+"""Load scenario YAML into the frozen `Scenario` tree; every failure becomes one `FILE:LINE: PATH: MESSAGE` line.
+
+All problems are raised together as a `ScenarioError`, so the CLI can print them and exit 2 without a traceback.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ScenarioError
+from .provenance import Path, duplicate_keys, format_path, leading_path, line_map, parse_path
+from .schema import Scenario
+
+_MISSING = object()
+_NAME_PATTERN_HELP = "must start with a letter and contain only letters, digits, '_' and '-'"
+_EXPECTED = {
+    "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "a whole number",
+    "float_parsing": "a number", "float_type": "a number", "finite_number": "a finite number",
+    "bool_parsing": "true or false", "bool_type": "true or false", "string_type": "a string",
+    "model_type": "a mapping", "model_attributes_type": "a mapping", "dict_type": "a mapping",
+    "tuple_type": "a list", "list_type": "a list",
+}
+
+
+@dataclass
+class _Context:
+    """What an error line needs: the source name, its line map, the raw data and the overridden paths."""
+
+    source: str
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+    overridden: set[Path] = field(default_factory=set)
+
+    def at(self, path: Path, message: str) -> str:
+        """Format one error line, at the line of the path or of its nearest ancestor in the file."""
+        prefixes = [path[:n] for n in range(len(path), 0, -1)]
+        line = next((self.lines[p] for p in prefixes if p in self.lines), None)
+        if any(p in self.overridden for p in prefixes):
+            line, message = None, message + " (set by override)"
+        where = f"{self.source}:{line}" if line else self.source
+        return f"{where}: {format_path(path)}: {message}" if path else f"{where}: {message}"
+
+
+def load_scenario(path: str | FsPath, overrides: dict | None = None) -> Scenario:
+    """Read, parse and validate a scenario file, applying dotted-path overrides to the raw data first."""
+    name = str(path)
+    text = _read_text(FsPath(path), name)
+    data, lines = _parse(text, name)
+    return _validate(_Context(name, data, lines, _set_overrides(data, overrides or {}, name)))
+
+
+def scenario_from_dict(data: dict, source: str = "<dict>", *, overrides: dict | None = None) -> Scenario:
+    """Validate an in-memory mapping with the same error lines as a file (without line numbers)."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: top level must be a mapping of scenario keys, got {_show(data)}")
+    data = copy.deepcopy(data) if overrides else data
+    return _validate(_Context(source, data, {}, _set_overrides(data, overrides or {}, source)))
+
+
+def apply_overrides(data: dict, overrides: dict, source: str = "<overrides>") -> dict:
+    """A deep copy of raw scenario data with dotted-path overrides set; a path that does not exist is an error."""
+    data = copy.deepcopy(data)
+    _set_overrides(data, overrides, source)
+    return data
+
+
+def dump_resolved(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as stable YAML (field order, not sorted)."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True,
+                          default_flow_style=False)
+
+
+def _read_text(path: FsPath, name: str) -> str:
+    """The file as UTF-8 text (a BOM is dropped), or a ScenarioError saying why not."""
+    if path.is_dir():
+        raise ScenarioError(f"{name}: is a directory, not a scenario file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(f"{name}: scenario file not found") from None
+    except OSError as e:
+        raise ScenarioError(f"{name}: cannot read scenario file ({e.strerror or e})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ScenarioError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
+
+
+def _parse(text: str, name: str) -> tuple[dict, dict[Path, int]]:
+    """The single YAML document as data plus its path -> line map; rejects bad YAML, duplicates, non-mappings."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        lines, dups = line_map(root), duplicate_keys(root)  # before construction: it rewrites merge keys in place
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as e:
+        raise ScenarioError(_yaml_error(e, name)) from None
+    except yaml.YAMLError as e:
+        raise ScenarioError(f"{name}: invalid YAML: {e}") from None
+    finally:
+        loader.dispose()
+    if dups:
+        raise ScenarioError([f"{name}:{line}: {format_path(p)}: duplicate key '{k}'" for p, line, k in dups])
+    if data is None:
+        raise ScenarioError(f"{name}: scenario file is empty")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{name}:{root.start_mark.line + 1}: top level must be a mapping of scenario keys, "
+                            f"got {_show(data)}")
+    return data, lines
+
+
+def _yaml_error(e: yaml.MarkedYAMLError, name: str) -> str:
+    """'FILE:LINE: invalid YAML: problem (column N)' from PyYAML's problem mark."""
+    mark = e.problem_mark or e.context_mark
+    where = f"{name}:{mark.line + 1}" if mark else name
+    problem = e.problem or e.context or "syntax error"
+    if problem.startswith("but ") and e.context:
+        problem = f"{e.context}, {problem}"
+    return f"{where}: invalid YAML: {problem}" + (f" (column {mark.column + 1})" if mark else "")
+
+
+def _set_overrides(data: Any, overrides: dict, source: str) -> set[Path]:
+    """Set each dotted path in the raw data in place; return the paths set, or raise listing the bad ones."""
+    errors, done = [], set()
+    for dotted, value in overrides.items():
+        path = parse_path(dotted) if isinstance(dotted, str) else None
+        if not path or not isinstance(path[0], str):
+            errors.append(f"{source}: {dotted}: invalid override path (expected a path like a.b[2].c)")
+            continue
+        problem = _set_path(data, path, value)
+        if problem:
+            errors.append(f"{source}: {dotted}: override path does not exist ({problem})")
+        else:
+            done.add(path)
+    if errors:
+        raise ScenarioError(errors)
+    return done
+
+
+def _set_path(data: Any, path: Path, value: Any) -> str | None:
+    """Set data at path (creating a missing mapping only for a schema field); return a problem or None."""
+    node = data
+    for i, key in enumerate(path):
+        here = format_path(path[:i]) or "the top level"
+        if isinstance(key, int):
+            if not isinstance(node, list):
+                return f"{here} is not a list"
+            if key >= len(node):
+                return f"{here} has {len(node)} items"
+        else:
+            if not isinstance(node, dict):
+                return f"{here} is not a mapping"
+            if key not in node:
+                _, tp, raw = _walk(path[:i], data)
+                valid = _keys(tp, raw)
+                if key not in valid:
+                    return _unknown_key(key, valid)
+                node[key] = [] if i + 1 < len(path) and isinstance(path[i + 1], int) else {}
+        if i == len(path) - 1:
+            node[key] = copy.deepcopy(value)
+        else:
+            node = node[key]
+    return None
+
+
+def _validate(ctx: _Context) -> Scenario:
+    """Validate the raw data, turning every pydantic error into located one-liners."""
+    try:
+        return Scenario.model_validate(ctx.data)
+    except ValidationError as err:
+        lines = [line for e in err.errors(include_url=False) for line in _error_lines(e, ctx)]
+        raise ScenarioError(list(dict.fromkeys(lines))) from None
+
+
+def _error_lines(e: dict, ctx: _Context) -> list[str]:
+    """One or more located lines for one pydantic error."""
+    kind, value = e["type"], e.get("input")
+    path, tp, raw = _walk(e["loc"], ctx.data)
+    if kind == "extra_forbidden":
+        _, ptp, praw = _walk(e["loc"][:-1], ctx.data)
+        return [ctx.at(path, _unknown_key(str(path[-1]), _keys(ptp, praw)))]
+    if kind == "missing":
+        return [ctx.at(path, "required field missing")]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        disc, tags = _union_tags(tp)
+        what = f"unknown kind {_show(e['ctx'].get('tag'))}" if kind == "union_tag_invalid" else "required field missing"
+        return [ctx.at(path + (disc,), f"{what} (valid kinds: {', '.join(tags)})")]
+    if kind in ("value_error", "assertion_error"):
+        msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if _is_model(_unwrap(tp)) or isinstance(value, dict):
+            return [_model_line(ctx, path, tp, raw, line) for line in msg.splitlines() if line.strip()]
+        return [ctx.at(path, _with_got(msg, value))]
+    return [ctx.at(path, _type_message(kind, e))]
+
+
+def _model_line(ctx: _Context, path: Path, tp: Any, raw: Any, line: str) -> str:
+    """A model validator's line: a leading field path ('low: must be ...') is joined onto the model's path."""
+    split = leading_path(line)
+    if split and split[0][0] in _keys(tp, raw):
+        return ctx.at(path + split[0], split[1])
+    return ctx.at(path, line)
+
+
+def _type_message(kind: str, e: dict) -> str:
+    """A natural sentence for a type, length, enum or pattern error."""
+    value, info = e.get("input"), e.get("ctx") or {}
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_show(value)}"
+    if kind in ("enum", "literal_error"):
+        return f"expected {info.get('expected')}, got {_show(value)}"
+    if kind in ("too_short", "too_long"):
+        word, bound = ("at least", info.get("min_length")) if kind == "too_short" \
+            else ("at most", info.get("max_length"))
+        return f"needs {word} {bound} item{'s' if bound != 1 else ''}, got {info.get('actual_length')}"
+    if kind == "string_pattern_mismatch":
+        pattern = info.get("pattern", "")
+        rule = _NAME_PATTERN_HELP if pattern.startswith("^[A-Za-z]") else f"must match {pattern}"
+        return f"{rule}, got {_show(value)}"
+    msg = e["msg"].replace("Input should be", "expected", 1)
+    return _with_got(msg, value)
+
+
+def _with_got(msg: str, value: Any) -> str:
+    """Append ', got <input>' when the input is a scalar and the message does not already say it."""
+    if isinstance(value, (dict, list, tuple)) or ", got " in msg:
+        return msg
+    return f"{msg}, got {_show(value)}"
+
+
+def _unknown_key(key: str, valid: list[str]) -> str:
+    """'unknown key 'x'; did you mean 'y'?' or, without a close match, the list of valid keys."""
+    close = difflib.get_close_matches(key, valid, n=1)
+    if close:
+        return f"unknown key '{key}'; did you mean '{close[0]}'?"
+    return f"unknown key '{key}' (valid keys: {', '.join(valid)})" if valid else f"unknown key '{key}'"
+
+
+def _show(value: Any) -> str:
+    """A short YAML-ish rendering of an input value for error messages."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, (dict, list, tuple)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    text = repr(value) if isinstance(value, (str, int, float)) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated and Optional so the model, tuple or union underneath shows."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, UnionType) and len(_union_args(tp)) == 1:
+            tp = _union_args(tp)[0]
+        else:
+            return tp
+
+
+def _union_args(tp: Any) -> list:
+    return [a for a in get_args(tp) if a is not NoneType]
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _members(tp: Any) -> list[type[BaseModel]]:
+    """The model members of a (tagged) union, else []."""
+    tp = _unwrap(tp)
+    if get_origin(tp) not in (Union, UnionType):
+        return []
+    return [m for m in map(_unwrap, _union_args(tp)) if _is_model(m)]
+
+
+def _tag(model: type[BaseModel]) -> tuple[str, str] | None:
+    """(discriminator field, tag value) of a union member: its Literal-typed field."""
+    for name, info in model.model_fields.items():
+        if get_origin(info.annotation) is Literal:
+            value = get_args(info.annotation)[0]
+            return name, getattr(value, "value", value)
+    return None
+
+
+def _union_tags(tp: Any) -> tuple[str, list[str]]:
+    """The discriminator name and the valid tags of a tagged union."""
+    tags = [t for t in map(_tag, _members(tp)) if t]
+    return (tags[0][0] if tags else "kind"), [t[1] for t in tags]
+
+
+def _pick(members: list[type[BaseModel]], raw: Any) -> Any:
+    """The union member whose tag matches the raw mapping's discriminator, else None."""
+    for m in members:
+        t = _tag(m)
+        if t and isinstance(raw, dict) and raw.get(t[0]) == t[1]:
+            return m
+    return None
+
+
+def _child(tp: Any, key: str | int) -> Any:
+    """The annotation one step below tp (a model field or a sequence item), else None."""
+    tp = _unwrap(tp)
+    if isinstance(key, str) and _is_model(tp):
+        info = tp.model_fields.get(key)
+        return info.annotation if info else None
+    if isinstance(key, int) and get_origin(tp) in (tuple, list):
+        args = [a for a in get_args(tp) if a is not Ellipsis]
+        return args[0] if len(args) == 1 else (args[key] if key < len(args) else None)
+    return None
+
+
+def _walk(loc: tuple, data: Any) -> tuple[Path, Any, Any]:
+    """Follow a pydantic loc: (YAML path without union tags, schema type there, raw value there)."""
+    tp, raw, path = Scenario, data, []
+    for key in loc:
+        members = _members(tp)
+        if members:
+            by_tag = {t[1]: m for m in members if (t := _tag(m))}
+            if isinstance(key, str) and key in by_tag:
+                tp = by_tag[key]
+                continue
+            tp = _pick(members, raw)
+        tp = _child(tp, key)
+        raw = _get(raw, key)
+        path.append(key)
+    return tuple(path), tp, raw
+
+
+def _get(raw: Any, key: str | int) -> Any:
+    """The raw value one step down, or _MISSING."""
+    if isinstance(raw, dict):
+        return raw.get(key, _MISSING)
+    ok = isinstance(raw, (list, tuple)) and isinstance(key, int) and 0 <= key < len(raw)
+    return raw[key] if ok else _MISSING
+
+
+def _keys(tp: Any, raw: Any) -> list[str]:
+    """Field names valid at a location; for a tagged union, those of the member the raw `kind` selects."""
+    members = _members(tp)
+    model = _pick(members, raw) if members else _unwrap(tp)
+    return list(model.model_fields) if _is_model(model) else []
