@@ -2,29 +2,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .scenario.schema import Scenario
 
+if TYPE_CHECKING:
+    from .summary import RunResult
+
+
+def resolve(scenario: Scenario | str | Path, *, seed: int | None = None,
+            overrides: dict | None = None) -> Scenario:
+    """A validated Scenario from a Scenario or a YAML path, with dotted-path overrides and seed applied."""
+    from .scenario.loader import load_scenario, scenario_from_dict
+
+    changes = dict(overrides or {})
+    if seed is not None:
+        changes["seed"] = seed
+    if isinstance(scenario, Scenario):
+        if not changes:
+            return scenario
+        return scenario_from_dict(scenario.model_dump(mode="json"), source=scenario.name, overrides=changes)
+    return load_scenario(scenario, overrides=changes)
+
 
 def run(scenario: Scenario | str | Path, *, seed: int | None = None,
-        progress: Callable[[int, int], None] | None = None, overrides: dict | None = None):
-    """Simulate every policy of `scenario` (a Scenario or a YAML path) and summarise the economics."""
+        progress: Callable[[int, int], None] | None = None, overrides: dict | None = None) -> "RunResult":
+    """Simulate every policy of `scenario` (a Scenario or a YAML path) and summarise the economics.
+
+    `progress(done_days, total_days)` is called after each simulated day.
+    """
     from .engine import simulate
     from .summary import summarize
 
-    if not isinstance(scenario, Scenario):
-        from .scenario.loader import load_scenario
-        scenario = load_scenario(scenario, overrides=overrides)
-    elif overrides:
-        from .scenario.loader import scenario_from_dict
-        data = scenario.model_dump(mode="json")
-        scenario = scenario_from_dict(_apply(data, overrides))
-    if seed is not None:
-        scenario = scenario.model_copy(update={"seed": int(seed)})
-    return summarize(simulate(scenario, progress))
-
-
-def _apply(data: dict, overrides: dict) -> dict:
-    from .scenario.loader import apply_overrides
-    return apply_overrides(data, overrides)
+    return summarize(simulate(resolve(scenario, seed=seed, overrides=overrides), progress))

@@ -1,0 +1,119 @@
+"""The `simroute` command line: a thin layer over the library API (`simroute.run`)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import SimrouteError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Offline simulator and cost/quality economics for LLM routing policies.")
+EXIT_BAD_INPUT = 2
+
+
+def _fail(err: SimrouteError) -> None:
+    for line in err.lines:
+        typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+        typer.echo(f"simroute {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Offline simulator and cost/quality economics for LLM routing policies."""
+
+
+def _parse_sets(sets: list[str]) -> dict:
+    import yaml
+    out = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SimrouteError(f"--set {item!r}: expected PATH=VALUE, e.g. policies[1].threshold=0.5")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+@app.command()
+def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+        out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Results folder "
+                                                    "[default: results/<scenario name>].")] = None,
+        seed: Annotated[Optional[int], typer.Option(help="Override the scenario's seed.")] = None,
+        sets: Annotated[list[str], typer.Option("--set", help="Override a parameter: PATH=VALUE "
+                                                "(repeatable).")] = [],  # noqa: B006
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False) -> None:
+    """Run every policy of SCENARIO, print the summary and write the results folder."""
+    from .api import resolve
+    from .engine import simulate
+    from .results import summary_document, write_results
+    from .scenario.loader import dump_resolved
+    from .summary import summarize
+
+    try:
+        sc = resolve(scenario, seed=seed, overrides=_parse_sets(sets))
+        if seed is not None and not (0 <= seed < 2**63):
+            raise SimrouteError(f"--seed: must be between 0 and {2**63 - 1}, got {seed}")
+        target = out or Path("results") / sc.name
+        result = summarize(_simulate_with_progress(simulate, sc, quiet or as_json))
+        write_results(result, target)
+    except SimrouteError as e:
+        _fail(e)
+    if as_json:
+        typer.echo(json.dumps(summary_document(result, dump_resolved(sc)), indent=2, sort_keys=True))
+        return
+    if not quiet:
+        from rich.console import Console
+        from .render import print_summary
+        console = Console()
+        print_summary(result, console)
+        console.print(f"results written to [bold]{target}[/]")
+
+
+def _simulate_with_progress(simulate, sc, silent: bool):
+    if silent or not sys.stderr.isatty():
+        return simulate(sc)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("day {task.completed:.0f}"
+                  "/{task.total:.0f}"), TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task(f"simulating {sc.name}", total=sc.horizon_days)
+        return simulate(sc, lambda done, total: bar.update(task, completed=done))
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]) -> None:
+    """Check a scenario file; print one line per problem (with its YAML path) and exit 2 if any."""
+    from .scenario.loader import load_scenario
+    try:
+        sc = load_scenario(scenario)
+    except SimrouteError as e:
+        _fail(e)
+    typer.echo(f"{scenario}: ok ({sc.name}: {len(sc.policies)} policies, {len(sc.models)} models, "
+               f"{sc.horizon_days} days)")
+
+
+@app.command()
+def schema() -> None:
+    """Print the scenario JSON Schema (for editor autocompletion)."""
+    from .scenario.schema import Scenario
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

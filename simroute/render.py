@@ -1,0 +1,54 @@
+"""Terminal rendering of run results with rich (only the CLI imports this)."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .summary import RunResult
+
+
+def _usd(x: float) -> str:
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    return f"{sign}${x / 1e6:.2f}M" if x >= 1e6 else f"{sign}${x / 1e3:.1f}k"
+
+
+def _trap(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"[bold red]{x:.2f}[/]" if x > 1 else f"[green]{x:.2f}[/]"
+
+
+def economics_table(r: RunResult) -> Table:
+    """Bill, savings, invisible loss by cost center, net value and trap ratio per policy."""
+    a, b = r.window
+    t = Table(title=f"Economics per month, days {a}–{b} vs '{r.baseline}'", title_justify="left")
+    for col in ("policy", "bill %", "savings", "support", "retention", "compliance", "net value", "trap"):
+        t.add_column(col, justify="left" if col == "policy" else "right")
+    for name, p in r.policies.items():
+        loss = p.invisible_loss_usd_per_month
+        t.add_row(name, f"{p.bill_pct_of_baseline:.1f}", _usd(p.savings_usd_per_month), _usd(loss["support"]),
+                  _usd(loss["retention"]), _usd(loss["compliance"]), _usd(p.net_value_usd_per_month),
+                  _trap(p.trap_ratio))
+    return t
+
+
+def quality_table(r: RunResult) -> Table:
+    """Quality overall and per tier, escalation share and latency per policy."""
+    tiers = [m.name for m in r.output.scenario.models]
+    t = Table(title="Quality and latency (steady state)", title_justify="left")
+    t.add_column("policy")
+    for col in ("quality", *(f"q:{x}" for x in tiers), *(f"%{x}" for x in tiers), "escal.", "p50 s", "p95 s"):
+        t.add_column(col, justify="right")
+    for name, p in r.policies.items():
+        qs = [f"{p.quality[x]:.3f}" if x in p.quality else "—" for x in tiers]
+        shares = [f"{100 * p.tier_share.get(x, 0.0):.0f}" for x in tiers]
+        t.add_row(name, f"{p.quality['overall']:.3f}", *qs, *shares, f"{100 * p.escalation_share:.0f}%",
+                  f"{p.latency_p50_s:.2f}", f"{p.latency_p95_s:.2f}")
+    return t
+
+
+def print_summary(r: RunResult, console: Console) -> None:
+    """Both tables."""
+    console.print(economics_table(r))
+    console.print(quality_table(r))

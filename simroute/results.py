@@ -1,0 +1,123 @@
+"""The results folder: Parquet tables, the ledger (Parquet + CSV), summary.json and the resolved scenario.
+
+Written into a temporary sibling folder and renamed into place, so a failed run never leaves a half-written
+folder behind. summary.json is a documented contract (see README, "summary.json").
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from . import __version__
+from .errors import ResultsError
+from .metrics import SCORE_BINS
+from .scenario.loader import dump_resolved
+from .summary import RunResult
+
+SUMMARY_SCHEMA_VERSION = 1
+FILES = ("summary.json", "daily.parquet", "users_daily.parquet", "ledger.parquet", "ledger.csv",
+         "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml")
+
+
+def scenario_hash(resolved_yaml: str) -> str:
+    """SHA-256 of the resolved scenario text: two runs with the same hash simulated the same world."""
+    return hashlib.sha256(resolved_yaml.encode("utf-8")).hexdigest()
+
+
+def _clean(x):
+    """JSON-safe: NaN/inf become null, numpy scalars become Python numbers."""
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return None if not math.isfinite(float(x)) else float(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+def summary_document(result: RunResult, resolved_yaml: str) -> dict:
+    """The summary.json contract as a dict."""
+    s = result.output.scenario
+    a, b = result.window
+    return _clean({
+        "schema_version": SUMMARY_SCHEMA_VERSION,
+        "simroute_version": __version__,
+        "scenario": {"name": s.name, "sha256": scenario_hash(resolved_yaml)},
+        "seed": s.seed,
+        "horizon_days": s.horizon_days,
+        "baseline_policy": result.baseline,
+        "steady_state": {"start_day": a, "end_day": b,
+                         "note": "monthly figures are totals over days [start_day, end_day) scaled to "
+                                 "30-day months; deltas are against baseline_policy on the same traffic"},
+        "drift_onsets": [{"day": d, "change": c} for d, c in result.output.drift_onsets],
+        "policies": result.summary_dict(),
+    })
+
+
+def _scores_table(result: RunResult) -> pl.DataFrame:
+    frames = []
+    for pol, d in result.output.days.items():
+        if not d.score_hist.any():
+            continue
+        h = d.score_hist.shape[0]
+        frames.append(pl.DataFrame({
+            "day": np.repeat(np.arange(h, dtype=np.int32), SCORE_BINS), "policy": [pol] * (h * SCORE_BINS),
+            "bin_low": np.tile(np.arange(SCORE_BINS) / SCORE_BINS, h), "count": d.score_hist.reshape(-1)}))
+    if not frames:
+        return pl.DataFrame(schema={"day": pl.Int32, "policy": pl.Utf8, "bin_low": pl.Float64, "count": pl.Int64})
+    return pl.concat(frames)
+
+
+def write_results(result: RunResult, out: str | Path) -> Path:
+    """Write every results file into `out` atomically (replacing an existing results folder)."""
+    out = Path(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+    except OSError as e:
+        raise ResultsError(f"{out}: cannot create the results folder ({e.strerror or e})") from None
+    try:
+        _write_all(result, tmp)
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def _write_all(result: RunResult, folder: Path) -> None:
+    resolved = dump_resolved(result.output.scenario)
+    (folder / "scenario.resolved.yaml").write_text(resolved, encoding="utf-8")
+    doc = summary_document(result, resolved)
+    (folder / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    result.daily.write_parquet(folder / "daily.parquet")
+    result.users_daily.write_parquet(folder / "users_daily.parquet")
+    result.ledger.write_parquet(folder / "ledger.parquet")
+    result.ledger.write_csv(folder / "ledger.csv", float_precision=2)
+    result.ledger_daily.write_parquet(folder / "ledger_daily.parquet")
+    _scores_table(result).write_parquet(folder / "router_scores.parquet")
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"{out}: exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not (out / "summary.json").exists():
+        raise ResultsError(f"{out}: exists and is not a simroute results folder; refusing to replace it")
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
