@@ -16,7 +16,7 @@ from .calendar import Calendar, Priority
 from .classifier import TrainedClassifier, train
 from .metrics import PolicyDays
 from .policies import Policy, PolicyContext, Routing, build
-from .policies.base import one_hot, pick
+from .policies.base import one_hot
 from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
@@ -38,6 +38,7 @@ class SimulationOutput:
     classifiers: dict[str, TrainedClassifier]
     holdout_parity: dict[str, float]
     drift_onsets: list[tuple[int, str]]
+    arrivals: np.ndarray
     events: list[tuple[float, str]] = field(default_factory=list)
 
 
@@ -94,6 +95,7 @@ class Engine:
         h, m, seg = scenario.horizon_days, len(scenario.models), len(scenario.users.segments)
         self.days = {p.name: PolicyDays(h, m, seg) for p in self.policies}
         self.baseline_model = scenario.model_index(scenario.baseline.model)
+        self.arrivals = np.zeros(h, dtype=np.int64)
         self.calendar = Calendar()
         self._schedule()
 
@@ -136,7 +138,7 @@ class Engine:
             if self.progress is not None:
                 self.progress(day + 1, h)
         return SimulationOutput(self.s, self.days, self._trained(), self._parity(),
-                                self.world.drift.onsets, self.calendar.trace)
+                                self.world.drift.onsets, self.arrivals, self.calendar.trace)
 
     def _trained(self) -> dict[str, TrainedClassifier]:
         return {p.name: p.classifier for p in self.policies if hasattr(p, "classifier")}
@@ -157,6 +159,7 @@ class Engine:
         joined = pop.joined(day)
         rate = self.s.users.queries_per_user_per_day * joined * w.season[day % 7]
         n = int(arr.poisson(rate))
+        self.arrivals[day] = n
         times = day + np.sort(arr.random(n))
         user = arr.integers(0, joined, size=n)
         q = w.traffic.draw(arr, n, params)
