@@ -58,8 +58,8 @@ class PolicyUsers:
         n = population.size
         self.pop = population
         self.active = np.ones(n, dtype=bool)
-        self.frustration = np.zeros(n, dtype=np.float64)
-        self.updated = np.zeros(n, dtype=np.float64)
+        self.frustration = np.zeros(n, dtype=np.float32)
+        self.updated = np.zeros(n, dtype=np.float32)  # day of the last update (exact in float32)
         self.tau = u.frustration.decay_days
         self.hazard = u.frustration.churn_hazard_per_unit
         self.base_churn = np.array([g.baseline_churn_per_month for g in u.segments])
@@ -69,7 +69,7 @@ class PolicyUsers:
 
     def frustration_at(self, users: np.ndarray, t: float) -> np.ndarray:
         """Decayed frustration of `users` at time `t`."""
-        return self.frustration[users] * np.exp(-(t - self.updated[users]) / self.tau)
+        return self.frustration[users].astype(np.float64) * np.exp(-(t - self.updated[users]) / self.tau)
 
     def add_frustration(self, users: np.ndarray, weights: np.ndarray, t: float) -> None:
         """Commit the day's bad experiences at time `t` (summing repeats of the same user)."""
