@@ -76,7 +76,7 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", sho
     if not quiet:
         from rich.console import Console
         from .render import print_summary
-        console = Console()
+        console = Console(width=None if sys.stdout.isatty() else 100)
         print_summary(result, console)
         console.print(f"results written to [bold]{target}[/]")
 
