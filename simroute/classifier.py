@@ -24,6 +24,20 @@ def _linear(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     return out
 
 
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, computed column by column (batch-size independent)."""
+    sq = np.zeros(len(x), dtype=np.float64)
+    for j in range(x.shape[1]):
+        sq += x[:, j].astype(np.float64) ** 2
+    return x.astype(np.float64) / np.maximum(np.sqrt(sq), 1e-12)[:, None]
+
+
+def _cosine_margin(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """cos(x, simple centroid) - cos(x, complex centroid) as a one-column feature."""
+    unit = _unit_rows(x)
+    return (_linear(unit, centroids[0], 0.0) - _linear(unit, centroids[1], 0.0))[:, None]
+
+
 def fit_logistic(x: np.ndarray, y: np.ndarray, iterations: int = 25) -> tuple[np.ndarray, float]:
     """Ridge-regularised logistic regression by Newton-Raphson (IRLS); returns weights and intercept."""
     n, d = x.shape
@@ -60,14 +74,15 @@ class TrainedClassifier:
     def _raw(self, x: np.ndarray) -> np.ndarray:
         if self.method is ClassifierMethod.encoder:
             return x
-        unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-        sims = unit @ self.centroids.T
-        return (sims[:, 0] - sims[:, 1])[:, None]
+        return _cosine_margin(x, self.centroids)
 
     def ood(self, x: np.ndarray) -> np.ndarray:
-        """Squared Mahalanobis distance from the training distribution."""
+        """Squared Mahalanobis distance from the training distribution (batch-size independent)."""
         d = x.astype(np.float64) - self.mean
-        return np.einsum("ij,jk,ik->i", d, self.precision, d).astype(np.float32)
+        out = np.zeros(len(x), dtype=np.float64)
+        for j in range(d.shape[1]):
+            out += d[:, j] * _linear(d, self.precision[j], 0.0)
+        return out.astype(np.float32)
 
 
 def train(config: ClassifierConfig, x: np.ndarray, intent: np.ndarray, surface_class: list[SurfaceClass],
@@ -80,11 +95,10 @@ def train(config: ClassifierConfig, x: np.ndarray, intent: np.ndarray, surface_c
     if config.method is ClassifierMethod.encoder:
         feats = x
     else:
-        unit = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        unit = _unit_rows(x)
         centroids = np.stack([unit[y == 1].mean(axis=0), unit[y == 0].mean(axis=0)])
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-        sims = unit @ centroids.T
-        feats = (sims[:, 0] - sims[:, 1])[:, None]
+        feats = _cosine_margin(x, centroids)
     w, b = fit_logistic(feats, y)
     mean = x.mean(axis=0).astype(np.float64)
     cov = np.cov(x.astype(np.float64), rowvar=False)

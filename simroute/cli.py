@@ -39,16 +39,20 @@ def _parse_sets(sets: list[str]) -> dict:
     out = {}
     for item in sets:
         key, sep, value = item.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise SimrouteError(f"--set {item!r}: expected PATH=VALUE, e.g. policies[1].threshold=0.5")
-        out[key.strip()] = yaml.safe_load(value)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            raise SimrouteError(f"--set {item!r}: the value is not valid YAML ({getattr(e, 'problem', e)})") \
+                from None
     return out
 
 
 @app.command()
 def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
         out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Results folder "
-                                                    "[default: results/<scenario name>].")] = None,
+                                                    "(default: results/<scenario name>).")] = None,
         seed: Annotated[Optional[int], typer.Option(help="Override the scenario's seed.")] = None,
         sets: Annotated[list[str], typer.Option("--set", help="Override a parameter: PATH=VALUE "
                                                 "(repeatable).")] = [],  # noqa: B006
@@ -57,7 +61,7 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", sho
     """Run every policy of SCENARIO, print the summary and write the results folder."""
     from .api import resolve
     from .engine import simulate
-    from .results import summary_document, write_results
+    from .results import check_target, summary_document, write_results
     from .scenario.loader import dump_resolved
     from .summary import summarize
 
@@ -66,6 +70,7 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", sho
         if seed is not None and not (0 <= seed < 2**63):
             raise SimrouteError(f"--seed: must be between 0 and {2**63 - 1}, got {seed}")
         target = out or Path("results") / sc.name
+        check_target(target)
         result = summarize(_simulate_with_progress(simulate, sc, quiet or as_json))
         write_results(result, target)
     except SimrouteError as e:
@@ -111,8 +116,20 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: command-line usage errors become one `error:` line and exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except Exception as e:  # click's usage errors, from typer's vendored click: matched by their interface
+        message, exit_code = getattr(e, "format_message", None), getattr(e, "exit_code", None)
+        if message is None or exit_code is None:
+            raise
+        if type(e).__name__ == "NoArgsIsHelpError":
+            typer.echo(message())
+            sys.exit(0)
+        typer.echo(f"error: {message()}", err=True)
+        sys.exit(exit_code)
+    if type(code) is int:  # noqa: E721  (click returns the exit code of typer.Exit in this mode)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

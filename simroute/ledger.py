@@ -1,6 +1,7 @@
 """The cost ledger: every cost in exactly one cost center, per day/month and policy."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
@@ -25,8 +26,18 @@ class CostCenter(str, Enum):
 INVISIBLE = (CostCenter.support, CostCenter.retention, CostCenter.compliance)
 
 
-def _policy_lines(s: Scenario, name: str, d: PolicyDays) -> list[tuple[str, str, np.ndarray]]:
-    """(cost center, line item, daily USD) for one policy."""
+@dataclass(frozen=True)
+class LedgerLine:
+    """One line item of one policy: its cost center and its cost per day (USD)."""
+
+    policy: str
+    cost_center: str
+    line_item: str
+    usd: np.ndarray
+
+
+def _policy_lines(s: Scenario, name: str, d: PolicyDays) -> list[LedgerLine]:
+    """Every line item of one policy, each in exactly one cost center."""
     lines = []
     for m, model in enumerate(s.models):
         lines.append((CostCenter.ai_platform, f"inference:{model.name}", d.inference_nano[:, m] / NANO))
@@ -51,34 +62,48 @@ def _policy_lines(s: Scenario, name: str, d: PolicyDays) -> list[tuple[str, str,
                   (events - caught) * c.violation_probability_if_missed * c.usd_per_violation))
     lines.append((CostCenter.compliance, "audit_programme",
                   np.full(len(events), c.audit_usd_per_month / DAYS_PER_MONTH)))
-    return [(cc.value, item, usd) for cc, item, usd in lines]
+    return [LedgerLine(name, cc.value, item, np.asarray(usd, dtype=np.float64)) for cc, item, usd in lines]
 
 
-def daily_ledger(s: Scenario, days: dict[str, PolicyDays]) -> pl.DataFrame:
+def ledger_lines(s: Scenario, days: dict[str, PolicyDays]) -> list[LedgerLine]:
+    """All policies' line items, in a fixed order (policies as in the scenario)."""
+    return [line for name, d in days.items() for line in _policy_lines(s, name, d)]
+
+
+def daily_ledger(lines: list[LedgerLine]) -> pl.DataFrame:
     """Long table: day, policy, cost_center, line_item, usd."""
     frames = []
-    h = s.horizon_days
-    for name, d in days.items():
-        for cc, item, usd in _policy_lines(s, name, d):
-            frames.append(pl.DataFrame({"day": np.arange(h, dtype=np.int32), "policy": [name] * h,
-                                        "cost_center": [cc] * h, "line_item": [item] * h,
-                                        "usd": usd.astype(np.float64)}))
+    for ln in lines:
+        h = len(ln.usd)
+        frames.append(pl.DataFrame({"day": np.arange(h, dtype=np.int32), "policy": [ln.policy] * h,
+                                    "cost_center": [ln.cost_center] * h, "line_item": [ln.line_item] * h,
+                                    "usd": ln.usd}))
     return pl.concat(frames)
 
 
-def monthly_ledger(daily: pl.DataFrame) -> pl.DataFrame:
-    """Per policy, month (30-day), cost center and line item, in USD."""
-    return (daily.with_columns(month=(pl.col("day") // DAYS_PER_MONTH + 1).cast(pl.Int32))
-            .group_by(["policy", "month", "cost_center", "line_item"], maintain_order=True)
-            .agg(pl.col("usd").sum(), first_day=pl.col("day").min(), days=pl.col("day").count())
-            .sort(["policy", "month", "cost_center", "line_item"]))
+def monthly_ledger(lines: list[LedgerLine]) -> pl.DataFrame:
+    """Policy x month (30-day) x cost center x line item, rounded to the cent so its rows add up as shown."""
+    rows: dict[str, list] = {k: [] for k in ("policy", "month", "cost_center", "line_item", "usd",
+                                              "first_day", "days")}
+    for ln in lines:
+        h = len(ln.usd)
+        starts = np.arange(0, h, DAYS_PER_MONTH)
+        sums = np.add.reduceat(ln.usd, starts)
+        for k, (a, total) in enumerate(zip(starts, sums)):
+            for key, val in (("policy", ln.policy), ("month", k + 1), ("cost_center", ln.cost_center),
+                             ("line_item", ln.line_item), ("usd", round(float(total), 2)),
+                             ("first_day", int(a)), ("days", int(min(h, a + DAYS_PER_MONTH) - a))):
+                rows[key].append(val)
+    df = pl.DataFrame(rows, schema={"policy": pl.Utf8, "month": pl.Int32, "cost_center": pl.Utf8,
+                                    "line_item": pl.Utf8, "usd": pl.Float64, "first_day": pl.Int32,
+                                    "days": pl.Int32})
+    return df.sort(["policy", "month", "cost_center", "line_item"], maintain_order=True)
 
 
-def center_totals(daily: pl.DataFrame, start: int, end: int) -> dict[str, dict[str, float]]:
-    """USD per policy and cost center over days [start, end)."""
-    window = daily.filter((pl.col("day") >= start) & (pl.col("day") < end))
-    agg = window.group_by(["policy", "cost_center"]).agg(pl.col("usd").sum())
+def center_totals(lines: list[LedgerLine], start: int, end: int) -> dict[str, dict[str, float]]:
+    """USD per policy and cost center over days [start, end), summed in a fixed order (deterministic)."""
     out: dict[str, dict[str, float]] = {}
-    for row in agg.iter_rows(named=True):
-        out.setdefault(row["policy"], {cc.value: 0.0 for cc in CostCenter})[row["cost_center"]] = row["usd"]
+    for ln in lines:
+        centers = out.setdefault(ln.policy, {cc.value: 0.0 for cc in CostCenter})
+        centers[ln.cost_center] += float(np.sum(ln.usd[start:end]))
     return out

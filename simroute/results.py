@@ -109,11 +109,22 @@ def _write_all(result: RunResult, folder: Path) -> None:
     _scores_table(result).write_parquet(folder / "router_scores.parquet")
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
+def check_target(out: str | Path) -> None:
+    """Fail early (before simulating) when `out` cannot become a results folder."""
+    out = Path(out)
     if out.exists() and not out.is_dir():
         raise ResultsError(f"{out}: exists and is not a folder")
     if out.exists() and any(out.iterdir()) and not (out / "summary.json").exists():
         raise ResultsError(f"{out}: exists and is not a simroute results folder; refusing to replace it")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ResultsError(f"{out}: '{parent}' is not a folder")
+            break
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    check_target(out)
     old = None
     if out.exists():
         old = out.with_name(f".{out.name}.old-{os.getpid()}")

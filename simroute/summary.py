@@ -7,7 +7,8 @@ import numpy as np
 import polars as pl
 
 from .engine import SimulationOutput
-from .ledger import DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, monthly_ledger
+from .ledger import (DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, ledger_lines,
+                     monthly_ledger)
 from .metrics import DAY_FIELDS, TIER_FIELDS, PolicyDays, latency_quantile
 from .reactions import OUTCOME_NAMES
 
@@ -82,7 +83,7 @@ def _policy_summary(res, name: str, d: PolicyDays, totals, base: str, a: int, b:
     base_bill = ref[CostCenter.ai_platform.value]
     return PolicySummary(
         kind=next(p.kind.value for p in s.policies if p.name == name),
-        bill_pct_of_baseline=100.0 * mine[CostCenter.ai_platform.value] / base_bill if base_bill else float("nan"),
+        bill_pct_of_baseline=100.0 * (mine[CostCenter.ai_platform.value] / base_bill) if base_bill else float("nan"),
         ai_platform_usd_per_month=mine[CostCenter.ai_platform.value] * per_month,
         savings_usd_per_month=savings,
         invisible_loss_usd_per_month=loss,
@@ -140,12 +141,12 @@ def summarize(res: SimulationOutput) -> RunResult:
     w = s.steady_state
     a, b = w.start_day, w.end_day
     base = s.baseline.name
-    ledger_daily = daily_ledger(s, res.days)
-    totals = center_totals(ledger_daily, a, b)
+    lines = ledger_lines(s, res.days)
+    totals = center_totals(lines, a, b)
     policies = {name: _policy_summary(res, name, d, totals, base, a, b, res.holdout_parity.get(name))
                 for name, d in res.days.items()}
-    return RunResult(res, (a, b), base, policies, daily_table(res), users_table(res), ledger_daily,
-                     monthly_ledger(ledger_daily))
+    return RunResult(res, (a, b), base, policies, daily_table(res), users_table(res), daily_ledger(lines),
+                     monthly_ledger(lines))
 
 
 def weekly_quality(daily: pl.DataFrame, policy: str) -> pl.DataFrame:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -88,6 +87,17 @@ def load_summary(folder: Path) -> dict:
     return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
 
 
+def flatten(d: dict, prefix: str = "") -> dict:
+    """{'a': {'b': 1}} -> {'a.b': 1}, so nested figures can be compared with pytest.approx."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def simroute_script() -> Path | None:
     script = Path(sys.executable).with_name("simroute")
     return script if script.exists() else None
@@ -160,11 +170,22 @@ def test_summary_policy_figures(quickstart_run):
     assert policies["pre_route"]["trap_ratio"] is not None and policies["pre_route"]["trap_ratio"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: baseline bill_pct_of_baseline is 100.00000000000001, not 100 "
-                                       "(summary.py computes 100.0 * mine / base_bill; 100*x/x is not exact)")
-def test_baseline_bill_is_exactly_100(quickstart_run):
-    out, _ = quickstart_run
-    assert load_summary(out)["policies"][BASELINE]["bill_pct_of_baseline"] == 100.0
+def test_baseline_bill_is_exactly_100(tmp_path, monkeypatch):
+    # Pin the baseline's AI-platform total to a value seen on quickstart (older prices) with 100*x/x != 100; the
+    # real total varies in its last bit from run to run (see test_summary_figures_do_not_depend_on_summation_order).
+    from simroute import summary
+
+    real = summary.center_totals
+
+    def pinned(lines, start, end):
+        totals = real(lines, start, end)
+        totals[BASELINE]["ai_platform"] = 1505.676023183
+        return totals
+
+    monkeypatch.setattr(summary, "center_totals", pinned)
+    result = invoke("run", QUICKSTART, "--out", tmp_path / "out", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["policies"][BASELINE]["bill_pct_of_baseline"] == 100.0
 
 
 def test_ledger_csv_reads_back_like_the_parquet_ledger(quickstart_run):
@@ -178,17 +199,25 @@ def test_ledger_csv_reads_back_like_the_parquet_ledger(quickstart_run):
     # each CSV amount is the Parquet amount to the cent
     assert (csv["usd"] - pq["usd"]).abs().max() <= 0.005 + 1e-6
     assert abs(csv["usd"].sum() - pq["usd"].sum()) <= 0.005 * pq.height
-    # the daily ledger carries the same money as the monthly one
-    assert pl.read_parquet(out / "ledger_daily.parquet")["usd"].sum() == pytest.approx(pq["usd"].sum(), abs=1e-6)
+    # the daily ledger carries the same money as the monthly one (which is rounded to the cent per row)
+    daily_total = pl.read_parquet(out / "ledger_daily.parquet")["usd"].sum()
+    assert daily_total == pytest.approx(pq["usd"].sum(), abs=0.005 * pq.height)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ledger.csv rounds every row to cents (float_precision=2), so its "
-                                       "total drifts from ledger.parquet's: 3046979.14 vs 3046979.146 on quickstart")
-def test_ledger_csv_total_matches_parquet_to_the_cent(quickstart_run):
+def test_ledger_csv_totals_match_parquet_to_the_cent(quickstart_run):
     out, _ = quickstart_run
-    pq_total = pl.read_parquet(out / "ledger.parquet")["usd"].sum()
-    csv_total = pl.read_csv(out / "ledger.csv")["usd"].sum()
-    assert round(csv_total, 2) == round(pq_total, 2)
+    pq = pl.read_parquet(out / "ledger.parquet")
+    csv = pl.read_csv(out / "ledger.csv")
+    mismatches = []
+    if round(csv["usd"].sum(), 2) != round(pq["usd"].sum(), 2):
+        mismatches.append(("total", csv["usd"].sum(), pq["usd"].sum()))
+    for keys in (["policy"], ["policy", "cost_center"], ["policy", "month"]):
+        a = pq.group_by(keys).agg(pl.col("usd").sum()).sort(keys)
+        b = csv.group_by(keys).agg(pl.col("usd").sum()).sort(keys)
+        for row_a, row_b in zip(a.iter_rows(), b.iter_rows()):
+            if row_a[:-1] != row_b[:-1] or round(row_a[-1], 2) != round(row_b[-1], 2):
+                mismatches.append((row_a, row_b))
+    assert mismatches == []
 
 
 def test_resolved_scenario_revalidates(quickstart_run):
@@ -240,9 +269,27 @@ def test_set_changes_only_that_policy(tmp_path, quickstart_run):
     assert "threshold: 0.9" in (out / "scenario.resolved.yaml").read_text(encoding="utf-8")
     assert new["pre_route"]["bill_pct_of_baseline"] != ref["pre_route"]["bill_pct_of_baseline"]
     assert new["pre_route"]["tier_share"] != ref["pre_route"]["tier_share"]
-    # same traffic and random numbers: the other policies' figures do not move
-    assert new["single"] == ref["single"]
-    assert new["cascade"] == ref["cascade"]
+    # same traffic and random numbers: the other policies' figures do not move (up to float summation order,
+    # see test_summary_figures_do_not_depend_on_summation_order)
+    for name in ("single", "cascade"):
+        a, b = flatten(new[name]), flatten(ref[name])
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], float) and isinstance(b[key], float):
+                assert a[key] == pytest.approx(b[key], rel=1e-12, abs=1e-9), (name, key)
+            else:
+                assert a[key] == b[key], (name, key)
+
+
+def test_summary_json_is_byte_identical_across_runs(tmp_path, monkeypatch):
+    """Totals are summed in a fixed order, so the same scenario and seed give the same bytes every time."""
+    monkeypatch.chdir(tmp_path)
+    digests = set()
+    for k in range(3):
+        result = invoke("run", QUICKSTART, "--out", tmp_path / f"out{k}", "--quiet")
+        assert result.exit_code == 0, result.output
+        digests.add(hashlib.sha256((tmp_path / f"out{k}" / "summary.json").read_bytes()).hexdigest())
+    assert len(digests) == 1
 
 
 @pytest.mark.parametrize("sets, expected", [
@@ -264,8 +311,6 @@ def test_bad_set_is_an_error_line(tmp_path, monkeypatch, sets, expected):
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a --set value that is not valid YAML (e.g. seed=[1, or a string "
-                                       "with ': ') escapes _parse_sets as yaml.YAMLError: traceback, exit 1")
 @pytest.mark.parametrize("value", ["seed=[1", "description=a: b: c"], ids=["unclosed-list", "colon-space"])
 def test_set_value_that_is_not_yaml_is_an_error_line(tmp_path, monkeypatch, value):
     monkeypatch.chdir(tmp_path)
@@ -281,11 +326,16 @@ def test_negative_seed_is_an_error_line(tmp_path, monkeypatch):
     assert leftovers(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (contract gap): click usage errors (non-integer --seed, unknown "
-                                       "option) print a Usage block and a rich box, not 'error: ' lines")
-def test_usage_error_is_an_error_line(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert_bad_input(invoke("run", QUICKSTART, "--out", tmp_path / "out", "--seed", "abc"))
+@pytest.mark.parametrize("args", [["--seed", "abc"], ["--bogus"]], ids=["non-integer-seed", "unknown-option"])
+def test_usage_error_is_an_error_line(tmp_path, args):
+    """Through the console entry point (main), command-line usage errors are `error:` lines with exit 2."""
+    proc = subprocess.run([sys.executable, "-m", "simroute.cli", "run", str(QUICKSTART), "--out",
+                           str(tmp_path / "out"), *args], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert not (tmp_path / "out").exists()
 
 
 # ---- the results folder: replace atomically, refuse to clobber ----------------------------------------------
@@ -346,7 +396,7 @@ def test_out_under_a_regular_file(tmp_path):
     parent = tmp_path / "file.txt"
     parent.write_text("precious")
     lines = assert_bad_input(invoke("run", MINIMAL, "--out", parent / "out", "--quiet"))
-    assert len(lines) == 1 and lines[0].startswith(f"error: {parent / 'out'}: cannot create the results folder")
+    assert lines == [f"error: {parent / 'out'}: '{parent}' is not a folder"]
     assert parent.read_text() == "precious"
     assert leftovers(tmp_path) == ["file.txt"]
 
@@ -452,8 +502,6 @@ def test_no_args_shows_help():
         assert command in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the --out help text '[default: results/<scenario name>]' is eaten "
-                                       "as rich markup; `simroute run --help` shows 'Results folder .'")
 def test_run_help_shows_the_default_out_folder():
     result = invoke("run", "--help")
     text = " ".join(result.stdout.replace("\u2502", " ").split())  # unwrap the rich box
