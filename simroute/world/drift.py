@@ -29,13 +29,17 @@ def _ramp(day: float, start: int, ramp: int) -> float:
 
 
 def _set_share(shares: np.ndarray, i: int, value: float) -> np.ndarray:
-    """Set one share and rescale the others so the vector still sums to 1."""
+    """Set one share and rescale the others so the vector still sums to 1 (split equally if all were 0)."""
     out = shares.copy()
-    rest = out.sum() - out[i]
+    others = np.arange(len(out)) != i
+    rest = out[others].sum()
     out[i] = value
     if rest > 0:
-        mask = np.arange(len(out)) != i
-        out[mask] *= (1.0 - value) / rest
+        out[others] *= (1.0 - value) / rest
+    elif others.any():
+        out[others] = (1.0 - value) / others.sum()
+    else:
+        out[i] = 1.0
     return out / out.sum()
 
 
