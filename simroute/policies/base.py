@@ -7,7 +7,7 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from ..calendar import Calendar
+from ..calendar import Calendar, Priority
 from ..classifier import TrainedClassifier
 from ..rng import Streams
 from ..scenario.policies import Classifier as ClassifierConfig
@@ -39,6 +39,12 @@ class PolicyContext:
     models: ModelBank
     streams: Streams
     classifier: Callable[[ClassifierConfig], TrainedClassifier]
+
+
+def schedule_every(calendar: Calendar, every_days: int, horizon: int, label: str, action) -> None:
+    """Put `action` on the calendar every `every_days` days (from day `every_days`) before the horizon."""
+    for day in range(every_days, horizon, every_days):
+        calendar.schedule(day, Priority.RECALIBRATION, label, action)
 
 
 def one_hot(final: np.ndarray, m: int) -> np.ndarray:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..calendar import Priority
 from ..scenario.policies import PolicyKind
-from .base import Policy, Routing
+from .base import Policy, Routing, schedule_every
 
 
 class Cascade(Policy):
@@ -54,10 +53,8 @@ class Cascade(Policy):
 
     def schedule(self, calendar, horizon):
         a = self.config.adaptation
-        if a is None:
-            return
-        for day in range(a.every_days, horizon, a.every_days):
-            calendar.schedule(day, Priority.RECALIBRATION, f"adapt:{self.name}", self._adapt)
+        if a is not None:
+            schedule_every(calendar, a.every_days, horizon, f"adapt:{self.name}", self._adapt)
 
     def _adapt(self, t):
         a = self.config.adaptation

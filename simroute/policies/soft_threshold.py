@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..calendar import Priority
 from ..scenario.policies import PolicyKind
-from .base import Policy, Routing
+from .base import Policy, Routing, schedule_every
 
 HYSTERESIS = 0.02  # cheap-tier accuracy must beat the target by this much before the threshold relaxes
 
@@ -64,10 +63,8 @@ class SoftThreshold(Policy):
 
     def schedule(self, calendar, horizon):
         r = self.config.recalibration
-        if r is None:
-            return
-        for day in range(r.every_days, horizon, r.every_days):
-            calendar.schedule(day, Priority.RECALIBRATION, f"recalibrate:{self.name}", self._recalibrate)
+        if r is not None:
+            schedule_every(calendar, r.every_days, horizon, f"recalibrate:{self.name}", self._recalibrate)
 
     def _recalibrate(self, t):
         r = self.config.recalibration

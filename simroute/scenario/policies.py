@@ -75,13 +75,23 @@ class SinglePolicy(PolicyBase):
     model: Name
 
 
-class PreRoutePolicy(PolicyBase):
+class TwoTierPolicy(PolicyBase):
+    """A policy that chooses between a cheap and a capable model."""
+
+    cheap_model: Name
+    capable_model: Name
+
+
+class ClassifierPolicy(TwoTierPolicy):
+    """A two-tier policy that decides from a surface classifier's P(simple)."""
+
+    classifier: Classifier = Classifier()
+
+
+class PreRoutePolicy(ClassifierPolicy):
     """A surface classifier sends queries scored simple (p >= threshold) to the cheap model."""
 
     kind: Literal[PolicyKind.pre_route]
-    cheap_model: Name
-    capable_model: Name
-    classifier: Classifier = Classifier()
     threshold: Probability = Field(0.5, description="Route to cheap when P(simple) >= threshold.")
 
 
@@ -103,13 +113,10 @@ class Recalibration(Frozen):
     step: Positive = Field(0.02, description="Threshold change per recalibration (probability units).")
 
 
-class SoftThresholdPolicy(PolicyBase):
+class SoftThresholdPolicy(ClassifierPolicy):
     """Two thresholds with an exploration band, optional verifier retry and recalibration."""
 
     kind: Literal[PolicyKind.soft_threshold]
-    cheap_model: Name
-    capable_model: Name
-    classifier: Classifier = Classifier()
     high: Probability = Field(0.8, description="P(simple) at or above which queries go to cheap.")
     low: Probability = Field(0.3, description="P(simple) below which queries go to capable.")
     exploration_share: Probability = Field(
@@ -166,12 +173,10 @@ class OraclePolicy(PolicyBase):
     models: tuple[Name, ...] = Field(min_length=2, description="Models, cheapest first.")
 
 
-class RandomPolicy(PolicyBase):
+class RandomPolicy(TwoTierPolicy):
     """Sends each query to the cheap model with a fixed probability (its own random draws)."""
 
     kind: Literal[PolicyKind.random]
-    cheap_model: Name
-    capable_model: Name
     cheap_share: Probability = Field(0.5, description="Share of queries sent to cheap (fraction).")
 
 

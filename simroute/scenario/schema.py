@@ -5,8 +5,7 @@ from pydantic import Field, model_validator
 
 from .base import Day, Frozen, Name, PositiveInt, ranged
 from .economics import Economics, Reactions
-from .policies import (CascadePolicy, OraclePolicy, PolicyConfig, PolicyKind, PreRoutePolicy, RandomPolicy,
-                       SinglePolicy, SoftThresholdPolicy)
+from .policies import CascadePolicy, OraclePolicy, PolicyConfig, PolicyKind, SinglePolicy, TwoTierPolicy
 from .tiers import Model
 from .world import Drift, DriftKind, Traffic, Users
 
@@ -87,7 +86,7 @@ class Scenario(Frozen):
 def _policy_models(p) -> list[tuple[str, str]]:
     if isinstance(p, SinglePolicy):
         return [("model", p.model)]
-    if isinstance(p, (PreRoutePolicy, SoftThresholdPolicy, RandomPolicy)):
+    if isinstance(p, TwoTierPolicy):
         return [("cheap_model", p.cheap_model), ("capable_model", p.capable_model)]
     if isinstance(p, CascadePolicy):
         return [(f"chain[{i}]", m) for i, m in enumerate(p.chain)]

@@ -11,6 +11,16 @@ from .base import Day, Frozen, Name, NonNegative, Positive, Probability, ranged
 SHARE_TOLERANCE = 1e-6
 
 
+def _check_shares(items, what: str) -> None:
+    """Shares of named items sum to 1 and names are unique."""
+    total = sum(i.share for i in items)
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ValueError(f"{what}: shares must sum to 1, got {total:.6g}")
+    names = [i.name for i in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what}: names must be unique")
+
+
 class Segment(Frozen):
     """A customer segment: its share of users, revenue and churn behaviour."""
 
@@ -48,12 +58,7 @@ class Users(Frozen):
     def _check(self) -> "Users":
         if len(self.weekly_seasonality) != 7:
             raise ValueError(f"weekly_seasonality: must have 7 values, got {len(self.weekly_seasonality)}")
-        total = sum(s.share for s in self.segments)
-        if abs(total - 1.0) > SHARE_TOLERANCE:
-            raise ValueError(f"segments: shares must sum to 1, got {total:.6g}")
-        names = [s.name for s in self.segments]
-        if len(set(names)) != len(names):
-            raise ValueError("segments: names must be unique")
+        _check_shares(self.segments, "segments")
         return self
 
 
@@ -122,12 +127,7 @@ class Traffic(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> "Traffic":
-        total = sum(i.share for i in self.intents)
-        if abs(total - 1.0) > SHARE_TOLERANCE:
-            raise ValueError(f"intents: shares must sum to 1, got {total:.6g}")
-        names = [i.name for i in self.intents]
-        if len(set(names)) != len(names):
-            raise ValueError("intents: names must be unique")
+        _check_shares(self.intents, "intents")
         return self
 
 
