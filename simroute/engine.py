@@ -21,6 +21,7 @@ from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
 from .scenario.schema import Scenario
+from .surveys import CohortSurvey, SurveyResult
 from .world.drift import DriftSchedule
 from .world.outcomes import ModelBank
 from .world.traffic import SurfaceGeometry, TrafficModel
@@ -39,6 +40,7 @@ class SimulationOutput:
     holdout_parity: dict[str, float]
     drift_onsets: list[tuple[int, str]]
     arrivals: np.ndarray
+    surveys: dict[str, dict[str, SurveyResult]] = field(default_factory=dict)
     events: list[tuple[float, str]] = field(default_factory=list)
 
 
@@ -96,6 +98,11 @@ class Engine:
         self.days = {p.name: PolicyDays(h, m, seg) for p in self.policies}
         self.baseline_model = scenario.model_index(scenario.baseline.model)
         self.arrivals = np.zeros(h, dtype=np.int64)
+        names = [p.name for p in self.policies]
+        self.surveys = [CohortSurvey(sv, self.world.population.size,
+                                     self.streams.generator(f"survey:{sv.name}"), names)
+                        for sv in scenario.report.surveys]
+        self.survey_results: dict[str, dict[str, SurveyResult]] = {}
         self.calendar = Calendar()
         self._schedule()
 
@@ -113,6 +120,15 @@ class Engine:
             cal.schedule(day, Priority.DRIFT, f"drift:{what}", lambda t: None)
         for day in range(1, h):
             cal.schedule(day, Priority.BILLING, "billing", self._bill)
+        for sv in self.surveys:
+            if sv.survey_day < h:
+                cal.schedule(sv.survey_day, Priority.MONITOR, f"survey:{sv.survey.name}", self._asker(sv))
+
+    def _asker(self, sv: CohortSurvey):
+        def action(t: float) -> None:
+            self.survey_results[sv.survey.name] = {
+                name: sv.result(name, users.active, self.s.horizon_days) for name, users in self.users.items()}
+        return action
 
     def _setter(self, name: str, share: float):
         def action(t: float) -> None:
@@ -137,8 +153,11 @@ class Engine:
             self._simulate_day(day)
             if self.progress is not None:
                 self.progress(day + 1, h)
-        return SimulationOutput(self.s, self.days, self._trained(), self._parity(),
-                                self.world.drift.onsets, self.arrivals, self.calendar.trace)
+        for sv in self.surveys:
+            if sv.survey.name not in self.survey_results:
+                self._asker(sv)(float(h))
+        return SimulationOutput(self.s, self.days, self._trained(), self._parity(), self.world.drift.onsets,
+                                self.arrivals, self.survey_results, self.calendar.trace)
 
     def _trained(self) -> dict[str, TrainedClassifier]:
         return {p.name: p.classifier for p in self.policies if hasattr(p, "classifier")}
@@ -189,6 +208,8 @@ class Engine:
             first_last = self._first_last(p, ov, r)
             acc.add(day, r, x, qv.hidden, qv.regulatory, ov.cost_nano, first_last)
             p.observe(r, ov, x.thumbs_down)
+            for sv in self.surveys:
+                sv.observe(p.name, day, who, self.world.reactions.csat[x.outcome])
             bad_users.append(who)
             bad_weight.append(x.frustration)
         if bad_users:

@@ -36,6 +36,7 @@ class PolicySummary:
     compliance_events: int
     compliance_caught: int
     holdout_parity: float | None
+    surveys: dict[str, dict]
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def _policy_summary(res, name: str, d: PolicyDays, totals, base: str, a: int, b:
         compliance_events=int(tier[:, :, 7].sum()),
         compliance_caught=int(tier[:, :, 8].sum()),
         holdout_parity=parity,
+        surveys={k: asdict(v[name]) for k, v in res.surveys.items()},
     )
 
 

@@ -95,3 +95,13 @@ def test_case3_compliance_only_on_cheap_tier_and_audit_share(case3):
     assert p.invisible_loss_usd_per_month["compliance"] > 0
     comp = case3.ledger.filter((pl.col("cost_center") == "compliance") & (pl.col("policy") == "pre_route"))
     assert set(comp["line_item"]) == {"caught_events", "missed_events_expected_violations", "audit_programme"}
+
+
+def test_case1_rollout_cohort_scores_lower_at_the_90_day_follow_up(case1):
+    """Seed 001: the rollout cohort 'showed measurably lower satisfaction ... at the 90-day follow-up'."""
+    def csat(name):
+        return case1.policies[name].surveys["rollout_cohort_90d"]
+    single, pre, casc = csat("single"), csat("pre_route"), csat("cascade")
+    assert single["survey_day"] == 112 + 90 and single["respondents"] > 10_000
+    assert pre["csat"] < single["csat"] - 0.02
+    assert abs(casc["csat"] - single["csat"]) < 0.02

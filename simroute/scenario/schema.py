@@ -24,6 +24,16 @@ class Window(Frozen):
     end_day: Day
 
 
+class Survey(Frozen):
+    """A follow-up satisfaction survey of a panel of users who interacted during a cohort window."""
+
+    name: Name
+    cohort_start_day: Day = Field(description="First day of the cohort window (day).")
+    cohort_end_day: Day = Field(description="Day after the cohort window (day, exclusive).")
+    followup_days: ranged(int, 0) = Field(90, description="Days after the window the survey is sent (days).")
+    panel_size: ranged(int, 1, 10_000_000) = Field(20_000, description="Users sampled for the panel (users).")
+
+
 class Report(Frozen):
     """What the summary compares and over which window."""
 
@@ -32,6 +42,7 @@ class Report(Frozen):
     steady_state: Window | None = Field(None, description="Window for monthly figures (default: from the "
                                                           "last full-rollout day to the horizon).")
     holdout_size: PositiveInt = Field(5000, description="Pre-drift holdout used for the parity check (queries).")
+    surveys: tuple[Survey, ...] = Field((), description="Cohort follow-up surveys (e.g. the 90-day follow-up).")
 
 
 class Scenario(Frozen):
@@ -122,6 +133,10 @@ def _reference_errors(s: Scenario):
             yield f"drift[{i}].target: unknown {d.kind.value} target '{d.target}' (known: {', '.join(known)})"
         if d.start_day >= s.horizon_days:
             yield f"drift[{i}].start_day: must be before horizon_days ({s.horizon_days}), got {d.start_day}"
+    for i, sv in enumerate(s.report.surveys):
+        if not sv.cohort_start_day < sv.cohort_end_day <= s.horizon_days:
+            yield (f"report.surveys[{i}]: need cohort_start_day < cohort_end_day <= horizon_days "
+                   f"({s.horizon_days}), got [{sv.cohort_start_day}, {sv.cohort_end_day})")
     w = s.report.steady_state
     if w is not None and not (w.start_day < w.end_day <= s.horizon_days):
         yield (f"report.steady_state: need start_day < end_day <= horizon_days ({s.horizon_days}), "
