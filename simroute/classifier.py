@@ -13,8 +13,6 @@ from .scenario.policies import Classifier as ClassifierConfig
 from .scenario.policies import ClassifierMethod
 from .scenario.world import SurfaceClass
 
-RIDGE = 1e-3
-
 
 def _linear(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     """x @ w + b, summed column by column so each row's result never depends on the batch size."""
@@ -38,16 +36,20 @@ def _cosine_margin(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return (_linear(unit, centroids[0], 0.0) - _linear(unit, centroids[1], 0.0))[:, None]
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, iterations: int = 25) -> tuple[np.ndarray, float]:
-    """Ridge-regularised logistic regression by Newton-Raphson (IRLS); returns weights and intercept."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3,
+                 iterations: int = 25) -> tuple[np.ndarray, float]:
+    """Ridge-regularised logistic regression by Newton-Raphson (IRLS); returns weights and intercept.
+
+    Sums go through einsum (no BLAS), so the fit does not depend on the machine's thread count.
+    """
     n, d = x.shape
     a = np.hstack([x.astype(np.float64), np.ones((n, 1))])
     beta = np.zeros(d + 1)
     for _ in range(iterations):
-        p = expit(a @ beta)
-        grad = a.T @ (p - y) + RIDGE * n * np.r_[beta[:-1], 0.0]
+        p = expit(_linear(a, beta, 0.0))
+        grad = np.einsum("ij,i->j", a, p - y) + ridge * n * np.r_[beta[:-1], 0.0]
         w = p * (1 - p)
-        hess = (a * w[:, None]).T @ a + RIDGE * n * np.diag(np.r_[np.ones(d), 0.0])
+        hess = np.einsum("ij,i,ik->jk", a, w, a) + ridge * n * np.diag(np.r_[np.ones(d), 0.0])
         step = np.linalg.solve(hess, grad)
         beta -= step
         if np.max(np.abs(step)) < 1e-10:
@@ -57,7 +59,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, iterations: int = 25) -> tuple[np
 
 @dataclass(frozen=True)
 class TrainedClassifier:
-    """Scores P(simple) from surface features, and an out-of-distribution distance."""
+    """Scores P(simple) from surface features, and an out-of-distribution distance.
+
+    `training_scores` (its scores on its own training sample) and `ood` are what a routing-confidence drift
+    monitor and long-tail sampling compare production against.
+    """
 
     method: ClassifierMethod
     weights: np.ndarray
@@ -99,9 +105,10 @@ def train(config: ClassifierConfig, x: np.ndarray, intent: np.ndarray, surface_c
         centroids = np.stack([unit[y == 1].mean(axis=0), unit[y == 0].mean(axis=0)])
         centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
         feats = _cosine_margin(x, centroids)
-    w, b = fit_logistic(feats, y)
-    mean = x.mean(axis=0).astype(np.float64)
-    cov = np.cov(x.astype(np.float64), rowvar=False)
+    w, b = fit_logistic(feats, y, config.ridge)
+    mean = x.astype(np.float64).mean(axis=0)
+    centred = x.astype(np.float64) - mean
+    cov = np.einsum("ij,ik->jk", centred, centred) / (len(x) - 1)
     clf = TrainedClassifier(config.method, w, b, centroids, mean, np.linalg.inv(cov), np.empty(0))
     object.__setattr__(clf, "training_scores", clf.score(x))
     return clf

@@ -14,7 +14,7 @@ import numpy as np
 from . import rng as streams_mod
 from .calendar import Calendar, Priority
 from .classifier import TrainedClassifier, train
-from .metrics import PolicyDays
+from .metrics import D, PolicyDays
 from .policies import Policy, PolicyContext, Routing, build
 from .policies.base import one_hot
 from .reactions import REACTION_DRAWS, ReactionModel
@@ -39,7 +39,7 @@ class SimulationOutput:
     classifiers: dict[str, TrainedClassifier]
     holdout_parity: dict[str, float]
     drift_onsets: list[tuple[int, str]]
-    arrivals: np.ndarray
+    arrivals: np.ndarray  # per day, queries drawn before removing those of users churned in a policy's world
     surveys: dict[str, dict[str, SurveyResult]] = field(default_factory=dict)
     events: list[tuple[float, str]] = field(default_factory=list)
 
@@ -72,8 +72,8 @@ class World:
 
     def holdout_parity(self, clf: TrainedClassifier, threshold: float, cheap: int, capable: int,
                        size: int) -> float:
-        """Pre-launch check: on pre-drift queries the classifier calls simple, how often the cheap model's
-        answer is as good as the capable one's (both right or both wrong)."""
+        """Pre-launch check: on pre-drift queries the classifier calls simple, how often the cheap and capable
+        models' answers are judged equivalent (both right or both wrong)."""
         rng = self.streams.generator("holdout")
         params = self.drift.at(0.5)
         q = self.traffic.draw(rng, size * 4, params)
@@ -98,6 +98,7 @@ class Engine:
         self.days = {p.name: PolicyDays(h, m, seg) for p in self.policies}
         self.baseline_model = scenario.model_index(scenario.baseline.model)
         self.arrivals = np.zeros(h, dtype=np.int64)
+        self.drift_log: list[tuple[int, str]] = []
         names = [p.name for p in self.policies]
         self.surveys = [CohortSurvey(sv, self.world.population.size,
                                      self.streams.generator(f"survey:{sv.name}"), names)
@@ -117,7 +118,7 @@ class Engine:
                 cal.schedule(rb.day, Priority.ROLLBACK, f"rollback:{p.name}", self._setter(p.name, rb.to_share))
             p.schedule(cal, h)
         for day, what in self.world.drift.onsets:
-            cal.schedule(day, Priority.DRIFT, f"drift:{what}", lambda t: None)
+            cal.schedule(day, Priority.DRIFT, f"drift:{what}", self._onset(what))
         for day in range(1, h):
             cal.schedule(day, Priority.BILLING, "billing", self._bill)
         for sv in self.surveys:
@@ -128,6 +129,12 @@ class Engine:
         def action(t: float) -> None:
             self.survey_results[sv.survey.name] = {
                 name: sv.result(name, users.active, self.s.horizon_days) for name, users in self.users.items()}
+        return action
+
+    def _onset(self, what: str):
+        """Record a drift onset as it happens (the drift itself is read from the schedule every day)."""
+        def action(t: float) -> None:
+            self.drift_log.append((int(t), what))
         return action
 
     def _setter(self, name: str, share: float):
@@ -143,7 +150,7 @@ class Engine:
             gone = users.bill(day, u)
             seg = self.world.population.segment[gone]
             self.days[name].churned_by_segment[day] += np.bincount(seg, minlength=len(self.s.users.segments))
-            self.days[name].day[day, 4] += len(gone)
+            self.days[name].day[day, D["churned"]] += len(gone)
 
     def run(self) -> SimulationOutput:
         """Simulate the whole horizon."""
@@ -156,20 +163,17 @@ class Engine:
         for sv in self.surveys:
             if sv.survey.name not in self.survey_results:
                 self._asker(sv)(float(h))
-        return SimulationOutput(self.s, self.days, self._trained(), self._parity(), self.world.drift.onsets,
+        return SimulationOutput(self.s, self.days, self._trained(), self._parity(), self.drift_log,
                                 self.arrivals, self.survey_results, self.calendar.trace)
 
     def _trained(self) -> dict[str, TrainedClassifier]:
-        return {p.name: p.classifier for p in self.policies if hasattr(p, "classifier")}
+        return {p.name: p.classifier for p in self.policies if p.classifier is not None}
 
     def _parity(self) -> dict[str, float]:
-        out = {}
-        for p in self.policies:
-            if hasattr(p, "classifier"):
-                thr = getattr(p.config, "threshold", getattr(p.config, "high", 0.5))
-                out[p.name] = self.world.holdout_parity(p.classifier, thr, p.cheap, p.capable,
-                                                        self.s.report.holdout_size)
-        return out
+        """Holdout parity of every classifier-routed policy at its launch threshold."""
+        return {p.name: self.world.holdout_parity(p.classifier, p.launch_threshold, p.cheap, p.capable,
+                                                  self.s.report.holdout_size)
+                for p in self.policies if p.classifier is not None}
 
     def _simulate_day(self, day: int) -> None:
         w, pop = self.world, self.world.population
@@ -205,8 +209,7 @@ class Engine:
                 r = self._baseline(r, ~treated, ov)
             frus = world.frustration_at(who, float(day))
             x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, u[:, pos])
-            first_last = self._first_last(p, ov, r)
-            acc.add(day, r, x, qv.hidden, qv.regulatory, ov.cost_nano, first_last)
+            acc.add(day, r, x, qv.hidden, qv.regulatory, ov.cost_nano)
             p.observe(r, ov, x.thumbs_down)
             for sv in self.surveys:
                 sv.observe(p.name, day, who, self.world.reactions.csat[x.outcome])
@@ -216,17 +219,10 @@ class Engine:
             world.add_frustration(np.concatenate(bad_users), np.concatenate(bad_weight), float(day + 1))
         p.end_day(day)
         acc.rollout_share[day] = self.share[p.name]
-        acc.day[day, 5] = self.world.population.joined(day) - world.churned_total
+        acc.day[day, D["active_users"]] = self.world.population.joined(day) - world.churned_total
         st = p.state()
         if "threshold" in st:
             acc.threshold[day] = st["threshold"]
-
-    @staticmethod
-    def _first_last(p: Policy, o, r: Routing) -> np.ndarray | None:
-        if r.shadow is None:
-            return None
-        chain = p.chain
-        return o.correct[chain[0]] & o.correct[chain[-1]]
 
     def _baseline(self, r: Routing, mask: np.ndarray, o) -> Routing:
         """Queries outside the rollout get the baseline model, as before the router existed."""
@@ -238,7 +234,8 @@ class Engine:
         shadow = None if r.shadow is None else r.shadow & ~mask[None, :]
         score = None if r.score is None else np.where(mask, np.nan, r.score)
         return Routing(final=final, ran=ran, latency_s=latency, escalated=r.escalated & ~mask, shadow=shadow,
-                       score=score, classified=keep(r.classified), verified=keep(r.verified))
+                       score=score, classified=keep(r.classified), verified=keep(r.verified),
+                       shadow_disagrees=keep(r.shadow_disagrees))
 
 
 def simulate(scenario: Scenario, progress: Progress | None = None) -> SimulationOutput:

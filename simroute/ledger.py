@@ -7,7 +7,7 @@ from enum import Enum
 import numpy as np
 import polars as pl
 
-from .metrics import PolicyDays
+from .metrics import D, T, PolicyDays
 from .scenario.schema import Scenario
 from .world.outcomes import NANO
 
@@ -43,20 +43,23 @@ def _policy_lines(s: Scenario, name: str, d: PolicyDays) -> list[LedgerLine]:
         lines.append((CostCenter.ai_platform, f"inference:{model.name}", d.inference_nano[:, m] / NANO))
         if d.shadow_nano[:, m].any():
             lines.append((CostCenter.ai_platform, f"shadow_scoring:{model.name}", d.shadow_nano[:, m] / NANO))
-    cfg = next(p for p in s.policies if p.name == name)
+    cfg = s.policy(name)
     clf = getattr(cfg, "classifier", None)
     if clf is not None:
-        lines.append((CostCenter.ai_platform, "classifier", d.day[:, 0] * clf.usd_per_1k_queries / 1000.0))
+        lines.append((CostCenter.ai_platform, "classifier",
+                      d.day[:, D["classifier_calls"]] * clf.usd_per_1k_queries / 1000.0))
     ver = getattr(cfg, "verifier", None)
     if ver is not None:
-        lines.append((CostCenter.ai_platform, "verifier", d.day[:, 1] * ver.usd_per_1k_checks / 1000.0))
-    contacts = d.tier[:, :, 10].sum(axis=1)
+        lines.append((CostCenter.ai_platform, "verifier",
+                      d.day[:, D["verifier_calls"]] * ver.usd_per_1k_checks / 1000.0))
+    contacts = d.tier[:, :, T["contacts"]].sum(axis=1)
     lines.append((CostCenter.support, "human_contacts", contacts * s.economics.support.usd_per_contact))
     arpu = np.array([g.arpu_usd_per_month for g in s.users.segments])
     lost = d.churned_by_segment @ arpu * s.users.revenue_horizon_months
     lines.append((CostCenter.retention, "churned_revenue", lost))
     c = s.economics.compliance
-    events, caught = d.tier[:, :, 7].sum(axis=1), d.tier[:, :, 8].sum(axis=1)
+    events = d.tier[:, :, T["compliance_events"]].sum(axis=1)
+    caught = d.tier[:, :, T["compliance_caught"]].sum(axis=1)
     lines.append((CostCenter.compliance, "caught_events", caught * c.usd_per_caught_event))
     lines.append((CostCenter.compliance, "missed_events_expected_violations",
                   (events - caught) * c.violation_probability_if_missed * c.usd_per_violation))

@@ -14,6 +14,8 @@ TIER_FIELDS = ("queries", "correct", "wrong_hedged", "wrong_confident", "hidden"
                "escalated")
 DAY_FIELDS = ("classifier_calls", "verifier_calls", "shadow_checks", "shadow_disagreements",
               "churned", "active_users")
+T = {name: i for i, name in enumerate(TIER_FIELDS)}  # column of each tier counter
+D = {name: i for i, name in enumerate(DAY_FIELDS)}   # column of each day counter
 LATENCY_EDGES = np.geomspace(1e-3, 1e3, 601)
 SCORE_BINS = 50
 
@@ -33,8 +35,12 @@ class PolicyDays:
         self.threshold = np.full(horizon, np.nan)
         self._m = models
 
+    def tier_total(self, field: str, days: slice = slice(None)) -> np.ndarray:
+        """Per-tier totals of one counter over `days`."""
+        return self.tier[days, :, T[field]].sum(axis=0)
+
     def add(self, day: int, r: Routing, x: Reacted, hidden: np.ndarray, regulatory: np.ndarray,
-            cost_nano: np.ndarray, correct_first_last: np.ndarray | None) -> None:
+            cost_nano: np.ndarray) -> None:
         """Fold one batch of served queries into day `day`."""
         m = self._m
         f = r.final
@@ -46,17 +52,16 @@ class PolicyDays:
         self.inference_nano[day] += (cost_nano * r.ran).sum(axis=1)
         if r.shadow is not None:
             self.shadow_nano[day] += (cost_nano * r.shadow).sum(axis=1)
-            sampled = r.shadow.any(axis=0)
-            self.day[day, 2] += int(sampled.sum())
-            if correct_first_last is not None:
-                self.day[day, 3] += int((sampled & ~correct_first_last).sum())
+            self.day[day, D["shadow_checks"]] += int(r.shadow.any(axis=0).sum())
+            if r.shadow_disagrees is not None:
+                self.day[day, D["shadow_disagreements"]] += int(r.shadow_disagrees.sum())
         if r.classified is not None:
-            self.day[day, 0] += int(r.classified.sum())
+            self.day[day, D["classifier_calls"]] += int(r.classified.sum())
             scored = r.score[r.classified]
             self.score_hist[day] += np.bincount(np.minimum((scored * SCORE_BINS).astype(np.int64),
                                                            SCORE_BINS - 1), minlength=SCORE_BINS)
         if r.verified is not None:
-            self.day[day, 1] += int(r.verified.sum())
+            self.day[day, D["verifier_calls"]] += int(r.verified.sum())
         self.latency_hist[day] += np.bincount(np.searchsorted(LATENCY_EDGES, r.latency_s),
                                               minlength=len(LATENCY_EDGES) + 1)
 

@@ -21,8 +21,8 @@ def _trap(x: float | None) -> str:
 
 def economics_table(r: RunResult) -> Table:
     """Bill, savings, invisible loss by cost center, net value and trap ratio per policy."""
-    a, b = r.window
-    t = Table(title=f"Economics per month, days {a}–{b} vs '{r.baseline}'", title_justify="left")
+    span = f"days {r.window[0]}–{r.window[1]}" if r.window else "each policy's steady state"
+    t = Table(title=f"Economics per month, {span}, vs '{r.baseline}'", title_justify="left")
     for col in ("policy", "bill %", "savings", "support", "retention", "compliance", "net value", "trap"):
         t.add_column(col, justify="left" if col == "policy" else "right")
     for name, p in r.policies.items():

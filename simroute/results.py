@@ -48,7 +48,11 @@ def _clean(x):
 def summary_document(result: RunResult, resolved_yaml: str) -> dict:
     """The summary.json contract as a dict."""
     s = result.output.scenario
-    a, b = result.window
+    steady = {"rule": "explicit" if result.window else "per_policy",
+              "note": "monthly figures are totals over each policy's [window_start_day, window_end_day) scaled "
+                      "to 30-day months; deltas are against baseline_policy over the same days and traffic"}
+    if result.window:
+        steady.update(start_day=result.window[0], end_day=result.window[1])
     return _clean({
         "schema_version": SUMMARY_SCHEMA_VERSION,
         "simroute_version": __version__,
@@ -56,9 +60,7 @@ def summary_document(result: RunResult, resolved_yaml: str) -> dict:
         "seed": s.seed,
         "horizon_days": s.horizon_days,
         "baseline_policy": result.baseline,
-        "steady_state": {"start_day": a, "end_day": b,
-                         "note": "monthly figures are totals over days [start_day, end_day) scaled to "
-                                 "30-day months; deltas are against baseline_policy on the same traffic"},
+        "steady_state": steady,
         "drift_onsets": [{"day": d, "change": c} for d, c in result.output.drift_onsets],
         "policies": result.summary_dict(),
     })

@@ -9,15 +9,17 @@ import polars as pl
 from .engine import SimulationOutput
 from .ledger import (DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, ledger_lines,
                      monthly_ledger)
-from .metrics import DAY_FIELDS, TIER_FIELDS, PolicyDays, latency_quantile
+from .metrics import DAY_FIELDS, TIER_FIELDS, D, latency_quantile
 from .reactions import OUTCOME_NAMES
 
 
 @dataclass(frozen=True)
 class PolicySummary:
-    """Headline figures of one policy, monthly over the steady-state window, against the baseline."""
+    """Headline figures of one policy, monthly over its steady-state window, against the baseline."""
 
     kind: str
+    window_start_day: int
+    window_end_day: int
     bill_pct_of_baseline: float
     ai_platform_usd_per_month: float
     savings_usd_per_month: float
@@ -44,7 +46,7 @@ class RunResult:
     """Everything a run produced; the CLI and exporters render it."""
 
     output: SimulationOutput
-    window: tuple[int, int]
+    window: tuple[int, int] | None  # the scenario's explicit window, or None when each policy has its own
     baseline: str
     policies: dict[str, PolicySummary]
     daily: pl.DataFrame
@@ -57,57 +59,64 @@ class RunResult:
         return {name: asdict(p) for name, p in self.policies.items()}
 
 
-def _quality(tier: np.ndarray, names: list[str]) -> dict[str, float]:
-    n, ok = tier[:, :, 0].sum(axis=0), tier[:, :, 1].sum(axis=0)
-    q = {"overall": float(ok.sum() / n.sum()) if n.sum() else float("nan")}
-    for m, name in enumerate(names):
-        if n[m]:
-            q[name] = float(ok[m] / n[m])
+def _ratio(num: float, den: float, scale: float = 1.0) -> float:
+    return scale * (num / den) if den else float("nan")
+
+
+def _quality(correct: np.ndarray, served: np.ndarray, names: list[str]) -> dict[str, float]:
+    q = {"overall": _ratio(correct.sum(), served.sum())}
+    q.update({name: float(correct[m] / served[m]) for m, name in enumerate(names) if served[m]})
     return q
 
 
-def _policy_summary(res, name: str, d: PolicyDays, totals, base: str, a: int, b: int,
-                    parity: float | None) -> PolicySummary:
-    s = res.scenario
-    names = [m.name for m in s.models]
-    per_month = DAYS_PER_MONTH / (b - a)
-    mine, ref = totals[name], totals[base]
-    savings = (ref[CostCenter.ai_platform.value] - mine[CostCenter.ai_platform.value]) * per_month
+def _economics(mine: dict, ref: dict, days: int) -> tuple[float, dict[str, float]]:
+    """Monthly savings and invisible loss by cost center from window totals."""
+    per_month = DAYS_PER_MONTH / days
+    ai = CostCenter.ai_platform.value
     loss = {cc.value: (mine[cc.value] - ref[cc.value]) * per_month for cc in INVISIBLE}
     loss["total"] = sum(loss.values())
-    tier = d.tier[a:b]
-    n = int(tier[:, :, 0].sum())
-    per_tier = tier[:, :, 0].sum(axis=0)
+    return (ref[ai] - mine[ai]) * per_month, loss
+
+
+def _policy_summary(res: SimulationOutput, name: str, lines, base: str) -> PolicySummary:
+    s, d = res.scenario, res.days[name]
+    a, b = s.window(name)
+    totals = center_totals(lines, a, b)
+    mine, ref = totals[name], totals[base]
+    savings, loss = _economics(mine, ref, b - a)
+    names = [m.name for m in s.models]
+    days = slice(a, b)
+    served = d.tier_total("queries", days)
+    n = int(served.sum())
+    outcomes = np.array([d.tier_total(o, days).sum() for o in OUTCOME_NAMES])
     csat_by = np.array([getattr(s.reactions, o).csat for o in OUTCOME_NAMES])
-    outcomes = tier[:, :, 1:4].sum(axis=(0, 1))
-    hist = d.latency_hist[a:b].sum(axis=0)
-    base_bill = ref[CostCenter.ai_platform.value]
+    hist = d.latency_hist[days].sum(axis=0)
+    ai = CostCenter.ai_platform.value
     return PolicySummary(
-        kind=next(p.kind.value for p in s.policies if p.name == name),
-        bill_pct_of_baseline=100.0 * (mine[CostCenter.ai_platform.value] / base_bill) if base_bill else float("nan"),
-        ai_platform_usd_per_month=mine[CostCenter.ai_platform.value] * per_month,
-        savings_usd_per_month=savings,
-        invisible_loss_usd_per_month=loss,
+        kind=s.policy(name).kind.value, window_start_day=a, window_end_day=b,
+        bill_pct_of_baseline=_ratio(mine[ai], ref[ai], 100.0),
+        ai_platform_usd_per_month=mine[ai] * DAYS_PER_MONTH / (b - a),
+        savings_usd_per_month=savings, invisible_loss_usd_per_month=loss,
         net_value_usd_per_month=savings - loss["total"],
         trap_ratio=loss["total"] / savings if savings > 0 else None,
-        quality=_quality(tier, names),
-        tier_share={names[m]: float(per_tier[m] / n) for m in range(len(names)) if per_tier[m]},
-        escalation_share=float(tier[:, :, 11].sum() / n) if n else float("nan"),
-        latency_p50_s=latency_quantile(hist, 0.5),
-        latency_p95_s=latency_quantile(hist, 0.95),
-        thumbs_down_per_1k=1000.0 * tier[:, :, 9].sum() / n if n else float("nan"),
-        contacts_per_1k=1000.0 * tier[:, :, 10].sum() / n if n else float("nan"),
-        csat=float(outcomes @ csat_by / outcomes.sum()) if outcomes.sum() else float("nan"),
-        churned_users=int(d.day[a:b, 4].sum()),
-        compliance_events=int(tier[:, :, 7].sum()),
-        compliance_caught=int(tier[:, :, 8].sum()),
-        holdout_parity=parity,
+        quality=_quality(d.tier_total("correct", days), served, names),
+        tier_share={names[m]: float(served[m] / n) for m in range(len(names)) if served[m]},
+        escalation_share=_ratio(d.tier_total("escalated", days).sum(), n),
+        latency_p50_s=latency_quantile(hist, 0.5), latency_p95_s=latency_quantile(hist, 0.95),
+        thumbs_down_per_1k=_ratio(d.tier_total("thumbs_down", days).sum(), n, 1000.0),
+        contacts_per_1k=_ratio(d.tier_total("contacts", days).sum(), n, 1000.0),
+        csat=_ratio(float(outcomes @ csat_by), outcomes.sum()),
+        churned_users=int(d.day[days, D["churned"]].sum()),
+        compliance_events=int(d.tier_total("compliance_events", days).sum()),
+        compliance_caught=int(d.tier_total("compliance_caught", days).sum()),
+        holdout_parity=res.holdout_parity.get(name),
         surveys={k: asdict(v[name]) for k, v in res.surveys.items()},
     )
 
 
 def daily_table(res: SimulationOutput) -> pl.DataFrame:
-    """Per day x policy x tier counts, the tier's inference cost and quality."""
+    """Per day x policy x tier counts and quality (answers by the model `tier`), plus what running model
+    `tier` cost that day on the answer path (`model_inference_usd`) and as a shadow (`model_shadow_usd`)."""
     names = [m.name for m in res.scenario.models]
     frames = []
     for pol, d in res.days.items():
@@ -116,7 +125,8 @@ def daily_table(res: SimulationOutput) -> pl.DataFrame:
                 "tier": names * h}
         for j, f in enumerate(TIER_FIELDS):
             cols[f] = d.tier[:, :, j].reshape(-1)
-        cols["inference_usd"] = (d.inference_nano / 1e9).reshape(-1)
+        cols["model_inference_usd"] = (d.inference_nano / 1e9).reshape(-1)
+        cols["model_shadow_usd"] = (d.shadow_nano / 1e9).reshape(-1)
         frames.append(pl.DataFrame(cols))
     df = pl.concat(frames)
     return df.with_columns(quality=pl.when(pl.col("queries") > 0)
@@ -140,14 +150,12 @@ def users_table(res: SimulationOutput) -> pl.DataFrame:
 def summarize(res: SimulationOutput) -> RunResult:
     """Turn raw counters into the ledger and the headline figures."""
     s = res.scenario
-    w = s.steady_state
-    a, b = w.start_day, w.end_day
     base = s.baseline.name
     lines = ledger_lines(s, res.days)
-    totals = center_totals(lines, a, b)
-    policies = {name: _policy_summary(res, name, d, totals, base, a, b, res.holdout_parity.get(name))
-                for name, d in res.days.items()}
-    return RunResult(res, (a, b), base, policies, daily_table(res), users_table(res), daily_ledger(lines),
+    policies = {name: _policy_summary(res, name, lines, base) for name in res.days}
+    w = s.report.steady_state
+    window = (w.start_day, w.end_day) if w is not None else None
+    return RunResult(res, window, base, policies, daily_table(res), users_table(res), daily_ledger(lines),
                      monthly_ledger(lines))
 
 

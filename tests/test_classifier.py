@@ -9,7 +9,9 @@ import yaml
 from scipy.special import expit
 from scipy.stats import mannwhitneyu
 
-from simroute.classifier import RIDGE, TrainedClassifier, fit_logistic, train
+from simroute.classifier import TrainedClassifier, fit_logistic, train
+
+RIDGE = 1e-3  # fit_logistic's default ridge
 from simroute.engine import World
 from simroute.rng import Streams
 from simroute.scenario.loader import scenario_from_dict

@@ -141,7 +141,9 @@ def test_summary_top_level_contract(quickstart_run):
     assert doc["seed"] == 7
     assert doc["baseline_policy"] == BASELINE
     steady = doc["steady_state"]
-    assert 0 <= steady["start_day"] < steady["end_day"] <= doc["horizon_days"]
+    assert steady["rule"] == "per_policy" and "note" in steady  # quickstart sets no explicit window
+    for p in doc["policies"].values():
+        assert 0 <= p["window_start_day"] < p["window_end_day"] <= doc["horizon_days"]
     assert set(doc["policies"]) == QUICKSTART_POLICIES
 
 

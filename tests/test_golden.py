@@ -22,9 +22,9 @@ REL = 1e-6  # floating-point noise across library versions; anything larger is a
 
 
 def _digest(result) -> dict:
-    out = {"window": list(result.window), "policies": {}}
+    out = {"policies": {}}
     for name, p in result.policies.items():
-        row = {f: getattr(p, f) for f in FIELDS}
+        row = {f: getattr(p, f) for f in FIELDS + ("window_start_day", "window_end_day")}
         row["invisible_loss_usd_per_month"] = p.invisible_loss_usd_per_month
         row["quality"] = p.quality
         out["policies"][name] = row

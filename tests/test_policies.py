@@ -353,8 +353,9 @@ def test_verifier_flags_wrong_at_tpr_and_correct_at_fpr(engine, traffic_batch):
     np.testing.assert_allclose(r.latency_s, lat, rtol=1e-6)
 
 
-def _serve_cheap(p, n_cheap: int, n_correct: int) -> None:
-    """Make the policy observe `n_cheap` cheap-tier answers of which `n_correct` are right."""
+def _serve_cheap(p, n_cheap: int, n_correct: int, band: str = "confident") -> None:
+    """Make the policy observe `n_cheap` cheap-tier answers of which `n_correct` are right, all from the
+    confident band (score >= high) or all from the exploration band."""
     final = np.full(n_cheap + 10, CHEAP, dtype=np.int8)
     final[-10:] = CAPABLE  # capable answers are not reviewed
     correct = np.zeros((3, len(final)), bool)
@@ -362,18 +363,21 @@ def _serve_cheap(p, n_cheap: int, n_correct: int) -> None:
     correct[CAPABLE] = True
     r = Routing(final=final, ran=np.zeros((3, len(final)), bool), latency_s=np.zeros(len(final)),
                 escalated=np.zeros(len(final), bool))
+    p._band = np.full(len(final), band == "confident")  # set by route() for the batch it routed
     p.observe(r, _outcomes(len(final), correct=correct), np.zeros(len(final), bool))
 
 
-@pytest.mark.parametrize("n_correct, expected", [
-    (80, 0.85),    # 0.80 < 0.9: tighten
-    (95, 0.75),    # 0.95 > 0.9 + 0.02: relax
-    (91, 0.80),    # inside the hysteresis band: hold
-    (92, 0.80),    # exactly target + 0.02 is not above it
+@pytest.mark.parametrize("band, n_correct, expected", [
+    ("confident", 80, 0.85),  # the confident band is below target 0.9: tighten
+    ("confident", 95, 0.80),  # a good confident band alone is no evidence for the queries below `high`
+    ("explored", 95, 0.75),   # the exploration band beats 0.9 + 0.02: relax
+    ("explored", 91, 0.80),   # inside the hysteresis band: hold
+    ("explored", 92, 0.80),   # exactly target + 0.02 does not beat it
+    ("explored", 80, 0.80),   # a poor exploration band keeps `high` where it is
 ])
-def test_recalibration_moves_high_with_reviewed_cheap_accuracy(engine, n_correct, expected):
+def test_recalibration_moves_high_with_reviewed_cheap_accuracy(engine, band, n_correct, expected):
     p = _policy(engine, "softr")  # high 0.8, target 0.9, step 0.05, 1000 reviews a day (>= all answers)
-    _serve_cheap(p, 100, n_correct)
+    _serve_cheap(p, 100, n_correct, band)
     p.end_day(3)
     p._recalibrate(7.0)
     assert p.state()["threshold"] == pytest.approx(expected)
@@ -397,7 +401,7 @@ def test_recalibration_runs_on_the_calendar_and_respects_bounds(engine):
 def test_recalibration_cannot_go_below_low_or_above_one(engine):
     p = _policy(engine, "softr")
     for _ in range(20):
-        _serve_cheap(p, 100, 100)
+        _serve_cheap(p, 100, 100, "explored")
         p.end_day(0)
         p._recalibrate(0.0)
     assert p.state()["threshold"] == pytest.approx(0.3)  # low

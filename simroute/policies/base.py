@@ -29,6 +29,7 @@ class Routing:
     score: np.ndarray | None = None         # float (k,): classifier P(simple); NaN where not scored
     classified: np.ndarray | None = None    # bool (k,): the classifier ran (billed)
     verified: np.ndarray | None = None      # bool (k,): the verifier ran (billed)
+    shadow_disagrees: np.ndarray | None = None  # bool (k,): a shadow judge called the two answers different
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,18 @@ class Policy(ABC):
 
     kind: ClassVar[PolicyKind]
     draws_per_query: ClassVar[int] = 0
+    classifier: TrainedClassifier | None = None
 
     def __init__(self, config: Any, ctx: PolicyContext):
         self.config = config
         self.ctx = ctx
         self.name: str = config.name
         self.u = np.empty((self.draws_per_query, 0))
+
+    @property
+    def launch_threshold(self) -> float | None:
+        """For classifier routers: the configured P(simple) at or above which a query goes to cheap."""
+        return None
 
     def start_day(self, day: int, n: int) -> None:
         """Draw this policy's own per-query uniforms for the whole day (so batching cannot change them)."""

@@ -11,7 +11,7 @@ from .base import Policy, Routing, schedule_every
 
 class Cascade(Policy):
     kind = PolicyKind.cascade
-    draws_per_query = 1  # shadow sampling
+    draws_per_query = 2  # shadow sampling, shadow judge
 
     def __init__(self, config, ctx):
         super().__init__(config, ctx)
@@ -32,22 +32,31 @@ class Cascade(Policy):
             reached = stop >= i
             ran[m] |= reached
             latency += reached * o.latency_s[m]
-        shadow = None
+        shadow = disagrees = None
         if self.config.shadow is not None:
             shadow = np.zeros_like(ran)
-            shadow[self.chain[-1]] = (stop == 0) & (self.u[0, pos] < self.config.shadow.share)
-        return Routing(final=final, ran=ran, latency_s=latency, escalated=stop > 0, shadow=shadow)
+            sampled = (stop == 0) & (self.u[0, pos] < self.config.shadow.share)
+            shadow[self.chain[-1]] = sampled
+            disagrees = sampled & self._judge(o, pos)
+        return Routing(final=final, ran=ran, latency_s=latency, escalated=stop > 0, shadow=shadow,
+                       shadow_disagrees=disagrees)
+
+    def _judge(self, o, pos):
+        """A judge comparing the first and last models' answers: they differ unless both are right (two wrong
+        answers rarely coincide); the judge misses some differences and flags some equivalent pairs."""
+        sh = self.config.shadow
+        differ = ~(o.correct[self.chain[0]] & o.correct[self.chain[-1]])
+        u = self.u[1, pos]
+        return np.where(differ, u >= sh.judge_miss_rate, u < sh.judge_false_alarm_rate)
 
     def observe(self, routing, o, thumbs_down):
         if self.config.adaptation is None:
             return
-        first, last = self.chain[0], self.chain[-1]
         if routing.shadow is not None:
-            sampled = routing.shadow[last]
-            self._signal_n += int(sampled.sum())
-            self._signal += int((sampled & ~(o.correct[first] & o.correct[last])).sum())
+            self._signal_n += int(routing.shadow[self.chain[-1]].sum())
+            self._signal += int(routing.shadow_disagrees.sum())
         else:
-            answered = routing.final == first
+            answered = routing.final == self.chain[0]
             self._signal_n += int(answered.sum())
             self._signal += int((answered & thumbs_down).sum())
 
@@ -62,7 +71,7 @@ class Cascade(Policy):
             rate = self._signal / self._signal_n
             if rate > a.target_signal:
                 self.thresholds[0] = min(a.max_threshold, self.thresholds[0] + a.step)
-            elif rate < a.target_signal / 2:
+            elif rate < a.target_signal * a.relax_below:
                 self.thresholds[0] = max(a.min_threshold, self.thresholds[0] - a.step)
         self._signal = self._signal_n = 0
 

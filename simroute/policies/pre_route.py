@@ -24,5 +24,9 @@ class PreRoute(Policy):
                        escalated=np.zeros(len(q), dtype=bool), score=score,
                        classified=np.ones(len(q), dtype=bool))
 
+    @property
+    def launch_threshold(self):
+        return float(self.config.threshold)
+
     def state(self):
         return {"threshold": float(self.config.threshold)}

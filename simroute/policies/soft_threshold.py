@@ -1,5 +1,5 @@
 """`soft_threshold`: two classifier thresholds with an exploration band, optional verifier retry, and
-threshold recalibration from a labelled sample of cheap-tier answers."""
+threshold recalibration from labelled samples of cheap-tier answers."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,10 +7,17 @@ import numpy as np
 from ..scenario.policies import PolicyKind
 from .base import Policy, Routing, schedule_every
 
-HYSTERESIS = 0.02  # cheap-tier accuracy must beat the target by this much before the threshold relaxes
+CONFIDENT, EXPLORED = 0, 1  # the two bands whose cheap answers are reviewed separately
 
 
 class SoftThreshold(Policy):
+    """Above `high` -> cheap; below `low` -> capable; in between -> capable, except an exploration share.
+
+    Recalibration tightens `high` when reviewed answers of the confident band (score >= high) fall below
+    target, and relaxes it when reviewed answers of the exploration band beat target + hysteresis: the
+    exploration band is the evidence for the queries just below `high`.
+    """
+
     kind = PolicyKind.soft_threshold
     draws_per_query = 2  # exploration, verifier
 
@@ -20,14 +27,16 @@ class SoftThreshold(Policy):
         self.capable = ctx.scenario.model_index(config.capable_model)
         self.classifier = ctx.classifier(config.classifier)
         self.high = config.high
-        self._day_correct = self._day_total = 0
-        self._rev_correct = self._rev_total = 0
+        self._day = np.zeros((2, 2), dtype=np.int64)        # band x (correct, served)
+        self._reviewed = np.zeros((2, 2), dtype=np.int64)
+        self._band = np.zeros(0, dtype=bool)  # confident-band mask of the batch just routed (observe follows)
 
     def route(self, q, o, pos):
         c = self.config
         score = self.classifier.score(q.surface)
-        band = (score >= c.low) & (score < self.high)
-        to_cheap = (score >= self.high) | (band & (self.u[0, pos] < c.exploration_share))
+        confident = score >= self.high
+        band = (score >= c.low) & ~confident
+        to_cheap = confident | (band & (self.u[0, pos] < c.exploration_share))
         flagged = np.zeros(len(q), dtype=bool)
         verify_s = 0.0
         if c.verifier is not None:
@@ -42,24 +51,28 @@ class SoftThreshold(Policy):
         lat_cheap, lat_cap = o.latency_s[self.cheap], o.latency_s[self.capable]
         latency = c.classifier.latency_ms / 1000.0 + np.where(
             to_cheap, lat_cheap + verify_s + flagged * lat_cap, lat_cap)
+        self._band = confident
         return Routing(final=final, ran=ran, latency_s=latency, escalated=flagged, score=score,
                        classified=np.ones(len(q), dtype=bool),
                        verified=to_cheap if c.verifier is not None else None)
 
     def observe(self, routing, o, thumbs_down):
-        served_cheap = routing.final == self.cheap
-        self._day_total += int(served_cheap.sum())
-        self._day_correct += int((served_cheap & o.correct[self.cheap]).sum())
+        served = routing.final == self.cheap
+        ok = served & o.correct[self.cheap]
+        for b, mask in ((CONFIDENT, self._band), (EXPLORED, ~self._band)):
+            self._day[b] += (int((ok & mask).sum()), int((served & mask).sum()))
 
     def end_day(self, day):
         r = self.config.recalibration
-        if r is not None and self._day_total:
+        if r is not None and self._day[:, 1].sum():
             rng = self.ctx.streams.policy(f"{self.name}:reviews", day)
-            n = min(r.reviews_per_day, self._day_total)
-            good = int(rng.hypergeometric(self._day_correct, self._day_total - self._day_correct, n))
-            self._rev_correct += good
-            self._rev_total += n
-        self._day_correct = self._day_total = 0
+            n = min(r.reviews_per_day, int(self._day[:, 1].sum()))
+            per_band = rng.multivariate_hypergeometric(self._day[:, 1], n)
+            for b in (CONFIDENT, EXPLORED):
+                good, total = self._day[b]
+                k = int(per_band[b])
+                self._reviewed[b] += (int(rng.hypergeometric(good, total - good, k)) if k else 0, k)
+        self._day[:] = 0
 
     def schedule(self, calendar, horizon):
         r = self.config.recalibration
@@ -68,13 +81,16 @@ class SoftThreshold(Policy):
 
     def _recalibrate(self, t):
         r = self.config.recalibration
-        if self._rev_total:
-            est = self._rev_correct / self._rev_total
-            if est < r.target_quality:
-                self.high = min(1.0, self.high + r.step)
-            elif est > r.target_quality + HYSTERESIS:
-                self.high = max(self.config.low, self.high - r.step)
-        self._rev_correct = self._rev_total = 0
+        (conf_ok, conf_n), (expl_ok, expl_n) = self._reviewed
+        if conf_n and conf_ok / conf_n < r.target_quality:
+            self.high = min(1.0, self.high + r.step)
+        elif expl_n and expl_ok / expl_n > r.target_quality + r.hysteresis:
+            self.high = max(self.config.low, self.high - r.step)
+        self._reviewed[:] = 0
+
+    @property
+    def launch_threshold(self):
+        return float(self.config.high)
 
     def state(self):
         return {"threshold": float(self.high)}

@@ -23,15 +23,15 @@ class PolicyKind(str, Enum):
 class RolloutStep(Frozen):
     """From `day` on, `share` of users (bucketed by user) get the policy; the rest get the baseline model."""
 
-    day: Day
-    share: Probability
+    day: Day = Field(description="Day the step takes effect (day).")
+    share: Probability = Field(description="Share of users on the policy from that day (fraction).")
 
 
 class Rollback(Frozen):
     """At `day` the rollout share drops to `to_share` (a fixed-week rollback)."""
 
-    day: Day
-    to_share: Probability = 0.0
+    day: Day = Field(description="Day of the rollback (day).")
+    to_share: Probability = Field(0.0, description="Share of users left on the policy (fraction).")
 
 
 class ClassifierMethod(str, Enum):
@@ -49,6 +49,8 @@ class Classifier(Frozen):
         200_000, description="Historical labelled queries it is trained on (count).")
     training_day: Day = Field(0, description="Day whose traffic mix the historical sample follows (day).")
     label_noise: Probability = Field(0.02, description="Share of training labels flipped (fraction).")
+    ridge: NonNegative = Field(1e-3, description="L2 penalty per training sample of the logistic fit "
+                                                 "(dimensionless).")
     latency_ms: NonNegative = Field(30.0, description="Scoring latency (milliseconds).")
     usd_per_1k_queries: NonNegative = Field(0.01, description="Scoring cost (USD per 1k queries).")
 
@@ -65,7 +67,17 @@ class PolicyBase(Frozen):
         days = [s.day for s in self.rollout]
         if days != sorted(days) or len(set(days)) != len(days):
             raise ValueError("rollout: steps must have strictly increasing days")
+        if self.rollback is not None and days[-1] >= self.rollback.day:
+            raise ValueError(f"rollback.day: must be after the last rollout step (day {days[-1]}), "
+                             f"got {self.rollback.day}")
         return self
+
+    def window(self, horizon: int) -> tuple[int, int]:
+        """Default steady state: from the first day at full rollout to the rollback (or the horizon)."""
+        full = [s.day for s in self.rollout if s.share >= 1.0]
+        start = full[0] if full else self.rollout[-1].day
+        end = self.rollback.day if self.rollback is not None else horizon
+        return min(start, horizon - 1), max(min(end, horizon), min(start, horizon - 1) + 1)
 
 
 class SinglePolicy(PolicyBase):
@@ -111,6 +123,9 @@ class Recalibration(Frozen):
     reviews_per_day: PositiveInt = Field(50, description="Labelled reviews of cheap-tier answers (per day).")
     target_quality: Probability = Field(0.9, description="Cheap-tier accuracy to hold (fraction).")
     step: Positive = Field(0.02, description="Threshold change per recalibration (probability units).")
+    hysteresis: Probability = Field(
+        0.02, description="Accuracy margin above target the exploration band needs before `high` relaxes "
+                          "(fraction).")
 
 
 class SoftThresholdPolicy(ClassifierPolicy):
@@ -132,9 +147,14 @@ class SoftThresholdPolicy(ClassifierPolicy):
 
 
 class Shadow(Frozen):
-    """Also run the last model of the chain on a share of confident (non-escalated) traffic."""
+    """Also run the last model of the chain on a share of confident (non-escalated) traffic, and have a judge
+    compare the two answers (a judge sees agreement, not correctness, and makes mistakes)."""
 
     share: Probability = Field(0.02, description="Share of confident traffic shadow-scored (fraction).")
+    judge_miss_rate: Probability = Field(
+        0.1, description="Share of differing answer pairs the judge calls equivalent (fraction).")
+    judge_false_alarm_rate: Probability = Field(
+        0.02, description="Share of equivalent answer pairs the judge calls different (fraction).")
 
 
 class Adaptation(Frozen):
@@ -142,10 +162,20 @@ class Adaptation(Frozen):
 
     every_days: PositiveInt = Field(7, description="Days between adaptations (days).")
     target_signal: Probability = Field(
-        0.05, description="Target shadow disagreement rate (or thumbs-down rate without shadow) (fraction).")
+        description="Target observed signal: the shadow disagreement rate with shadow scoring, else the "
+                    "thumbs-down rate of first-model answers (fraction); the two differ by orders of magnitude.")
+    relax_below: Probability = Field(
+        0.5, description="The threshold relaxes when the signal is below this fraction of the target (fraction).")
     step: Positive = Field(0.02, description="Threshold change per adaptation (probability units).")
-    min_threshold: Probability = 0.0
-    max_threshold: Probability = 1.0
+    min_threshold: Probability = Field(0.0, description="Lowest threshold adaptation may reach.")
+    max_threshold: Probability = Field(1.0, description="Highest threshold adaptation may reach.")
+
+    @model_validator(mode="after")
+    def _bounds(self):
+        if self.min_threshold > self.max_threshold:
+            raise ValueError(f"min_threshold: must be <= max_threshold ({self.max_threshold:g}), "
+                             f"got {self.min_threshold:g}")
+        return self
 
 
 class CascadePolicy(PolicyBase):

@@ -39,8 +39,9 @@ class Report(Frozen):
 
     baseline_policy: Name | None = Field(None, description="Policy the ledger compares against "
                                                            "(default: the first `single` policy).")
-    steady_state: Window | None = Field(None, description="Window for monthly figures (default: from the "
-                                                          "last full-rollout day to the horizon).")
+    steady_state: Window | None = Field(None, description="Window for every policy's monthly figures (default: "
+                                                          "per policy, from its first full-rollout day to its "
+                                                          "rollback or the horizon).")
     holdout_size: PositiveInt = Field(5000, description="Pre-drift holdout used for the parity check (queries).")
     surveys: tuple[Survey, ...] = Field((), description="Cohort follow-up surveys (e.g. the 90-day follow-up).")
 
@@ -85,13 +86,16 @@ class Scenario(Frozen):
                 return p
         raise LookupError("no baseline policy")  # unreachable after validation
 
-    @property
-    def steady_state(self) -> Window:
-        """The summary window, explicit or derived from the rollouts."""
-        if self.report.steady_state is not None:
-            return self.report.steady_state
-        full = [max((s.day for s in p.rollout if s.share >= 1.0), default=0) for p in self.policies]
-        return Window(start_day=min(max(full), self.horizon_days - 1), end_day=self.horizon_days)
+    def window(self, policy: str) -> tuple[int, int]:
+        """Days [start, end) a policy's monthly figures average over: explicit, or the policy's own steady state."""
+        w = self.report.steady_state
+        if w is not None:
+            return w.start_day, w.end_day
+        return self.policy(policy).window(self.horizon_days)
+
+    def policy(self, name: str):
+        """A policy's config by name."""
+        return next(p for p in self.policies if p.name == name)
 
 
 def _policy_models(p) -> list[tuple[str, str]]:

@@ -159,6 +159,8 @@ class Drift(Frozen):
                 raise ValueError(f"to: a difficulty_scale multiplier must be > 0, got {self.to:g}")
         elif self.target is None:
             raise ValueError(f"target: required for drift kind '{self.kind.value}'")
+        if self.kind is DriftKind.model_skill and not -20.0 <= self.to <= 20.0:
+            raise ValueError(f"to: a model_skill change must be between -20 and 20 logits, got {self.to:g}")
         if self.kind in (DriftKind.intent_share, DriftKind.hidden_intent_rate, DriftKind.segment_share):
             if not 0.0 <= self.to <= 1.0:
                 raise ValueError(f"to: must be between 0 and 1 for {self.kind.value}, got {self.to:g}")

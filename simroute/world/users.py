@@ -35,7 +35,7 @@ class Population:
         offset = rng.integers(0, self.cycle, size=n)
         offset[u.mau:] = join_day[u.mau:] % self.cycle
         self.billing_offset = offset.astype(np.int16)
-        self.rollout_bucket = rng.random(n).astype(np.float32)
+        self.rollout_bucket = rng.random(n)
         order = np.argsort(self.billing_offset, kind="stable")
         bounds = np.searchsorted(self.billing_offset[order], np.arange(self.cycle + 1))
         self._billed = [order[bounds[k]:bounds[k + 1]] for k in range(self.cycle)]
