@@ -90,3 +90,27 @@ def test_shipped_scenario_policies_build_and_route(path):
         p.end_day(0)
         assert all(isinstance(v, float) for v in p.state().values())
     assert PolicyKind.single in kinds
+
+
+def test_only_reference_routers_see_the_truth():
+    """Routers see surface features, confidences and latencies; correctness is refused except to `oracle`."""
+    import numpy as np
+    import pytest
+
+    from simroute.policies import REGISTRY
+    from simroute.policies.base import PolicyView
+    from simroute.scenario.policies import PolicyKind
+    from simroute.world.outcomes import Outcomes
+    from simroute.world.traffic import Queries
+
+    assert {k for k, cls in REGISTRY.items() if cls.sees_truth} == {PolicyKind.oracle}
+    n = 3
+    q = Queries(np.zeros(n, np.int16), np.zeros(n), np.zeros(n), np.zeros(n, bool), np.zeros(n, bool),
+                np.ones(n), np.ones(n), np.zeros((n, 2), np.float32))
+    o = Outcomes(np.ones((2, n), bool), np.zeros((2, n), bool), np.full((2, n), 0.9, np.float32),
+                 np.ones((2, n), np.float32), np.ones((2, n), np.int64))
+    view = PolicyView(q, o)
+    assert not hasattr(view, "hidden") and not hasattr(view, "difficulty")
+    with pytest.raises(PermissionError):
+        view.correct
+    assert PolicyView(q, o, sees_truth=True).correct.all()

@@ -32,6 +32,53 @@ class Routing:
     shadow_disagrees: np.ndarray | None = None  # bool (k,): a shadow judge called the two answers different
 
 
+class PolicyView:
+    """What a router can see of a batch: surface features, every model's self-reported confidence and latency,
+    and two instruments the engine simulates with their own error rates (a verifier, an answer-comparing
+    judge). Correctness is hidden; only reference routers (`oracle`) may read it."""
+
+    def __init__(self, q: Queries, o: Outcomes, sees_truth: bool = False):
+        self.surface = q.surface
+        self.confidence = o.confidence
+        self.latency_s = o.latency_s
+        self._o = o
+        self._sees_truth = sees_truth
+
+    def __len__(self) -> int:
+        return len(self.surface)
+
+    @property
+    def correct(self) -> np.ndarray:
+        """(M, k) ground truth: for reference routers only."""
+        if not self._sees_truth:
+            raise PermissionError("only reference routers (oracle) may see whether answers are correct")
+        return self._o.correct
+
+    def verifier_flags(self, model: int, tpr: float, fpr: float, u: np.ndarray) -> np.ndarray:
+        """An output check on `model`'s answers: flags wrong ones with rate `tpr`, right ones with `fpr`."""
+        return u < np.where(self._o.correct[model], fpr, tpr)
+
+    def judged_different(self, a: int, b: int, miss: float, false_alarm: float, u: np.ndarray) -> np.ndarray:
+        """A judge comparing two models' answers. They differ unless both are right, because two wrong answers
+        rarely coincide. The judge misses a share `miss` of differences and flags a share `false_alarm` of
+        equivalent pairs."""
+        differ = ~(self._o.correct[a] & self._o.correct[b])
+        return np.where(differ, u >= miss, u < false_alarm)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a team observes after serving: thumbs-down, and the label a reviewer would give each answer
+    (policies use labels only through a review sample they draw)."""
+
+    thumbs_down: np.ndarray
+    _correct: np.ndarray
+
+    def review_labels(self, model: int) -> np.ndarray:
+        """A reviewer's verdict (right/wrong) on `model`'s answer to each query."""
+        return self._correct[model]
+
+
 @dataclass(frozen=True)
 class PolicyContext:
     """What a policy may use: the scenario, the models, trained classifiers and its own random stream."""
@@ -59,11 +106,12 @@ def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 class Policy(ABC):
-    """A router. It sees surface features and model outputs a real router could see, never hidden truth,
-    except the `oracle` reference, which is allowed to cheat by definition."""
+    """A router. It sees what a real router could see (`PolicyView`), never hidden truth, except reference
+    routers (`sees_truth`), which are allowed to cheat by definition."""
 
     kind: ClassVar[PolicyKind]
     draws_per_query: ClassVar[int] = 0
+    sees_truth: ClassVar[bool] = False
     classifier: TrainedClassifier | None = None
 
     def __init__(self, config: Any, ctx: PolicyContext):
@@ -82,12 +130,20 @@ class Policy(ABC):
         if self.draws_per_query:
             self.u = self.ctx.streams.policy(self.name, day).random((self.draws_per_query, n))
 
-    @abstractmethod
     def route(self, q: Queries, o: Outcomes, pos: np.ndarray) -> Routing:
-        """Decide for the queries `q` (rows `pos` of the day); `o` holds every model's would-be answer."""
+        """Decide for the queries `q` (rows `pos` of the day), seeing only what `PolicyView` exposes."""
+        return self.decide(PolicyView(q, o, self.sees_truth), pos)
 
     def observe(self, routing: Routing, o: Outcomes, thumbs_down: np.ndarray) -> None:
-        """See what a team could see after serving (feedback); default: nothing."""
+        """Hand the policy the feedback a team could observe after serving."""
+        self.learn(routing, Feedback(thumbs_down, o.correct))
+
+    @abstractmethod
+    def decide(self, v: PolicyView, pos: np.ndarray) -> Routing:
+        """The routing decision for a batch (rows `pos` of the day's queries)."""
+
+    def learn(self, routing: Routing, feedback: Feedback) -> None:
+        """Use observed feedback (thumbs, review samples); default: nothing."""
 
     def end_day(self, day: int) -> None:
         """Day-level bookkeeping after all of a day's batches."""

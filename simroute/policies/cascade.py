@@ -19,37 +19,31 @@ class Cascade(Policy):
         self.thresholds = list(config.thresholds)
         self._signal = self._signal_n = 0
 
-    def route(self, q, o, pos):
+    def decide(self, v, pos):
         links = len(self.chain)
-        conf = o.confidence[self.chain]
-        passes = np.ones((links, len(q)), dtype=bool)
+        conf = v.confidence[self.chain]
+        passes = np.ones((links, len(v)), dtype=bool)
         passes[:-1] = conf[:-1] >= np.array(self.thresholds)[:, None]
         stop = passes.argmax(axis=0)
         final = self.chain[stop].astype(np.int8)
-        ran = np.zeros((len(self.ctx.models), len(q)), dtype=bool)
-        latency = np.zeros(len(q))
+        ran = np.zeros((len(self.ctx.models), len(v)), dtype=bool)
+        latency = np.zeros(len(v))
         for i, m in enumerate(self.chain):
             reached = stop >= i
             ran[m] |= reached
-            latency += reached * o.latency_s[m]
+            latency += reached * v.latency_s[m]
         shadow = disagrees = None
         if self.config.shadow is not None:
             shadow = np.zeros_like(ran)
             sampled = (stop == 0) & (self.u[0, pos] < self.config.shadow.share)
             shadow[self.chain[-1]] = sampled
-            disagrees = sampled & self._judge(o, pos)
+            sh = self.config.shadow
+            disagrees = sampled & v.judged_different(self.chain[0], self.chain[-1], sh.judge_miss_rate,
+                                                     sh.judge_false_alarm_rate, self.u[1, pos])
         return Routing(final=final, ran=ran, latency_s=latency, escalated=stop > 0, shadow=shadow,
                        shadow_disagrees=disagrees)
 
-    def _judge(self, o, pos):
-        """A judge comparing the first and last models' answers: they differ unless both are right (two wrong
-        answers rarely coincide); the judge misses some differences and flags some equivalent pairs."""
-        sh = self.config.shadow
-        differ = ~(o.correct[self.chain[0]] & o.correct[self.chain[-1]])
-        u = self.u[1, pos]
-        return np.where(differ, u >= sh.judge_miss_rate, u < sh.judge_false_alarm_rate)
-
-    def observe(self, routing, o, thumbs_down):
+    def learn(self, routing, feedback):
         if self.config.adaptation is None:
             return
         if routing.shadow is not None:
@@ -58,7 +52,7 @@ class Cascade(Policy):
         else:
             answered = routing.final == self.chain[0]
             self._signal_n += int(answered.sum())
-            self._signal += int((answered & thumbs_down).sum())
+            self._signal += int((answered & feedback.thumbs_down).sum())
 
     def schedule(self, calendar, horizon):
         a = self.config.adaptation

@@ -9,15 +9,16 @@ from .base import Policy, Routing, one_hot, pick
 
 class Oracle(Policy):
     kind = PolicyKind.oracle
+    sees_truth = True
 
     def __init__(self, config, ctx):
         super().__init__(config, ctx)
         self.order = np.array([ctx.scenario.model_index(m) for m in config.models])
 
-    def route(self, q, o, pos):
-        ok = o.correct[self.order]
+    def decide(self, v, pos):
+        ok = v.correct[self.order]
         first = np.where(ok.any(axis=0), ok.argmax(axis=0), len(self.order) - 1)
         final = self.order[first].astype(np.int8)
         return Routing(final=final, ran=one_hot(final, len(self.ctx.models)),
-                       latency_s=pick(o.latency_s, final).astype(np.float64),
-                       escalated=np.zeros(len(q), dtype=bool))
+                       latency_s=pick(v.latency_s, final).astype(np.float64),
+                       escalated=np.zeros(len(v), dtype=bool))

@@ -16,13 +16,13 @@ class PreRoute(Policy):
         self.capable = ctx.scenario.model_index(config.capable_model)
         self.classifier = ctx.classifier(config.classifier)
 
-    def route(self, q, o, pos):
-        score = self.classifier.score(q.surface)
+    def decide(self, v, pos):
+        score = self.classifier.score(v.surface)
         final = np.where(score >= self.config.threshold, self.cheap, self.capable).astype(np.int8)
-        latency = self.config.classifier.latency_ms / 1000.0 + pick(o.latency_s, final)
+        latency = self.config.classifier.latency_ms / 1000.0 + pick(v.latency_s, final)
         return Routing(final=final, ran=one_hot(final, len(self.ctx.models)), latency_s=latency,
-                       escalated=np.zeros(len(q), dtype=bool), score=score,
-                       classified=np.ones(len(q), dtype=bool))
+                       escalated=np.zeros(len(v), dtype=bool), score=score,
+                       classified=np.ones(len(v), dtype=bool))
 
     @property
     def launch_threshold(self):

@@ -16,9 +16,9 @@ class RandomRouter(Policy):
         self.cheap = ctx.scenario.model_index(config.cheap_model)
         self.capable = ctx.scenario.model_index(config.capable_model)
 
-    def route(self, q, o, pos):
+    def decide(self, v, pos):
         to_cheap = self.u[0, pos] < self.config.cheap_share
         final = np.where(to_cheap, self.cheap, self.capable).astype(np.int8)
         return Routing(final=final, ran=one_hot(final, len(self.ctx.models)),
-                       latency_s=pick(o.latency_s, final).astype(np.float64),
-                       escalated=np.zeros(len(q), dtype=bool))
+                       latency_s=pick(v.latency_s, final).astype(np.float64),
+                       escalated=np.zeros(len(v), dtype=bool))

@@ -10,8 +10,8 @@ from .base import Policy, Routing, one_hot
 class Single(Policy):
     kind = PolicyKind.single
 
-    def route(self, q, o, pos):
-        final = np.full(len(q), self.ctx.scenario.model_index(self.config.model), dtype=np.int8)
+    def decide(self, v, pos):
+        final = np.full(len(v), self.ctx.scenario.model_index(self.config.model), dtype=np.int8)
         return Routing(final=final, ran=one_hot(final, len(self.ctx.models)),
-                       latency_s=o.latency_s[final[0]].astype(np.float64),
-                       escalated=np.zeros(len(q), dtype=bool))
+                       latency_s=v.latency_s[final[0]].astype(np.float64),
+                       escalated=np.zeros(len(v), dtype=bool))

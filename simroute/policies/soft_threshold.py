@@ -31,34 +31,34 @@ class SoftThreshold(Policy):
         self._reviewed = np.zeros((2, 2), dtype=np.int64)
         self._band = np.zeros(0, dtype=bool)  # confident-band mask of the batch just routed (observe follows)
 
-    def route(self, q, o, pos):
+    def decide(self, v, pos):
         c = self.config
-        score = self.classifier.score(q.surface)
+        score = self.classifier.score(v.surface)
         confident = score >= self.high
         band = (score >= c.low) & ~confident
         to_cheap = confident | (band & (self.u[0, pos] < c.exploration_share))
-        flagged = np.zeros(len(q), dtype=bool)
+        flagged = np.zeros(len(v), dtype=bool)
         verify_s = 0.0
         if c.verifier is not None:
-            v = c.verifier
-            rate = np.where(o.correct[self.cheap], v.false_positive_rate, v.true_positive_rate)
-            flagged = to_cheap & (self.u[1, pos] < rate)
-            verify_s = v.latency_ms / 1000.0
+            check = c.verifier
+            flagged = to_cheap & v.verifier_flags(self.cheap, check.true_positive_rate,
+                                                  check.false_positive_rate, self.u[1, pos])
+            verify_s = check.latency_ms / 1000.0
         final = np.where(to_cheap & ~flagged, self.cheap, self.capable).astype(np.int8)
-        ran = np.zeros((len(self.ctx.models), len(q)), dtype=bool)
+        ran = np.zeros((len(self.ctx.models), len(v)), dtype=bool)
         ran[self.cheap] = to_cheap
         ran[self.capable] = ~to_cheap | flagged
-        lat_cheap, lat_cap = o.latency_s[self.cheap], o.latency_s[self.capable]
+        lat_cheap, lat_cap = v.latency_s[self.cheap], v.latency_s[self.capable]
         latency = c.classifier.latency_ms / 1000.0 + np.where(
             to_cheap, lat_cheap + verify_s + flagged * lat_cap, lat_cap)
         self._band = confident
         return Routing(final=final, ran=ran, latency_s=latency, escalated=flagged, score=score,
-                       classified=np.ones(len(q), dtype=bool),
+                       classified=np.ones(len(v), dtype=bool),
                        verified=to_cheap if c.verifier is not None else None)
 
-    def observe(self, routing, o, thumbs_down):
+    def learn(self, routing, feedback):
         served = routing.final == self.cheap
-        ok = served & o.correct[self.cheap]
+        ok = served & feedback.review_labels(self.cheap)
         for b, mask in ((CONFIDENT, self._band), (EXPLORED, ~self._band)):
             self._day[b] += (int((ok & mask).sum()), int((served & mask).sum()))
 
