@@ -31,7 +31,8 @@ def main() -> None:
     print(f"machine         {platform.machine()}, {os.cpu_count()} cores, {platform.system()} "
           f"{platform.release()}, Python {platform.python_version()}, numpy {np.__version__}")
     print(f"days            {result.output.scenario.horizon_days}")
-    print(f"arrivals        {arrivals:,} queries ({policies} policies, {served:,} policy-queries served)")
+    print(f"drawn queries   {arrivals:,} (before removing churned users' queries per policy)")
+    print(f"served          {served:,} policy-queries over {policies} policies")
     print(f"wall time       {wall:.1f} s")
     print(f"throughput      {served / wall:,.0f} policy-queries/s")
     print(f"peak RSS        {rss_mib:,.0f} MiB")
