@@ -105,3 +105,17 @@ def test_case1_rollout_cohort_scores_lower_at_the_90_day_follow_up(case1):
     assert single["survey_day"] == 112 + 90 and single["respondents"] > 10_000
     assert pre["csat"] < single["csat"] - 0.02
     assert abs(casc["csat"] - single["csat"]) < 0.02
+
+
+def test_case1_excess_churn_builds_until_rollback_then_fades(case1):
+    """Churn above baseline by week 13, rollback in week 16, retention back to baseline by week 28 (seed 000)."""
+    weekly = (case1.users_daily.with_columns(week=pl.col("day") // 7 - FULL_ROLLOUT_DAY // 7)
+              .group_by(["policy", "week"]).agg(pl.col("churned").sum()))
+    pre = dict(weekly.filter(pl.col("policy") == "pre_route").select("week", "churned").iter_rows())
+    base = dict(weekly.filter(pl.col("policy") == "single").select("week", "churned").iter_rows())
+
+    def excess(weeks):
+        return sum(pre[w] for w in weeks) / sum(base[w] for w in weeks) - 1.0
+    early, peak, late = excess(range(0, 3)), excess(range(12, 17)), excess(range(26, 29))
+    assert peak > 0.01 > early
+    assert late < peak / 3
