@@ -8,15 +8,15 @@ import copy
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
-from types import NoneType, UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..errors import ScenarioError
 from .provenance import Path, duplicate_keys, format_path, leading_path, line_map, parse_path
 from .schema import Scenario
+from .typewalk import child, field_names, is_model, members, pick, tag, union_tags, unwrap
 
 _MISSING = object()
 _NAME_PATTERN_HELP = "must start with a letter and contain only letters, digits, '_' and '-'"
@@ -160,7 +160,7 @@ def _set_path(data: Any, path: Path, value: Any) -> str | None:
                 return f"{here} is not a mapping"
             if key not in node:
                 _, tp, raw = _walk(path[:i], data)
-                valid = _keys(tp, raw)
+                valid = field_names(tp, raw)
                 if key not in valid:
                     return _unknown_key(key, valid)
                 node[key] = [] if i + 1 < len(path) and isinstance(path[i + 1], int) else {}
@@ -186,16 +186,16 @@ def _error_lines(e: dict, ctx: _Context) -> list[str]:
     path, tp, raw = _walk(e["loc"], ctx.data)
     if kind == "extra_forbidden":
         _, ptp, praw = _walk(e["loc"][:-1], ctx.data)
-        return [ctx.at(path, _unknown_key(str(path[-1]), _keys(ptp, praw)))]
+        return [ctx.at(path, _unknown_key(str(path[-1]), field_names(ptp, praw)))]
     if kind == "missing":
         return [ctx.at(path, "required field missing")]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        disc, tags = _union_tags(tp)
+        disc, tags = union_tags(tp)
         what = f"unknown kind {_show(e['ctx'].get('tag'))}" if kind == "union_tag_invalid" else "required field missing"
         return [ctx.at(path + (disc,), f"{what} (valid kinds: {', '.join(tags)})")]
     if kind in ("value_error", "assertion_error"):
         msg = e["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        if _is_model(_unwrap(tp)) or isinstance(value, dict):
+        if is_model(unwrap(tp)) or isinstance(value, dict):
             return [_model_line(ctx, path, tp, raw, line) for line in msg.splitlines() if line.strip()]
         return [ctx.at(path, _with_got(msg, value))]
     return [ctx.at(path, _type_message(kind, e))]
@@ -204,7 +204,7 @@ def _error_lines(e: dict, ctx: _Context) -> list[str]:
 def _model_line(ctx: _Context, path: Path, tp: Any, raw: Any, line: str) -> str:
     """A model validator's line: a leading field path ('low: must be ...') is joined onto the model's path."""
     split = leading_path(line)
-    if split and split[0][0] in _keys(tp, raw):
+    if split and split[0][0] in field_names(tp, raw):
         return ctx.at(path + split[0], split[1])
     return ctx.at(path, line)
 
@@ -253,82 +253,18 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _unwrap(tp: Any) -> Any:
-    """Strip Annotated and Optional so the model, tuple or union underneath shows."""
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (Union, UnionType) and len(_union_args(tp)) == 1:
-            tp = _union_args(tp)[0]
-        else:
-            return tp
-
-
-def _union_args(tp: Any) -> list:
-    return [a for a in get_args(tp) if a is not NoneType]
-
-
-def _is_model(tp: Any) -> bool:
-    return isinstance(tp, type) and issubclass(tp, BaseModel)
-
-
-def _members(tp: Any) -> list[type[BaseModel]]:
-    """The model members of a (tagged) union, else []."""
-    tp = _unwrap(tp)
-    if get_origin(tp) not in (Union, UnionType):
-        return []
-    return [m for m in map(_unwrap, _union_args(tp)) if _is_model(m)]
-
-
-def _tag(model: type[BaseModel]) -> tuple[str, str] | None:
-    """(discriminator field, tag value) of a union member: its Literal-typed field."""
-    for name, info in model.model_fields.items():
-        if get_origin(info.annotation) is Literal:
-            value = get_args(info.annotation)[0]
-            return name, getattr(value, "value", value)
-    return None
-
-
-def _union_tags(tp: Any) -> tuple[str, list[str]]:
-    """The discriminator name and the valid tags of a tagged union."""
-    tags = [t for t in map(_tag, _members(tp)) if t]
-    return (tags[0][0] if tags else "kind"), [t[1] for t in tags]
-
-
-def _pick(members: list[type[BaseModel]], raw: Any) -> Any:
-    """The union member whose tag matches the raw mapping's discriminator, else None."""
-    for m in members:
-        t = _tag(m)
-        if t and isinstance(raw, dict) and raw.get(t[0]) == t[1]:
-            return m
-    return None
-
-
-def _child(tp: Any, key: str | int) -> Any:
-    """The annotation one step below tp (a model field or a sequence item), else None."""
-    tp = _unwrap(tp)
-    if isinstance(key, str) and _is_model(tp):
-        info = tp.model_fields.get(key)
-        return info.annotation if info else None
-    if isinstance(key, int) and get_origin(tp) in (tuple, list):
-        args = [a for a in get_args(tp) if a is not Ellipsis]
-        return args[0] if len(args) == 1 else (args[key] if key < len(args) else None)
-    return None
-
-
 def _walk(loc: tuple, data: Any) -> tuple[Path, Any, Any]:
     """Follow a pydantic loc: (YAML path without union tags, schema type there, raw value there)."""
     tp, raw, path = Scenario, data, []
     for key in loc:
-        members = _members(tp)
-        if members:
-            by_tag = {t[1]: m for m in members if (t := _tag(m))}
+        options = members(tp)
+        if options:
+            by_tag = {t[1]: m for m in options if (t := tag(m))}
             if isinstance(key, str) and key in by_tag:
                 tp = by_tag[key]
                 continue
-            tp = _pick(members, raw)
-        tp = _child(tp, key)
+            tp = pick(options, raw)
+        tp = child(tp, key)
         raw = _get(raw, key)
         path.append(key)
     return tuple(path), tp, raw
@@ -340,10 +276,3 @@ def _get(raw: Any, key: str | int) -> Any:
         return raw.get(key, _MISSING)
     ok = isinstance(raw, (list, tuple)) and isinstance(key, int) and 0 <= key < len(raw)
     return raw[key] if ok else _MISSING
-
-
-def _keys(tp: Any, raw: Any) -> list[str]:
-    """Field names valid at a location; for a tagged union, those of the member the raw `kind` selects."""
-    members = _members(tp)
-    model = _pick(members, raw) if members else _unwrap(tp)
-    return list(model.model_fields) if _is_model(model) else []
