@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -15,8 +15,9 @@ from . import rng as streams_mod
 from .calendar import Calendar, Priority
 from .classifier import TrainedClassifier, train
 from .metrics import D, PolicyDays
+from .monitors.board import MonitorBoard, MonitorReport, calibrated_thresholds
 from .policies import Policy, PolicyContext, Routing, build
-from .policies.base import one_hot
+from .policies.base import one_hot, pick
 from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
@@ -42,6 +43,9 @@ class SimulationOutput:
     arrivals: np.ndarray  # per day, queries drawn before removing those of users churned in a policy's world
     surveys: dict[str, dict[str, SurveyResult]] = field(default_factory=dict)
     events: list[tuple[float, str]] = field(default_factory=list)
+    configs: dict[str, Any] = field(default_factory=dict)  # every simulated policy, twins included
+    monitors: MonitorReport | None = None
+    rollbacks_on_alarm: dict[str, dict] = field(default_factory=dict)
 
 
 class World:
@@ -85,13 +89,18 @@ class World:
 class Engine:
     """Runs every policy of a scenario over the horizon."""
 
-    def __init__(self, scenario: Scenario, progress: Progress | None = None):
+    def __init__(self, scenario: Scenario, progress: Progress | None = None,
+                 thresholds: dict[str, dict[str, float]] | None = None):
         self.s = scenario
         self.progress = progress
         self.streams = Streams(scenario.seed)
         self.world = World(scenario, self.streams)
         ctx = PolicyContext(scenario, self.world.models, self.streams, self.world.classifier)
-        self.policies: list[Policy] = [build(p, ctx) for p in scenario.policies]
+        self.configs = {p.name: p for p in (*scenario.policies, *twins(scenario))}
+        self.policies: list[Policy] = [build(p, ctx) for p in self.configs.values()]
+        self.board = (MonitorBoard(scenario, {p.name: p for p in self.policies}, self.streams,
+                                   self._suite_runner, thresholds) if scenario.monitors else None)
+        self.rollbacks_on_alarm: dict[str, dict] = {}
         self.users = {p.name: PolicyUsers(self.world.population, scenario) for p in self.policies}
         self.share = {p.name: 0.0 for p in self.policies}
         h, m, seg = scenario.horizon_days, len(scenario.models), len(scenario.users.segments)
@@ -164,7 +173,8 @@ class Engine:
             if sv.survey.name not in self.survey_results:
                 self._asker(sv)(float(h))
         return SimulationOutput(self.s, self.days, self._trained(), self._parity(), self.drift_log,
-                                self.arrivals, self.survey_results, self.calendar.trace)
+                                self.arrivals, self.survey_results, self.calendar.trace, self.configs,
+                                self.board.report() if self.board else None, self.rollbacks_on_alarm)
 
     def _trained(self) -> dict[str, TrainedClassifier]:
         return {p.name: p.classifier for p in self.policies if p.classifier is not None}
@@ -188,11 +198,27 @@ class Engine:
         q = w.traffic.draw(arr, n, params)
         o = w.models.draw(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
         u = self.streams.generator(streams_mod.REACTIONS, day).random((REACTION_DRAWS, n))
+        self._thumbs_factor = w.reactions.day_factor(self.streams.generator("thumbs_day", day))
         pieces = int(np.ceil(1.0 / self.s.engine.batch_fraction_of_day - 1e-9))
         bounds = np.searchsorted(times, day + np.arange(1, pieces) / pieces)
         chunks = np.split(np.arange(n), bounds)
         for p in self.policies:
             self._serve_day(p, day, q, o, u, user, chunks)
+        if self.board is not None:
+            for monitor in self.board.end_day(day):
+                self._on_alarm(monitor, day)
+
+    def _on_alarm(self, monitor: str, day: int) -> None:
+        """Schedule the rollback of every policy that rolls back on this monitor's first alarm."""
+        for p in self.policies:
+            r = p.config.rollback_on
+            if r is None or r.monitor != monitor or p.name in self.rollbacks_on_alarm:
+                continue
+            when = day + 1 + r.response_lag_days
+            self.rollbacks_on_alarm[p.name] = {"monitor": monitor, "alarm_day": day, "rollback_day": when}
+            if when < self.s.horizon_days:
+                self.calendar.schedule(when, Priority.ROLLBACK, f"rollback_on_alarm:{p.name}",
+                                       self._setter(p.name, r.to_share))
 
     def _serve_day(self, p: Policy, day: int, q, o, u, user, chunks) -> None:
         world, acc = self.users[p.name], self.days[p.name]
@@ -208,8 +234,9 @@ class Engine:
             if not treated.all():
                 r = self._baseline(r, ~treated, ov)
             frus = world.frustration_at(who, float(day))
-            x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, u[:, pos])
+            x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, u[:, pos], self._thumbs_factor)
             acc.add(day, r, x, qv.hidden, qv.regulatory, ov.cost_nano)
+            self._log(p, r, qv, ov, x)
             p.observe(r, ov, x.thumbs_down)
             for sv in self.surveys:
                 sv.observe(p.name, day, who, self.world.reactions.csat[x.outcome])
@@ -223,6 +250,36 @@ class Engine:
         st = p.state()
         if "threshold" in st:
             acc.threshold[day] = st["threshold"]
+
+    def _log(self, p: Policy, r: Routing, q, o, x) -> None:
+        """Append what the instrumentation of a watched policy records about this batch."""
+        b = self.board.builder(p.name) if self.board is not None else None
+        if b is None:
+            return
+        k = len(r.final)
+        nan = np.full(k, np.nan, dtype=np.float32)
+        score = nan if r.score is None else r.score.astype(np.float32)
+        ood = p.classifier.ood(q.surface) if (p.classifier is not None and p.name in self.board.needs_ood) else nan
+        b.add(r.final, pick(o.confidence, r.final), score, ood, x.thumbs_down, pick(o.correct, r.final))
+        if r.shadow is not None:
+            b.shadow_checks += int(r.shadow.any(axis=0).sum())
+            b.shadow_disagreements += int(r.shadow_disagrees.sum())
+
+    def _suite_runner(self, p: Policy):
+        """Run a static labelled suite (drawn once from the day-0 distribution) through the models the
+        policy's launch routing rule sends each item to, on `day`'s models."""
+        cache: dict[str, Any] = {}
+
+        def run(day: int, size: int, name: str):
+            if name not in cache:
+                rng = self.streams.generator(f"suite:{name}")
+                cache[name] = self.world.traffic.draw(rng, size, self.world.drift.at(0.5))
+            q = cache[name]
+            o = self.world.models.draw(self.streams.generator(f"suite:{name}", day), q,
+                                       self.world.drift.at(day + 0.5))
+            tier = launch_tiers(p, q, o, self.baseline_model)
+            return tier, pick(o.correct, tier)
+        return run
 
     def _baseline(self, r: Routing, mask: np.ndarray, o) -> Routing:
         """Queries outside the rollout get the baseline model, as before the router existed."""
@@ -238,6 +295,50 @@ class Engine:
                        shadow_disagrees=keep(r.shadow_disagrees))
 
 
+def launch_tiers(p: Policy, q, o, baseline: int) -> np.ndarray:
+    """The model a policy's launch-time rule sends each query to (for the offline suite)."""
+    if p.classifier is not None:
+        return np.where(p.classifier.score(q.surface) >= p.launch_threshold, p.cheap, p.capable).astype(np.int8)
+    if p.kind.value == "cascade":
+        conf = o.confidence[p.chain]
+        passes = np.ones(conf.shape, dtype=bool)
+        passes[:-1] = conf[:-1] >= np.array(p.config.thresholds)[:, None]
+        return p.chain[passes.argmax(axis=0)].astype(np.int8)
+    model = getattr(p.config, "model", None)
+    idx = p.ctx.scenario.model_index(model) if model else baseline
+    return np.full(len(q), idx, dtype=np.int8)
+
+
+def twins(scenario: Scenario) -> list:
+    """For each policy that rolls back on an alarm, the same policy without that rule (what the monitor is
+    worth is the difference)."""
+    return [p.model_copy(update={"name": f"{p.name}~without_{p.rollback_on.monitor}", "rollback_on": None})
+            for p in scenario.policies if p.rollback_on is not None]
+
+
+def calibration_scenario(scenario: Scenario) -> Scenario:
+    """The same world with drift switched off, only the watched policies (and the baseline), no rollback on
+    alarm, and an independent seed derived from the scenario's: where in-control behaviour is measured."""
+    watched = {m.policy for m in scenario.monitors} | {scenario.baseline.name}
+    policies = tuple(p.model_copy(update={"rollback_on": None}) for p in scenario.policies if p.name in watched)
+    seed = int(Streams(scenario.seed).sequence("calibration").generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return scenario.model_copy(update={"drift": (), "policies": policies, "seed": seed,
+                                       "report": scenario.report.model_copy(update={"surveys": ()})})
+
+
+def _phase(progress: Progress | None, phase: int, phases: int) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(phase * total + done, phases * total)
+
+
 def simulate(scenario: Scenario, progress: Progress | None = None) -> SimulationOutput:
-    """Run the engine on a validated scenario."""
-    return Engine(scenario, progress).run()
+    """Run the engine on a validated scenario; when monitors need thresholds, first calibrate them on the
+    same scenario with drift switched off."""
+    if not any(m.alarm.threshold is None for m in scenario.monitors):
+        return Engine(scenario, progress).run()
+    calib = calibration_scenario(scenario)
+    report = Engine(calib, _phase(progress, 0, 2)).run().monitors
+    streams = Streams(scenario.seed)
+    thresholds = calibrated_thresholds(report, calib, lambda name: streams.generator(f"calibrate:{name}"))
+    return Engine(scenario, _phase(progress, 1, 2), thresholds).run()

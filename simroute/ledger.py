@@ -36,14 +36,14 @@ class LedgerLine:
     usd: np.ndarray
 
 
-def _policy_lines(s: Scenario, name: str, d: PolicyDays) -> list[LedgerLine]:
-    """Every line item of one policy, each in exactly one cost center."""
+def _policy_lines(s: Scenario, cfg, d: PolicyDays) -> list[LedgerLine]:
+    """Every line item of one policy (config `cfg`), each in exactly one cost center."""
+    name = cfg.name
     lines = []
     for m, model in enumerate(s.models):
         lines.append((CostCenter.ai_platform, f"inference:{model.name}", d.inference_nano[:, m] / NANO))
         if d.shadow_nano[:, m].any():
             lines.append((CostCenter.ai_platform, f"shadow_scoring:{model.name}", d.shadow_nano[:, m] / NANO))
-    cfg = s.policy(name)
     clf = getattr(cfg, "classifier", None)
     if clf is not None:
         lines.append((CostCenter.ai_platform, "classifier",
@@ -68,9 +68,9 @@ def _policy_lines(s: Scenario, name: str, d: PolicyDays) -> list[LedgerLine]:
     return [LedgerLine(name, cc.value, item, np.asarray(usd, dtype=np.float64)) for cc, item, usd in lines]
 
 
-def ledger_lines(s: Scenario, days: dict[str, PolicyDays]) -> list[LedgerLine]:
-    """All policies' line items, in a fixed order (policies as in the scenario)."""
-    return [line for name, d in days.items() for line in _policy_lines(s, name, d)]
+def ledger_lines(s: Scenario, configs: dict, days: dict[str, PolicyDays]) -> list[LedgerLine]:
+    """All simulated policies' line items, in a fixed order (policies as simulated)."""
+    return [line for name, d in days.items() for line in _policy_lines(s, configs[name], d)]
 
 
 def daily_ledger(lines: list[LedgerLine]) -> pl.DataFrame:

@@ -38,18 +38,24 @@ class ReactionModel:
         self.frustration = np.array([x.frustration for x in rs])
         self.csat = np.array([x.csat for x in rs])
         self.skew = r.thumbs_down_frustration_skew
+        self.daily_sd = r.thumbs_down_daily_sd
         self.compliance_frustration = r.compliance_frustration
         c = scenario.economics.compliance
         self.catch = c.audit_catch_rate
         self.hedged_counts = c.hedged_counts
 
+    def day_factor(self, rng: np.random.Generator) -> float:
+        """Today's common multiplier on thumbs-down probabilities (mean 1)."""
+        sd = self.daily_sd
+        return float(np.exp(sd * rng.standard_normal() - sd * sd / 2)) if sd else 1.0
+
     def react(self, final: np.ndarray, o: Outcomes, regulatory: np.ndarray, user_frustration: np.ndarray,
-              u: np.ndarray) -> Reacted:
+              u: np.ndarray, day_factor: float = 1.0) -> Reacted:
         """Reactions to the answers of models `final`; `u` holds REACTION_DRAWS uniforms per query."""
         correct = pick(o.correct, final)
         confident = pick(o.confident, final)
         outcome = np.where(correct, CORRECT, np.where(confident, WRONG_CONFIDENT, WRONG_HEDGED)).astype(np.int8)
-        thumbs = u[0] < np.minimum(1.0, self.thumb[outcome] * (1.0 + self.skew * user_frustration))
+        thumbs = u[0] < np.minimum(1.0, day_factor * self.thumb[outcome] * (1.0 + self.skew * user_frustration))
         contact = u[1] < self.contact[outcome]
         repeat = contact & (u[2] < self.repeat[outcome])
         wrong_counts = (outcome == WRONG_CONFIDENT) | (self.hedged_counts & (outcome == WRONG_HEDGED))

@@ -6,6 +6,7 @@ folder behind. summary.json is a documented contract (see README, "summary.json"
 from __future__ import annotations
 
 import hashlib
+from dataclasses import asdict
 import json
 import math
 import os
@@ -24,7 +25,8 @@ from .summary import RunResult
 
 SUMMARY_SCHEMA_VERSION = 1
 FILES = ("summary.json", "daily.parquet", "users_daily.parquet", "ledger.parquet", "ledger.csv",
-         "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml")
+         "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml", "monitors.parquet",
+         "reliability.parquet", "calibration.parquet")
 
 
 def scenario_hash(resolved_yaml: str) -> str:
@@ -63,7 +65,31 @@ def summary_document(result: RunResult, resolved_yaml: str) -> dict:
         "steady_state": steady,
         "drift_onsets": [{"day": d, "change": c} for d, c in result.output.drift_onsets],
         "policies": result.summary_dict(),
+        "monitors": {k: asdict(v) for k, v in result.monitors.items()},
+        "calibration": _calibration_summary(result),
     })
+
+
+def _calibration_summary(result: RunResult) -> dict:
+    """ECE and Brier score of each tier's self-reported confidence over all reviewed samples, per policy."""
+    from . import stats
+    out: dict = {}
+    rep = result.output.monitors
+    if rep is None:
+        return out
+    names = [m.name for m in result.output.scenario.models]
+    pooled: dict = {}
+    for policy, monitor, day, tier, conf, verdict in rep.reviews:
+        for m in np.unique(tier):
+            sel = tier == m
+            pooled.setdefault((policy, monitor, names[m]), []).append((conf[sel], verdict[sel]))
+    for (policy, monitor, tier), parts in sorted(pooled.items()):
+        c = np.concatenate([p[0] for p in parts]).astype(float)
+        v = np.concatenate([p[1] for p in parts])
+        out.setdefault(policy, {}).setdefault(monitor, {})[tier] = {
+            "reviews": len(c), "ece": stats.ece(c, v), "brier": stats.brier(c, v),
+            "ece_bins": "10 equal-width confidence bins; accuracy from reviewers' (noisy) verdicts"}
+    return out
 
 
 def _scores_table(result: RunResult) -> pl.DataFrame:
@@ -109,6 +135,11 @@ def _write_all(result: RunResult, folder: Path) -> None:
     result.ledger.write_csv(folder / "ledger.csv", float_precision=2)
     result.ledger_daily.write_parquet(folder / "ledger_daily.parquet")
     _scores_table(result).write_parquet(folder / "router_scores.parquet")
+    empty = pl.DataFrame()
+    (result.monitor_series if result.monitor_series is not None else empty).write_parquet(
+        folder / "monitors.parquet")
+    (result.reliability if result.reliability is not None else empty).write_parquet(folder / "reliability.parquet")
+    (result.calibration if result.calibration is not None else empty).write_parquet(folder / "calibration.parquet")
 
 
 def check_target(out: str | Path) -> None:

@@ -1,11 +1,12 @@
 """Typed run results: per-policy headline figures over the steady-state window, plus the daily tables."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import polars as pl
 
+from .detection import calibration_tables, monitor_summaries
 from .engine import SimulationOutput
 from .ledger import (DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, ledger_lines,
                      monthly_ledger)
@@ -39,6 +40,10 @@ class PolicySummary:
     compliance_caught: int
     holdout_parity: float | None
     surveys: dict[str, dict]
+    savings_usd_over_horizon: float
+    invisible_loss_usd_over_horizon: float
+    net_value_usd_over_horizon: float
+    rollback_on_alarm: dict | None
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,10 @@ class RunResult:
     users_daily: pl.DataFrame
     ledger_daily: pl.DataFrame
     ledger: pl.DataFrame
+    monitors: dict = field(default_factory=dict)
+    monitor_series: pl.DataFrame | None = None
+    reliability: pl.DataFrame | None = None
+    calibration: pl.DataFrame | None = None
 
     def summary_dict(self) -> dict:
         """The policies' figures as plain JSON-ready data."""
@@ -78,12 +87,35 @@ def _economics(mine: dict, ref: dict, days: int) -> tuple[float, dict[str, float
     return (ref[ai] - mine[ai]) * per_month, loss
 
 
-def _policy_summary(res: SimulationOutput, name: str, lines, base: str) -> PolicySummary:
-    s, d = res.scenario, res.days[name]
-    a, b = s.window(name)
+def _rollback_record(res: SimulationOutput, name: str, horizon_loss: dict[str, float]) -> dict | None:
+    """For a policy that rolls back on an alarm: when, and the loss avoided against its twin without it."""
+    cfg = res.configs[name]
+    if cfg.rollback_on is None:
+        return None
+    twin = f"{name}~without_{cfg.rollback_on.monitor}"
+    fired = res.rollbacks_on_alarm.get(name, {})
+    return {"monitor": cfg.rollback_on.monitor, "alarm_day": fired.get("alarm_day"),
+            "rollback_day": fired.get("rollback_day"), "compared_with": twin,
+            "loss_avoided_usd_over_horizon": horizon_loss[twin] - horizon_loss[name]}
+
+
+def _horizon(lines, names: list[str], base: str, horizon: int) -> dict[str, tuple[float, float]]:
+    """(savings, invisible loss) over the whole horizon, per policy."""
+    totals = center_totals(lines, 0, horizon)
+    out = {}
+    for name in names:
+        savings, loss = _economics(totals[name], totals[base], DAYS_PER_MONTH)
+        out[name] = (savings, loss["total"])
+    return out
+
+
+def _policy_summary(res: SimulationOutput, name: str, lines, base: str, horizon: dict) -> PolicySummary:
+    s, d, cfg = res.scenario, res.days[name], res.configs[name]
+    a, b = s.window(cfg)
     totals = center_totals(lines, a, b)
     mine, ref = totals[name], totals[base]
     savings, loss = _economics(mine, ref, b - a)
+    h_savings, h_loss = horizon[name]
     names = [m.name for m in s.models]
     days = slice(a, b)
     served = d.tier_total("queries", days)
@@ -93,7 +125,7 @@ def _policy_summary(res: SimulationOutput, name: str, lines, base: str) -> Polic
     hist = d.latency_hist[days].sum(axis=0)
     ai = CostCenter.ai_platform.value
     return PolicySummary(
-        kind=s.policy(name).kind.value, window_start_day=a, window_end_day=b,
+        kind=cfg.kind.value, window_start_day=a, window_end_day=b,
         bill_pct_of_baseline=_ratio(mine[ai], ref[ai], 100.0),
         ai_platform_usd_per_month=mine[ai] * DAYS_PER_MONTH / (b - a),
         savings_usd_per_month=savings, invisible_loss_usd_per_month=loss,
@@ -111,6 +143,9 @@ def _policy_summary(res: SimulationOutput, name: str, lines, base: str) -> Polic
         compliance_caught=int(d.tier_total("compliance_caught", days).sum()),
         holdout_parity=res.holdout_parity.get(name),
         surveys={k: asdict(v[name]) for k, v in res.surveys.items()},
+        savings_usd_over_horizon=h_savings, invisible_loss_usd_over_horizon=h_loss,
+        net_value_usd_over_horizon=h_savings - h_loss,
+        rollback_on_alarm=_rollback_record(res, name, {k: v[1] for k, v in horizon.items()}),
     )
 
 
@@ -151,12 +186,15 @@ def summarize(res: SimulationOutput) -> RunResult:
     """Turn raw counters into the ledger and the headline figures."""
     s = res.scenario
     base = s.baseline.name
-    lines = ledger_lines(s, res.days)
-    policies = {name: _policy_summary(res, name, lines, base) for name in res.days}
+    lines = ledger_lines(s, res.configs, res.days)
+    horizon = _horizon(lines, list(res.days), base, s.horizon_days)
+    policies = {name: _policy_summary(res, name, lines, base, horizon) for name in res.days}
     w = s.report.steady_state
     window = (w.start_day, w.end_day) if w is not None else None
+    reliability, calibration = calibration_tables(res)
     return RunResult(res, window, base, policies, daily_table(res), users_table(res), daily_ledger(lines),
-                     monthly_ledger(lines))
+                     monthly_ledger(lines), monitor_summaries(res),
+                     res.monitors.series if res.monitors is not None else None, reliability, calibration)
 
 
 def weekly_quality(daily: pl.DataFrame, policy: str) -> pl.DataFrame:

@@ -27,7 +27,8 @@ MINIMAL = FIXTURES / "minimal.yaml"
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 
 RESULT_FILES = {"summary.json", "daily.parquet", "users_daily.parquet", "ledger.parquet", "ledger.csv",
-                "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml"}
+                "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml", "monitors.parquet",
+                "reliability.parquet", "calibration.parquet"}
 QUICKSTART_POLICIES = {"single", "pre_route", "cascade"}
 BASELINE = "single"
 

@@ -27,6 +27,9 @@ class Reactions(Frozen):
     wrong_confident: Reaction
     thumbs_down_frustration_skew: NonNegative = Field(
         2.0, description="Relative rise of thumbs-down probability per unit of user frustration (per unit).")
+    thumbs_down_daily_sd: ranged(float, 0.0, 3.0) = Field(
+        0.0, description="Log-sd of a day-to-day factor on every thumbs-down probability, shared by all users "
+                         "(frustration with something else entirely: incidents, billing runs) (log units).")
     compliance_frustration: NonNegative = Field(
         0.0, description="Extra frustration from a compliance-relevant error (units).")
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from .base import Day, Frozen, Name, NonNegative, Positive, PositiveInt, Probability, ranged
+from .monitors import RollbackOnAlarm
 
 
 class PolicyKind(str, Enum):
@@ -61,6 +62,9 @@ class PolicyBase(Frozen):
     name: Name
     rollout: tuple[RolloutStep, ...] = (RolloutStep(day=0, share=1.0),)
     rollback: Rollback | None = None
+    rollback_on: RollbackOnAlarm | None = Field(
+        None, description="Roll back when a monitor alarms; the run also simulates this policy without it, "
+                          "as '<name>~without_<monitor>', to price what the monitor is worth.")
 
     @model_validator(mode="after")
     def _rollout_order(self):

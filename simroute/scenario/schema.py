@@ -6,6 +6,7 @@ from pydantic import Field, model_validator
 from .base import Day, Frozen, Name, PositiveInt, ranged
 from .economics import Economics, Reactions
 from .policies import CascadePolicy, OraclePolicy, PolicyConfig, PolicyKind, SinglePolicy, TwoTierPolicy
+from .monitors import MonitorConfig, MonitorKind
 from .tiers import Model
 from .world import Drift, DriftKind, Traffic, Users
 
@@ -64,6 +65,8 @@ class Scenario(Frozen):
     economics: Economics
     drift: tuple[Drift, ...] = ()
     policies: tuple[PolicyConfig, ...] = Field(min_length=1)
+    monitors: tuple[MonitorConfig, ...] = Field((), description="The measurement architecture: what the "
+                                                                "team watches, and how it alarms.")
     report: Report = Report()
 
     @model_validator(mode="after")
@@ -86,12 +89,13 @@ class Scenario(Frozen):
                 return p
         raise LookupError("no baseline policy")  # unreachable after validation
 
-    def window(self, policy: str) -> tuple[int, int]:
-        """Days [start, end) a policy's monthly figures average over: explicit, or the policy's own steady state."""
+    def window(self, policy) -> tuple[int, int]:
+        """Days [start, end) a policy's monthly figures average over: explicit, or the policy's own steady
+        state (`policy` is a policy config)."""
         w = self.report.steady_state
         if w is not None:
             return w.start_day, w.end_day
-        return self.policy(policy).window(self.horizon_days)
+        return policy.window(self.horizon_days)
 
     def policy(self, name: str):
         """A policy's config by name."""
@@ -141,7 +145,37 @@ def _reference_errors(s: Scenario):
         if not sv.cohort_start_day < sv.cohort_end_day <= s.horizon_days:
             yield (f"report.surveys[{i}]: need cohort_start_day < cohort_end_day <= horizon_days "
                    f"({s.horizon_days}), got [{sv.cohort_start_day}, {sv.cohort_end_day})")
+    yield from _monitor_errors(s)
     w = s.report.steady_state
     if w is not None and not (w.start_day < w.end_day <= s.horizon_days):
         yield (f"report.steady_state: need start_day < end_day <= horizon_days ({s.horizon_days}), "
                f"got [{w.start_day}, {w.end_day})")
+
+
+NEEDS_CLASSIFIER = {MonitorKind.confidence_drift, MonitorKind.live_edge_set}
+
+
+def _monitor_errors(s: Scenario):
+    policies = {p.name: p for p in s.policies}
+    names = [m.name for m in s.monitors]
+    if len(set(names)) != len(names):
+        yield "monitors: names must be unique"
+    for i, m in enumerate(s.monitors):
+        p = policies.get(m.policy)
+        if p is None:
+            yield f"monitors[{i}].policy: unknown policy '{m.policy}' (policies: {', '.join(policies)})"
+            continue
+        if m.kind in NEEDS_CLASSIFIER and p.kind not in (PolicyKind.pre_route, PolicyKind.soft_threshold):
+            yield f"monitors[{i}].policy: a {m.kind.value} monitor needs a classifier router, '{p.name}' is {p.kind.value}"
+        if m.kind is MonitorKind.shadow_agreement and (p.kind is not PolicyKind.cascade or p.shadow is None):
+            yield f"monitors[{i}].policy: shadow_agreement needs a cascade with shadow scoring, '{p.name}' has none"
+    for i, p in enumerate(s.policies):
+        r = p.rollback_on
+        if r is None:
+            continue
+        watch = next((m for m in s.monitors if m.name == r.monitor), None)
+        if watch is None:
+            yield f"policies[{i}].rollback_on.monitor: unknown monitor '{r.monitor}' (monitors: {', '.join(names)})"
+        elif watch.policy != p.name:
+            yield (f"policies[{i}].rollback_on.monitor: '{r.monitor}' watches '{watch.policy}', "
+                   f"not '{p.name}'")

@@ -1,0 +1,93 @@
+"""What the monitors tell a reader: when each alarmed, how late after the true onset, how many false alarms,
+what a monitor-driven rollback was worth, and how calibrated the answering model's confidence was."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import polars as pl
+
+from . import stats
+from .engine import SimulationOutput
+
+CALIBRATION_BINS = 10  # equal-width confidence bins for ECE and the reliability diagram
+
+
+@dataclass(frozen=True)
+class MonitorSummary:
+    """One monitor's detection record."""
+
+    kind: str
+    policy: str
+    window_start_day: int
+    window_end_day: int
+    onset_day: int | None
+    first_alarm_day: int | None
+    delay_days: int | None
+    false_alarms: int
+    alarms: int
+    alarm_days: list[int]
+    thresholds: dict[str, float]
+
+
+def onset_day(out: SimulationOutput, start: int) -> int | None:
+    """The true onset a monitor should catch: the first scheduled drift at or after its window start."""
+    days = [d.start_day for d in out.scenario.drift if d.start_day >= start]
+    return min(days) if days else None
+
+
+def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
+    """Per monitor: first alarm, delay after onset, false alarms (alarms before the onset)."""
+    rep = out.monitors
+    if rep is None:
+        return {}
+    result = {}
+    for cfg in out.scenario.monitors:
+        start, end = rep.windows[cfg.name]
+        days = sorted({d for d, _ in rep.alarms[cfg.name]})
+        onset = onset_day(out, start)
+        after = [d for d in days if onset is not None and d >= onset]
+        result[cfg.name] = MonitorSummary(
+            kind=cfg.kind.value, policy=cfg.policy, window_start_day=start, window_end_day=end,
+            onset_day=onset, first_alarm_day=days[0] if days else None,
+            delay_days=(after[0] - onset) if after else None,
+            false_alarms=len([d for d in days if onset is None or d < onset]), alarms=len(days),
+            alarm_days=days, thresholds=rep.thresholds.get(cfg.name, {}))
+    return result
+
+
+def calibration_tables(out: SimulationOutput) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """From human-review samples: reliability bins per policy, tier and week, and ECE/Brier per week."""
+    rows, scores = [], []
+    names = [m.name for m in out.scenario.models]
+    rep = out.monitors
+    if rep is not None:
+        for policy, monitor, day, tier, conf, verdict in rep.reviews:
+            week = day // 7
+            for m in np.unique(tier):
+                sel = tier == m
+                c, v = conf[sel].astype(float), verdict[sel]
+                rows.append((policy, monitor, names[m], week, c, v))
+    frames, bins = {}, []
+    for policy, monitor, tier, week, c, v in rows:
+        frames.setdefault((policy, monitor, tier, week), []).append((c, v))
+    for (policy, monitor, tier, week), parts in sorted(frames.items()):
+        c = np.concatenate([p[0] for p in parts])
+        v = np.concatenate([p[1] for p in parts])
+        n, mc, acc = stats.reliability(c, v, CALIBRATION_BINS)
+        for b in range(CALIBRATION_BINS):
+            if n[b]:
+                bins.append((policy, monitor, tier, week, b / CALIBRATION_BINS, int(n[b]), float(mc[b]),
+                             float(acc[b])))
+        scores.append((policy, monitor, tier, week, len(c), stats.ece(c, v, CALIBRATION_BINS), stats.brier(c, v)))
+    rel = pl.DataFrame(bins, schema={"policy": pl.Utf8, "monitor": pl.Utf8, "tier": pl.Utf8, "week": pl.Int32,
+                                     "bin_low": pl.Float64, "n": pl.Int64, "mean_confidence": pl.Float64,
+                                     "accuracy": pl.Float64}, orient="row")
+    sc = pl.DataFrame(scores, schema={"policy": pl.Utf8, "monitor": pl.Utf8, "tier": pl.Utf8, "week": pl.Int32,
+                                      "reviews": pl.Int64, "ece": pl.Float64, "brier": pl.Float64}, orient="row")
+    return rel, sc
+
+
+def as_dict(summaries: dict[str, MonitorSummary]) -> dict:
+    """JSON-ready monitor records."""
+    return {k: asdict(v) for k, v in summaries.items()}

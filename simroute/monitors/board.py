@@ -1,0 +1,103 @@
+"""All monitors of a run: day logs of the watched policies, detectors, alarms, and the offline suite."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from ..scenario.schema import Scenario
+from .base import DayLog, DayLogBuilder, MonitorContext, end_of
+from .detector import Detector, calibrate
+from . import build
+
+
+@dataclass
+class MonitorReport:
+    """What the monitors saw and when they alarmed."""
+
+    series: pl.DataFrame
+    alarms: dict[str, list[tuple[int, str]]]
+    thresholds: dict[str, dict[str, float]]
+    windows: dict[str, tuple[int, int]]
+    detectors: dict[str, Detector]
+    reviews: list[tuple[str, str, int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+
+class MonitorBoard:
+    """Builds each watched policy's day log and feeds every monitor's detector at the end of the day."""
+
+    def __init__(self, scenario: Scenario, policies: dict, streams, suite_runner,
+                 thresholds: dict[str, dict[str, float]] | None = None):
+        self.s = scenario
+        self.monitors, self.detectors = {}, {}
+        h = scenario.horizon_days
+        for cfg in scenario.monitors:
+            pol = policies[cfg.policy]
+            ctx = MonitorContext(scenario, pol.config, pol.classifier, pol.launch_threshold, streams,
+                                 suite_runner(pol))
+            m = build(cfg, ctx)
+            self.monitors[cfg.name] = m
+            det = Detector(cfg.alarm, m.distance, m.start_day, m.odds)
+            det.thresholds = dict((thresholds or {}).get(cfg.name, {}))
+            self.detectors[cfg.name] = (det, end_of(pol.config, h))
+        self.watched = {cfg.policy for cfg in scenario.monitors}
+        self.needs_ood = {cfg.policy for cfg in scenario.monitors if cfg.kind.value == "long_tail_sampling"}
+        self.builders: dict[str, DayLogBuilder] = {}
+
+    def builder(self, policy: str) -> DayLogBuilder | None:
+        """Today's log builder of a watched policy (None when nobody watches it)."""
+        if policy not in self.watched:
+            return None
+        return self.builders.setdefault(policy, DayLogBuilder())
+
+    def end_day(self, day: int) -> list[str]:
+        """Feed today's logs to the monitors; returns the names of monitors that alarmed today."""
+        logs: dict[str, DayLog] = {p: b.build() for p, b in self.builders.items()}
+        self.builders = {}
+        fired = []
+        for name, m in self.monitors.items():
+            det, end = self.detectors[name]
+            if not m.start_day <= day < end:
+                continue
+            obs = m.observe(day, logs.get(m.config.policy) or DayLogBuilder().build())
+            if obs and det.update(day, obs):
+                fired.append(name)
+        return fired
+
+    def report(self) -> MonitorReport:
+        """Series (day, monitor, stratum, trials, events, value, cusum), alarms, thresholds, review samples."""
+        rows = []
+        for name, (det, _) in self.detectors.items():
+            stat = {(d, s): v for d, s, v in det.statistic}
+            for stratum, st in det.strata.items():
+                for d, n, k in zip(st.days, st.n, st.k):
+                    rows.append((d, name, stratum, float(n), float(k), stat.get((d, stratum))))
+        series = pl.DataFrame(rows, schema={"day": pl.Int32, "monitor": pl.Utf8, "stratum": pl.Utf8,
+                                            "trials": pl.Float64, "events_or_value": pl.Float64,
+                                            "cusum": pl.Float64}, orient="row").sort(["monitor", "stratum", "day"])
+        reviews = [(m.config.policy, name, d, t, c, v) for name, m in self.monitors.items()
+                   for d, t, c, v in getattr(m, "samples", [])]
+        return MonitorReport(series, {n: d.alarms for n, (d, _) in self.detectors.items()},
+                             {n: d.thresholds for n, (d, _) in self.detectors.items()},
+                             {n: (m.start_day, self.detectors[n][1]) for n, m in self.monitors.items()},
+                             {n: d for n, (d, _) in self.detectors.items()}, reviews)
+
+
+def calibrated_thresholds(report: MonitorReport, scenario: Scenario, rng_for) -> dict[str, dict[str, float]]:
+    """Per monitor and stratum, the CUSUM threshold calibrated on a no-drift run's observations."""
+    out: dict[str, dict[str, float]] = {}
+    for cfg in scenario.monitors:
+        if cfg.alarm.threshold is not None:
+            continue
+        part = report.series.filter(pl.col("monitor") == cfg.name)
+        strata = part["stratum"].unique(maintain_order=True).to_list()
+        start = report.windows[cfg.name][0]
+        out[cfg.name] = {}
+        for stratum in strata:
+            sp = part.filter(pl.col("stratum") == stratum).sort("day")
+            ref = int((sp["day"] < start + cfg.alarm.reference_days).sum())
+            det = report.detectors[cfg.name]
+            out[cfg.name][stratum] = calibrate(sp["trials"].to_numpy(), sp["events_or_value"].to_numpy(), ref,
+                                               cfg.alarm, det.distance, len(strata), rng_for(cfg.name), det.odds)
+    return out

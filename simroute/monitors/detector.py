@@ -1,0 +1,140 @@
+"""Alarms: a one-sided CUSUM per stratum against an in-control level set on a reference period, with a
+threshold calibrated so the chance of any false alarm over the monitored window is the stated one.
+
+The same `increments` function serves the live run and the calibration's simulated in-control paths.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import stats
+from ..scenario.monitors import Alarm
+
+BOOTSTRAP_PATHS = 2000
+MAX_P1 = 0.999
+SLOPE_Z = 3.0  # a no-drift trend enters the calibration paths only beyond this many standard errors
+
+
+def increments(n: np.ndarray, k: np.ndarray, ref: int, shift: float, distance: bool,
+               odds: bool = False) -> np.ndarray:
+    """CUSUM increments of the observations after the first `ref` ones (the reference), per path (rows).
+
+    Binomial data: the log-likelihood ratio of a rate (1 + shift) x the reference rate, or, for a share
+    (`odds`), of odds (1 + shift) x the reference odds. Distance data (n unused, k holds the values):
+    standardised by the reference mean and sd, minus `shift`.
+    """
+    if distance:
+        mu = k[..., :ref].mean(axis=-1, keepdims=True)
+        sd = np.maximum(k[..., :ref].std(axis=-1, ddof=1, keepdims=True), 1e-12)
+        return (k[..., ref:] - mu) / sd - shift
+    trials = n[..., :ref].sum(axis=-1, keepdims=True)
+    p0 = np.maximum(k[..., :ref].sum(axis=-1, keepdims=True), 0.5) / np.maximum(trials, 1)
+    if odds:
+        p0 = np.minimum(p0, MAX_P1)
+        p1 = p0 * (1 + shift) / (p0 * (1 + shift) + 1 - p0)
+    else:
+        p0 = np.minimum(p0, MAX_P1 / (1 + shift))
+        p1 = p0 * (1 + shift)
+    return stats.bernoulli_llr(k[..., ref:], n[..., ref:], p0, p1)
+
+
+def _trend(values: np.ndarray, weights: np.ndarray, binomial: bool) -> np.ndarray:
+    """A no-drift run's slow in-control change (e.g. frustration building up after a rollout) as a weighted
+    least-squares line, kept only when its slope is significant (|slope| > SLOPE_Z standard errors), so that
+    simulated paths carry real trends but not a line fitted to noise. Weights are trials (binomial) or 1."""
+    t = np.arange(len(values), dtype=float)
+    w = weights / max(weights.sum(), 1e-12)
+    tm, vm = (w * t).sum(), (w * values).sum()
+    sxx = (weights * (t - tm) ** 2).sum()
+    if sxx <= 0 or len(values) < 3:
+        return np.full(len(values), vm)
+    slope = (weights * (t - tm) * (values - vm)).sum() / sxx
+    if binomial:
+        var = vm * (1 - vm) / sxx
+    else:
+        resid = values - vm - slope * (t - tm)
+        var = (resid ** 2).sum() / (len(values) - 2) / sxx
+    if abs(slope) <= SLOPE_Z * np.sqrt(max(var, 0.0)):
+        slope = 0.0
+    return vm + slope * (t - tm)
+
+
+def calibrate(n: np.ndarray, k: np.ndarray, ref: int, alarm: Alarm, distance: bool, strata: int,
+              rng: np.random.Generator, odds: bool = False) -> float:
+    """Threshold from in-control data of one stratum (a no-drift run): simulate paths like it — the run's
+    own (significant) linear trend plus its resampled daily residuals, so overdispersion is kept — and take
+    the quantile that gives the stated chance of any false alarm, split across strata."""
+    if len(n) <= ref:
+        return float("inf")
+    if distance:
+        trend = _trend(k, np.ones_like(k), binomial=False)
+        sim_k = trend + rng.choice(k - trend, size=(BOOTSTRAP_PATHS, len(k)), replace=True)
+        sim_n = np.zeros_like(sim_k)
+    else:
+        rate = k / np.maximum(n, 1)
+        trend = _trend(rate, n.astype(float), binomial=True)
+        resid = (rate - trend) * np.sqrt(np.maximum(n, 1))  # residuals on a per-sqrt-trial scale
+        draw = rng.choice(resid, size=(BOOTSTRAP_PATHS, len(n)), replace=True) / np.sqrt(np.maximum(n, 1))
+        sim_n = np.broadcast_to(n, (BOOTSTRAP_PATHS, len(n)))
+        sim_k = np.clip(trend + draw, 0.0, 1.0) * sim_n
+    inc = increments(sim_n, sim_k, ref, alarm.shift, distance, odds)
+    return stats.threshold_for_false_alarm(inc, alarm.false_alarm_probability / strata)
+
+
+@dataclass
+class Stratum:
+    """One stratum's observations (day, trials, events-or-value)."""
+
+    days: list[int] = field(default_factory=list)
+    n: list[float] = field(default_factory=list)
+    k: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Detector:
+    """Runs the CUSUM of every stratum of one monitor as observations arrive."""
+
+    alarm: Alarm
+    distance: bool
+    start_day: int
+    odds: bool = False
+    thresholds: dict[str, float] = field(default_factory=dict)
+    strata: dict[str, Stratum] = field(default_factory=dict)
+    alarms: list[tuple[int, str]] = field(default_factory=list)
+    statistic: list[tuple[int, str, float]] = field(default_factory=list)
+    _reset: dict[str, int] = field(default_factory=dict)
+
+    def reference_count(self, stratum: Stratum) -> int:
+        """How many of the stratum's observations fall in the reference period."""
+        end = self.start_day + self.alarm.reference_days
+        return sum(d < end for d in stratum.days)
+
+    def update(self, day: int, obs: dict) -> bool:
+        """Add the day's observation; True when any stratum alarms today."""
+        fired = False
+        for name, value in obs.items():
+            st = self.strata.setdefault(name, Stratum())
+            n, k = (0.0, value) if self.distance else value
+            st.days.append(day)
+            st.n.append(n)
+            st.k.append(k)
+            fired |= self._check(day, name, st)
+        return fired
+
+    def _check(self, day: int, name: str, st: Stratum) -> bool:
+        ref = self.reference_count(st)
+        if len(st.days) <= ref:
+            return False
+        h = self.thresholds.get(name, self.alarm.threshold if self.alarm.threshold is not None else np.inf)
+        inc = increments(np.array(st.n), np.array(st.k), ref, self.alarm.shift, self.distance, self.odds)
+        since = self._reset.get(name, 0)
+        s, _ = stats.cusum(inc[since:][None, :], np.inf, reset=False)
+        value = float(s[0, -1])
+        self.statistic.append((day, name, value))
+        if value > h:
+            self.alarms.append((day, name))
+            self._reset[name] = len(inc)
+            return True
+        return False

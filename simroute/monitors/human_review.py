@@ -1,0 +1,34 @@
+"""Human review: N answers a day, sampled in aggregate or with equal per-tier quotas, judged by reviewers."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..scenario.monitors import MonitorKind, Scope
+from .base import Monitor
+
+
+class HumanReview(Monitor):
+    kind = MonitorKind.human_review
+
+    def __init__(self, config, ctx):
+        super().__init__(config, ctx)
+        self.samples: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # day, tier, confidence, verdict
+
+    def observe(self, day, log):
+        if len(log) == 0:
+            return None
+        rng = self.rng(day)
+        c = self.config
+        if c.scope is Scope.pooled:
+            idx = rng.choice(len(log), size=min(c.reviews_per_day, len(log)), replace=False)
+        else:
+            present = [m for m in range(len(self.tiers)) if (log.tier == m).any()]
+            quota = c.reviews_per_day // max(len(present), 1)
+            idx = np.concatenate([rng.choice(np.flatnonzero(log.tier == m), replace=False,
+                                             size=min(quota, int((log.tier == m).sum()))) for m in present])
+        idx = np.sort(idx)
+        verdict = log.review(idx, c.reviewers, rng)
+        self.samples.append((day, log.tier[idx], log.confidence[idx], verdict))
+        if c.scope is Scope.pooled:
+            return {"all": (len(idx), int((~verdict).sum()))}
+        return self.per_tier(log.tier[idx], ~verdict)

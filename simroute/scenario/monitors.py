@@ -1,0 +1,146 @@
+"""Scenario nodes for the measurement architecture: monitors, their alarms, and rollback on alarm."""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal, Union
+
+from pydantic import Field
+
+from .base import Day, Frozen, Name, Positive, PositiveInt, Probability, ranged
+
+
+class MonitorKind(str, Enum):
+    """Every monitor simroute knows; the registry is keyed by this."""
+
+    human_review = "human_review"
+    regression_suite = "regression_suite"
+    live_edge_set = "live_edge_set"
+    feedback_widget = "feedback_widget"
+    long_tail_sampling = "long_tail_sampling"
+    confidence_drift = "confidence_drift"
+    shadow_agreement = "shadow_agreement"
+
+
+class Scope(str, Enum):
+    """Whether a quality signal is pooled over tiers or split by the tier that answered."""
+
+    pooled = "pooled"
+    per_tier = "per_tier"
+
+
+class Alarm(Frozen):
+    """The sequential test: a one-sided CUSUM whose threshold gives a stated false-alarm chance."""
+
+    reference_days: PositiveInt = Field(
+        14, description="Days after monitoring starts that set the in-control level (days).")
+    shift: Positive = Field(
+        0.25, description="Relative rise of a rate the CUSUM is tuned to detect (0.25 = +25%); for distance "
+                         "monitors, the shift in reference standard deviations is 2*shift (dimensionless).")
+    false_alarm_probability: Probability = Field(
+        0.1, description="Chance of any false alarm over the monitored horizon with no change (fraction); "
+                         "thresholds are calibrated to it by simulating the scenario with drift switched off.")
+    threshold: Positive | None = Field(
+        None, description="A fixed CUSUM threshold instead of calibrating one (log-likelihood units).")
+
+
+class Reviewers(Frozen):
+    """Human reviewers label answers right or wrong, with mistakes."""
+
+    false_positive_rate: Probability = Field(
+        0.02, description="Share of right answers a reviewer marks wrong (fraction).")
+    false_negative_rate: Probability = Field(
+        0.1, description="Share of wrong answers a reviewer marks right (fraction).")
+
+
+class MonitorBase(Frozen):
+    """Fields every monitor has."""
+
+    name: Name
+    policy: Name = Field(description="The policy whose production traffic the monitor watches.")
+    start_day: Day | None = Field(None, description="First monitored day (default: the policy's first "
+                                                    "full-rollout day).")
+    alarm: Alarm = Alarm()
+
+
+class HumanReview(MonitorBase):
+    """N reviews a day, sampled in aggregate or with per-tier quotas."""
+
+    kind: Literal[MonitorKind.human_review]
+    reviews_per_day: PositiveInt = Field(200, description="Reviews per day (reviews).")
+    scope: Scope = Scope.pooled
+    reviewers: Reviewers = Reviewers()
+
+
+class RegressionSuite(MonitorBase):
+    """A fixed labelled set drawn once from the pre-drift distribution, run weekly against the models the
+    router would send each item to at launch."""
+
+    kind: Literal[MonitorKind.regression_suite]
+    size: PositiveInt = Field(12_000, description="Labelled queries in the suite (queries).")
+    every_days: PositiveInt = Field(7, description="Days between runs (days).")
+    scope: Scope = Scope.pooled
+
+
+class LiveEdgeSet(MonitorBase):
+    """Recent production queries near the router's decision boundary, reviewed daily."""
+
+    kind: Literal[MonitorKind.live_edge_set]
+    reviews_per_day: PositiveInt = Field(50, description="Edge queries reviewed per day (reviews).")
+    band: ranged(float, 0.0, 1.0, lo_open=True) = Field(
+        0.15, description="Half-width of the score band around the launch threshold (probability units).")
+    reviewers: Reviewers = Reviewers()
+
+
+class FeedbackWidget(MonitorBase):
+    """Thumbs-down rate, pooled or joined with the tier that answered."""
+
+    kind: Literal[MonitorKind.feedback_widget]
+    scope: Scope = Scope.pooled
+
+
+class LongTailSampling(MonitorBase):
+    """Reviews oversampled where the router was least confident or out of distribution."""
+
+    kind: Literal[MonitorKind.long_tail_sampling]
+    reviews_per_day: PositiveInt = Field(50, description="Reviews per day (reviews).")
+    tail_share: ranged(float, 0.0, 1.0, lo_open=True) = Field(
+        0.1, description="Share of the day's queries most out of distribution that reviews are drawn from.")
+    reviewers: Reviewers = Reviewers()
+
+
+class DriftStatistic(str, Enum):
+    psi = "psi"
+    ks = "ks"
+
+
+class ConfidenceDrift(MonitorBase):
+    """The router's production score distribution against its training distribution."""
+
+    kind: Literal[MonitorKind.confidence_drift]
+    statistic: DriftStatistic = DriftStatistic.psi
+
+
+class ShadowAgreement(MonitorBase):
+    """The judged disagreement rate of a cascade's shadow-scored answers."""
+
+    kind: Literal[MonitorKind.shadow_agreement]
+
+
+MonitorConfig = Annotated[
+    Union[HumanReview, RegressionSuite, LiveEdgeSet, FeedbackWidget, LongTailSampling, ConfidenceDrift,
+          ShadowAgreement],
+    Field(discriminator="kind"),
+]
+
+
+class RollbackOnAlarm(Frozen):
+    """Roll the policy back when a named monitor first alarms, after a response lag."""
+
+    monitor: Name
+    response_lag_days: ranged(int, 0) = Field(3, description="Days from the alarm to the rollback (days).")
+    to_share: Probability = Field(0.0, description="Share of users left on the policy (fraction).")
+
+
+QUALITY_KINDS = frozenset({MonitorKind.human_review, MonitorKind.regression_suite, MonitorKind.live_edge_set,
+                           MonitorKind.feedback_widget, MonitorKind.long_tail_sampling,
+                           MonitorKind.shadow_agreement})
