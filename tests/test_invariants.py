@@ -29,6 +29,7 @@ def _world(seed, hidden, threshold, cascade_thr, share_faq, churn, hazard, frac)
     intents[1]["hidden_intent_rate"] = hidden
     d["drift"] = [{"kind": "hidden_intent_rate", "target": "billing", "start_day": 7, "ramp_days": 7, "to": hidden}]
     d["engine"] = {"batch_fraction_of_day": frac}
+    d["monitors"] = []
     d["policies"] = [
         {"name": "single", "kind": "single", "model": "large"},
         {"name": "pre", "kind": "pre_route", "cheap_model": "small", "capable_model": "large",
@@ -101,6 +102,7 @@ def test_inference_cost_matches_a_closed_form():
     d["users"]["segments"][0]["baseline_churn_per_month"] = 0.0
     d["users"]["weekly_seasonality"] = [1.0] * 7
     d["policies"] = [{"name": "single", "kind": "single", "model": "large"}]
+    d["monitors"] = []
     s = scenario_from_dict(d)
     r = simroute.run(s)
     m = s.models[1]
