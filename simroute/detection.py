@@ -9,6 +9,8 @@ import polars as pl
 
 from . import stats
 from .engine import SimulationOutput
+from .scenario.monitors import QUALITY_KINDS
+from .scenario.world import DriftKind
 
 CALIBRATION_BINS = 10  # equal-width confidence bins for ECE and the reliability diagram
 
@@ -30,9 +32,14 @@ class MonitorSummary:
     thresholds: dict[str, float]
 
 
-def onset_day(out: SimulationOutput, start: int) -> int | None:
-    """The true onset a monitor should catch: the first scheduled drift at or after its window start."""
-    days = [d.start_day for d in out.scenario.drift if d.start_day >= start]
+QUALITY_DRIFTS = {DriftKind.hidden_intent_rate, DriftKind.difficulty_scale, DriftKind.model_skill}
+
+
+def onset_day(out: SimulationOutput, start: int, quality: bool) -> int | None:
+    """The true onset a monitor should catch: the first drift at or after its window start that can move
+    what it measures (quality monitors: hidden intent, difficulty, model skill; input monitors: any)."""
+    days = [d.start_day for d in out.scenario.drift
+            if d.start_day >= start and (not quality or d.kind in QUALITY_DRIFTS)]
     return min(days) if days else None
 
 
@@ -45,7 +52,7 @@ def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
     for cfg in out.scenario.monitors:
         start, end = rep.windows[cfg.name]
         days = sorted({d for d, _ in rep.alarms[cfg.name]})
-        onset = onset_day(out, start)
+        onset = onset_day(out, start, cfg.kind in QUALITY_KINDS)
         after = [d for d in days if onset is not None and d >= onset]
         result[cfg.name] = MonitorSummary(
             kind=cfg.kind.value, policy=cfg.policy, window_start_day=start, window_end_day=end,

@@ -13,6 +13,7 @@ from .. import stats
 from ..scenario.monitors import Alarm
 
 BOOTSTRAP_PATHS = 2000
+BLOCK_DAYS = 7  # moving-block bootstrap: keeps a week of autocorrelation in the simulated in-control paths
 MAX_P1 = 0.999
 SLOPE_Z = 3.0  # a no-drift trend enters the calibration paths only beyond this many standard errors
 
@@ -61,22 +62,32 @@ def _trend(values: np.ndarray, weights: np.ndarray, binomial: bool) -> np.ndarra
     return vm + slope * (t - tm)
 
 
+def _blocks(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """BOOTSTRAP_PATHS series as long as `values`, made of randomly placed blocks of consecutive values."""
+    t = len(values)
+    b = min(BLOCK_DAYS, t)
+    starts = rng.integers(0, t - b + 1, size=(BOOTSTRAP_PATHS, -(-t // b)))
+    idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(BOOTSTRAP_PATHS, -1)[:, :t]
+    return values[idx]
+
+
 def calibrate(n: np.ndarray, k: np.ndarray, ref: int, alarm: Alarm, distance: bool, strata: int,
               rng: np.random.Generator, odds: bool = False) -> float:
     """Threshold from in-control data of one stratum (a no-drift run): simulate paths like it — the run's
-    own (significant) linear trend plus its resampled daily residuals, so overdispersion is kept — and take
+    own (significant) linear trend plus its residuals resampled in week-long blocks, so overdispersion and
+    autocorrelation are kept — and take
     the quantile that gives the stated chance of any false alarm, split across strata."""
     if len(n) <= ref:
         return float("inf")
     if distance:
         trend = _trend(k, np.ones_like(k), binomial=False)
-        sim_k = trend + rng.choice(k - trend, size=(BOOTSTRAP_PATHS, len(k)), replace=True)
+        sim_k = trend + _blocks(k - trend, rng)
         sim_n = np.zeros_like(sim_k)
     else:
         rate = k / np.maximum(n, 1)
         trend = _trend(rate, n.astype(float), binomial=True)
         resid = (rate - trend) * np.sqrt(np.maximum(n, 1))  # residuals on a per-sqrt-trial scale
-        draw = rng.choice(resid, size=(BOOTSTRAP_PATHS, len(n)), replace=True) / np.sqrt(np.maximum(n, 1))
+        draw = _blocks(resid, rng) / np.sqrt(np.maximum(n, 1))
         sim_n = np.broadcast_to(n, (BOOTSTRAP_PATHS, len(n)))
         sim_k = np.clip(trend + draw, 0.0, 1.0) * sim_n
     inc = increments(sim_n, sim_k, ref, alarm.shift, distance, odds)
@@ -106,10 +117,12 @@ class Detector:
     statistic: list[tuple[int, str, float]] = field(default_factory=list)
     _reset: dict[str, int] = field(default_factory=dict)
 
-    def reference_count(self, stratum: Stratum) -> int:
-        """How many of the stratum's observations fall in the reference period."""
-        end = self.start_day + self.alarm.reference_days
-        return sum(d < end for d in stratum.days)
+    def reference_count(self, stratum: Stratum, origin: int) -> int:
+        """How many of the stratum's observations from index `origin` on fall in the reference period that
+        starts at the monitoring start (or, after an alarm, at the first observation after it)."""
+        days = stratum.days[origin:]
+        start = self.start_day if origin == 0 else days[0] if days else 0
+        return sum(d < start + self.alarm.reference_days for d in days)
 
     def update(self, day: int, obs: dict) -> bool:
         """Add the day's observation; True when any stratum alarms today."""
@@ -124,17 +137,20 @@ class Detector:
         return fired
 
     def _check(self, day: int, name: str, st: Stratum) -> bool:
-        ref = self.reference_count(st)
-        if len(st.days) <= ref:
+        """CUSUM since the current in-control level; after an alarm the team re-baselines: the next
+        `reference_days` of observations set a new level before testing resumes."""
+        origin = self._reset.get(name, 0)
+        ref = self.reference_count(st, origin)
+        if len(st.days) - origin <= ref:
             return False
         h = self.thresholds.get(name, self.alarm.threshold if self.alarm.threshold is not None else np.inf)
-        inc = increments(np.array(st.n), np.array(st.k), ref, self.alarm.shift, self.distance, self.odds)
-        since = self._reset.get(name, 0)
-        s, _ = stats.cusum(inc[since:][None, :], np.inf, reset=False)
+        inc = increments(np.array(st.n[origin:]), np.array(st.k[origin:]), ref, self.alarm.shift,
+                         self.distance, self.odds)
+        s, _ = stats.cusum(inc[None, :], np.inf, reset=False)
         value = float(s[0, -1])
         self.statistic.append((day, name, value))
         if value > h:
             self.alarms.append((day, name))
-            self._reset[name] = len(inc)
+            self._reset[name] = len(st.days)
             return True
         return False
