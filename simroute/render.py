@@ -48,7 +48,30 @@ def quality_table(r: RunResult) -> Table:
     return t
 
 
+def detection_table(r: RunResult) -> Table:
+    """Per monitor: the day it first alarmed, the delay after the true onset, and false alarms."""
+    t = Table(title="Detection timeline (days since day 0)", title_justify="left")
+    for col in ("monitor", "watches", "kind", "onset", "first alarm", "delay", "false", "all alarms"):
+        t.add_column(col, justify="left" if col in ("monitor", "watches", "kind", "all alarms") else "right")
+    order = sorted(r.monitors.items(), key=lambda kv: (kv[1].first_alarm_day is None, kv[1].first_alarm_day or 0))
+    for name, m in order:
+        alarms = ", ".join(map(str, m.alarm_days[:5])) + (" …" if len(m.alarm_days) > 5 else "")
+        t.add_row(name, m.policy, m.kind, str(m.onset_day if m.onset_day is not None else "—"),
+                  str(m.first_alarm_day) if m.first_alarm_day is not None else "[dim]never[/]",
+                  f"{m.delay_days} d" if m.delay_days is not None else "—",
+                  f"[bold red]{m.false_alarms}[/]" if m.false_alarms else "0", alarms or "—")
+    return t
+
+
 def print_summary(r: RunResult, console: Console) -> None:
-    """Both tables."""
+    """The economics, quality and (when the scenario has monitors) detection tables."""
     console.print(economics_table(r))
     console.print(quality_table(r))
+    if r.monitors:
+        console.print(detection_table(r))
+    for name, p in r.policies.items():
+        rb = p.rollback_on_alarm
+        if rb and rb["alarm_day"] is not None:
+            console.print(f"[bold]{name}[/] rolled back on day {rb['rollback_day']} after '{rb['monitor']}' "
+                          f"alarmed on day {rb['alarm_day']}: loss avoided over the horizon "
+                          f"{_usd(rb['loss_avoided_usd_over_horizon'])} against '{rb['compared_with']}'")

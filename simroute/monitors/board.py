@@ -70,12 +70,16 @@ class MonitorBoard:
         rows = []
         for name, (det, _) in self.detectors.items():
             stat = {(d, s): v for d, s, v in det.statistic}
+            fired = set(det.alarms)
             for stratum, st in det.strata.items():
                 for d, n, k in zip(st.days, st.n, st.k):
-                    rows.append((d, name, stratum, float(n), float(k), stat.get((d, stratum))))
+                    value = float(k) if det.distance else float(k) / max(float(n), 1.0)
+                    rows.append((d, name, stratum, float(n), float(k), value, stat.get((d, stratum)),
+                                 (d, stratum) in fired))
         series = pl.DataFrame(rows, schema={"day": pl.Int32, "monitor": pl.Utf8, "stratum": pl.Utf8,
                                             "trials": pl.Float64, "events_or_value": pl.Float64,
-                                            "cusum": pl.Float64}, orient="row").sort(["monitor", "stratum", "day"])
+                                            "statistic": pl.Float64, "cusum": pl.Float64, "alarm": pl.Boolean},
+                              orient="row").sort(["monitor", "stratum", "day"])
         reviews = [(m.config.policy, name, d, t, c, v) for name, m in self.monitors.items()
                    for d, t, c, v in getattr(m, "samples", [])]
         return MonitorReport(series, {n: d.alarms for n, (d, _) in self.detectors.items()},
