@@ -16,6 +16,7 @@ from .calendar import Calendar, Priority
 from .classifier import TrainedClassifier, train
 from .metrics import D, PolicyDays
 from .monitors.board import MonitorBoard, MonitorReport, calibrated_thresholds
+from .monitors.plan import calibration_scenario, launch_tiers, twins
 from .policies import Policy, PolicyContext, Routing, build
 from .policies.base import one_hot, pick
 from .reactions import REACTION_DRAWS, ReactionModel
@@ -293,37 +294,6 @@ class Engine:
         return Routing(final=final, ran=ran, latency_s=latency, escalated=r.escalated & ~mask, shadow=shadow,
                        score=score, classified=keep(r.classified), verified=keep(r.verified),
                        shadow_disagrees=keep(r.shadow_disagrees))
-
-
-def launch_tiers(p: Policy, q, o, baseline: int) -> np.ndarray:
-    """The model a policy's launch-time rule sends each query to (for the offline suite)."""
-    if p.classifier is not None:
-        return np.where(p.classifier.score(q.surface) >= p.launch_threshold, p.cheap, p.capable).astype(np.int8)
-    if p.kind.value == "cascade":
-        conf = o.confidence[p.chain]
-        passes = np.ones(conf.shape, dtype=bool)
-        passes[:-1] = conf[:-1] >= np.array(p.config.thresholds)[:, None]
-        return p.chain[passes.argmax(axis=0)].astype(np.int8)
-    model = getattr(p.config, "model", None)
-    idx = p.ctx.scenario.model_index(model) if model else baseline
-    return np.full(len(q), idx, dtype=np.int8)
-
-
-def twins(scenario: Scenario) -> list:
-    """For each policy that rolls back on an alarm, the same policy without that rule (what the monitor is
-    worth is the difference)."""
-    return [p.model_copy(update={"name": f"{p.name}~without_{p.rollback_on.monitor}", "rollback_on": None})
-            for p in scenario.policies if p.rollback_on is not None]
-
-
-def calibration_scenario(scenario: Scenario) -> Scenario:
-    """The same world with drift switched off, only the watched policies (and the baseline), no rollback on
-    alarm, and an independent seed derived from the scenario's: where in-control behaviour is measured."""
-    watched = {m.policy for m in scenario.monitors} | {scenario.baseline.name}
-    policies = tuple(p.model_copy(update={"rollback_on": None}) for p in scenario.policies if p.name in watched)
-    seed = int(Streams(scenario.seed).sequence("calibration").generate_state(1, np.uint64)[0] >> np.uint64(1))
-    return scenario.model_copy(update={"drift": (), "policies": policies, "seed": seed,
-                                       "report": scenario.report.model_copy(update={"surveys": ()})})
 
 
 def _phase(progress: Progress | None, phase: int, phases: int) -> Progress | None:

@@ -62,13 +62,19 @@ class MonitorBase(Frozen):
     alarm: Alarm = Alarm()
 
 
-class HumanReview(MonitorBase):
+class ReviewedMonitor(MonitorBase):
+    """A monitor whose observations are answers judged by human reviewers."""
+
+    reviews_per_day: PositiveInt = Field(50, description="Reviews per day (reviews).")
+    reviewers: Reviewers = Reviewers()
+
+
+class HumanReview(ReviewedMonitor):
     """N reviews a day, sampled in aggregate or with per-tier quotas."""
 
     kind: Literal[MonitorKind.human_review]
     reviews_per_day: PositiveInt = Field(200, description="Reviews per day (reviews).")
     scope: Scope = Scope.pooled
-    reviewers: Reviewers = Reviewers()
 
 
 class RegressionSuite(MonitorBase):
@@ -81,14 +87,12 @@ class RegressionSuite(MonitorBase):
     scope: Scope = Scope.pooled
 
 
-class LiveEdgeSet(MonitorBase):
+class LiveEdgeSet(ReviewedMonitor):
     """Recent production queries near the router's decision boundary, reviewed daily."""
 
     kind: Literal[MonitorKind.live_edge_set]
-    reviews_per_day: PositiveInt = Field(50, description="Edge queries reviewed per day (reviews).")
     band: ranged(float, 0.0, 1.0, lo_open=True) = Field(
         0.15, description="Half-width of the score band around the launch threshold (probability units).")
-    reviewers: Reviewers = Reviewers()
 
 
 class FeedbackWidget(MonitorBase):
@@ -98,14 +102,12 @@ class FeedbackWidget(MonitorBase):
     scope: Scope = Scope.pooled
 
 
-class LongTailSampling(MonitorBase):
+class LongTailSampling(ReviewedMonitor):
     """Reviews oversampled where the router was least confident or out of distribution."""
 
     kind: Literal[MonitorKind.long_tail_sampling]
-    reviews_per_day: PositiveInt = Field(50, description="Reviews per day (reviews).")
     tail_share: ranged(float, 0.0, 1.0, lo_open=True) = Field(
         0.1, description="Share of the day's queries most out of distribution that reviews are drawn from.")
-    reviewers: Reviewers = Reviewers()
 
 
 class DriftStatistic(str, Enum):
