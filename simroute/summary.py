@@ -14,6 +14,9 @@ from .metrics import DAY_FIELDS, TIER_FIELDS, D, latency_quantile
 from .reactions import OUTCOME_NAMES
 
 
+MATERIAL_SAVINGS = 0.001  # the trap ratio needs savings above 0.1% of the baseline's AI-platform cost
+
+
 @dataclass(frozen=True)
 class PolicySummary:
     """Headline figures of one policy, monthly over its steady-state window, against the baseline."""
@@ -130,7 +133,8 @@ def _policy_summary(res: SimulationOutput, name: str, lines, base: str, horizon:
         ai_platform_usd_per_month=mine[ai] * DAYS_PER_MONTH / (b - a),
         savings_usd_per_month=savings, invisible_loss_usd_per_month=loss,
         net_value_usd_per_month=savings - loss["total"],
-        trap_ratio=loss["total"] / savings if savings > 0 else None,
+        trap_ratio=loss["total"] / savings if savings > MATERIAL_SAVINGS * ref[ai] * DAYS_PER_MONTH / (b - a)
+        else None,
         quality=_quality(d.tier_total("correct", days), served, names),
         tier_share={names[m]: float(served[m] / n) for m in range(len(names)) if served[m]},
         escalation_share=_ratio(d.tier_total("escalated", days).sum(), n),
