@@ -2,7 +2,7 @@
 what a monitor-driven rollback was worth, and how calibrated the answering model's confidence was."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -63,29 +63,27 @@ def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
     return result
 
 
+def _review_groups(out: SimulationOutput, by_week: bool) -> dict[tuple, tuple[np.ndarray, np.ndarray]]:
+    """Reviewed samples (answering model's confidence, reviewer verdict) grouped by policy, monitor, tier and,
+    optionally, week; keys sorted."""
+    names = [m.name for m in out.scenario.models]
+    parts: dict[tuple, list] = {}
+    for policy, monitor, day, tier, conf, verdict in (out.monitors.reviews if out.monitors else []):
+        for m in np.unique(tier):
+            sel = tier == m
+            key = (policy, monitor, names[m]) + ((day // 7,) if by_week else ())
+            parts.setdefault(key, []).append((conf[sel].astype(float), verdict[sel]))
+    return {k: (np.concatenate([c for c, _ in v]), np.concatenate([x for _, x in v]))
+            for k, v in sorted(parts.items())}
+
+
 def calibration_tables(out: SimulationOutput) -> tuple[pl.DataFrame, pl.DataFrame]:
     """From human-review samples: reliability bins per policy, tier and week, and ECE/Brier per week."""
-    rows, scores = [], []
-    names = [m.name for m in out.scenario.models]
-    rep = out.monitors
-    if rep is not None:
-        for policy, monitor, day, tier, conf, verdict in rep.reviews:
-            week = day // 7
-            for m in np.unique(tier):
-                sel = tier == m
-                c, v = conf[sel].astype(float), verdict[sel]
-                rows.append((policy, monitor, names[m], week, c, v))
-    frames, bins = {}, []
-    for policy, monitor, tier, week, c, v in rows:
-        frames.setdefault((policy, monitor, tier, week), []).append((c, v))
-    for (policy, monitor, tier, week), parts in sorted(frames.items()):
-        c = np.concatenate([p[0] for p in parts])
-        v = np.concatenate([p[1] for p in parts])
+    bins, scores = [], []
+    for (policy, monitor, tier, week), (c, v) in _review_groups(out, by_week=True).items():
         n, mc, acc = stats.reliability(c, v, CALIBRATION_BINS)
-        for b in range(CALIBRATION_BINS):
-            if n[b]:
-                bins.append((policy, monitor, tier, week, b / CALIBRATION_BINS, int(n[b]), float(mc[b]),
-                             float(acc[b])))
+        bins += [(policy, monitor, tier, week, b / CALIBRATION_BINS, int(n[b]), float(mc[b]), float(acc[b]))
+                 for b in range(CALIBRATION_BINS) if n[b]]
         scores.append((policy, monitor, tier, week, len(c), stats.ece(c, v, CALIBRATION_BINS), stats.brier(c, v)))
     rel = pl.DataFrame(bins, schema={"policy": pl.Utf8, "monitor": pl.Utf8, "tier": pl.Utf8, "week": pl.Int32,
                                      "bin_low": pl.Float64, "n": pl.Int64, "mean_confidence": pl.Float64,
@@ -95,6 +93,12 @@ def calibration_tables(out: SimulationOutput) -> tuple[pl.DataFrame, pl.DataFram
     return rel, sc
 
 
-def as_dict(summaries: dict[str, MonitorSummary]) -> dict:
-    """JSON-ready monitor records."""
-    return {k: asdict(v) for k, v in summaries.items()}
+def calibration_summary(out: SimulationOutput) -> dict:
+    """ECE and Brier score of each tier's self-reported confidence over all reviewed samples, per policy and
+    reviewing monitor."""
+    result: dict = {}
+    for (policy, monitor, tier), (c, v) in _review_groups(out, by_week=False).items():
+        result.setdefault(policy, {}).setdefault(monitor, {})[tier] = {
+            "reviews": len(c), "ece": stats.ece(c, v, CALIBRATION_BINS), "brier": stats.brier(c, v),
+            "ece_bins": f"{CALIBRATION_BINS} equal-width confidence bins; accuracy from reviewers' (noisy) verdicts"}
+    return result

@@ -38,7 +38,6 @@ class SimulationOutput:
 
     scenario: Scenario
     days: dict[str, PolicyDays]
-    classifiers: dict[str, TrainedClassifier]
     holdout_parity: dict[str, float]
     drift_onsets: list[tuple[int, str]]
     arrivals: np.ndarray  # per day, queries drawn before removing those of users churned in a policy's world
@@ -157,7 +156,7 @@ class Engine:
         ids = self.world.population.billed_on(day)
         u = self.streams.generator(streams_mod.USERS, day).random(len(ids))
         for name, users in self.users.items():
-            gone = users.bill(day, u)
+            gone = users.bill(day, u, ids)
             seg = self.world.population.segment[gone]
             self.days[name].churned_by_segment[day] += np.bincount(seg, minlength=len(self.s.users.segments))
             self.days[name].day[day, D["churned"]] += len(gone)
@@ -173,12 +172,9 @@ class Engine:
         for sv in self.surveys:
             if sv.survey.name not in self.survey_results:
                 self._asker(sv)(float(h))
-        return SimulationOutput(self.s, self.days, self._trained(), self._parity(), self.drift_log,
+        return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
                                 self.arrivals, self.survey_results, self.calendar.trace, self.configs,
                                 self.board.report() if self.board else None, self.rollbacks_on_alarm)
-
-    def _trained(self) -> dict[str, TrainedClassifier]:
-        return {p.name: p.classifier for p in self.policies if p.classifier is not None}
 
     def _parity(self) -> dict[str, float]:
         """Holdout parity of every classifier-routed policy at its launch threshold."""

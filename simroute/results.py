@@ -66,30 +66,8 @@ def summary_document(result: RunResult, resolved_yaml: str) -> dict:
         "drift_onsets": [{"day": d, "change": c} for d, c in result.output.drift_onsets],
         "policies": result.summary_dict(),
         "monitors": {k: asdict(v) for k, v in result.monitors.items()},
-        "calibration": _calibration_summary(result),
+        "calibration": result.calibration_summary,
     })
-
-
-def _calibration_summary(result: RunResult) -> dict:
-    """ECE and Brier score of each tier's self-reported confidence over all reviewed samples, per policy."""
-    from . import stats
-    out: dict = {}
-    rep = result.output.monitors
-    if rep is None:
-        return out
-    names = [m.name for m in result.output.scenario.models]
-    pooled: dict = {}
-    for policy, monitor, day, tier, conf, verdict in rep.reviews:
-        for m in np.unique(tier):
-            sel = tier == m
-            pooled.setdefault((policy, monitor, names[m]), []).append((conf[sel], verdict[sel]))
-    for (policy, monitor, tier), parts in sorted(pooled.items()):
-        c = np.concatenate([p[0] for p in parts]).astype(float)
-        v = np.concatenate([p[1] for p in parts])
-        out.setdefault(policy, {}).setdefault(monitor, {})[tier] = {
-            "reviews": len(c), "ece": stats.ece(c, v), "brier": stats.brier(c, v),
-            "ece_bins": "10 equal-width confidence bins; accuracy from reviewers' (noisy) verdicts"}
-    return out
 
 
 def _scores_table(result: RunResult) -> pl.DataFrame:

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
-from .detection import calibration_tables, monitor_summaries
+from .detection import calibration_summary, calibration_tables, monitor_summaries
 from .engine import SimulationOutput
 from .ledger import (DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, ledger_lines,
                      monthly_ledger)
@@ -65,6 +65,7 @@ class RunResult:
     monitor_series: pl.DataFrame | None = None
     reliability: pl.DataFrame | None = None
     calibration: pl.DataFrame | None = None
+    calibration_summary: dict = field(default_factory=dict)
 
     def summary_dict(self) -> dict:
         """The policies' figures as plain JSON-ready data."""
@@ -112,10 +113,10 @@ def _horizon(lines, names: list[str], base: str, horizon: int) -> dict[str, tupl
     return out
 
 
-def _policy_summary(res: SimulationOutput, name: str, lines, base: str, horizon: dict) -> PolicySummary:
+def _policy_summary(res: SimulationOutput, name: str, totals_for, base: str, horizon: dict) -> PolicySummary:
     s, d, cfg = res.scenario, res.days[name], res.configs[name]
     a, b = s.window(cfg)
-    totals = center_totals(lines, a, b)
+    totals = totals_for(a, b)
     mine, ref = totals[name], totals[base]
     savings, loss = _economics(mine, ref, b - a)
     h_savings, h_loss = horizon[name]
@@ -192,13 +193,20 @@ def summarize(res: SimulationOutput) -> RunResult:
     base = s.baseline.name
     lines = ledger_lines(s, res.configs, res.days)
     horizon = _horizon(lines, list(res.days), base, s.horizon_days)
-    policies = {name: _policy_summary(res, name, lines, base, horizon) for name in res.days}
+    windows: dict[tuple[int, int], dict] = {}
+
+    def totals_for(a: int, b: int) -> dict:
+        if (a, b) not in windows:
+            windows[(a, b)] = center_totals(lines, a, b)
+        return windows[(a, b)]
+    policies = {name: _policy_summary(res, name, totals_for, base, horizon) for name in res.days}
     w = s.report.steady_state
     window = (w.start_day, w.end_day) if w is not None else None
     reliability, calibration = calibration_tables(res)
     return RunResult(res, window, base, policies, daily_table(res), users_table(res), daily_ledger(lines),
                      monthly_ledger(lines), monitor_summaries(res),
-                     res.monitors.series if res.monitors is not None else None, reliability, calibration)
+                     res.monitors.series if res.monitors is not None else None, reliability, calibration,
+                     calibration_summary(res))
 
 
 def weekly_quality(daily: pl.DataFrame, policy: str) -> pl.DataFrame:

@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 
 from ..scenario.schema import Scenario
+from ..scenario.monitors import MonitorKind
 from .base import DayLog, DayLogBuilder, MonitorContext, end_of
 from .detector import Detector, calibrate
 from . import build
@@ -42,7 +43,7 @@ class MonitorBoard:
             det.thresholds = dict((thresholds or {}).get(cfg.name, {}))
             self.detectors[cfg.name] = (det, end_of(pol.config, h))
         self.watched = {cfg.policy for cfg in scenario.monitors}
-        self.needs_ood = {cfg.policy for cfg in scenario.monitors if cfg.kind.value == "long_tail_sampling"}
+        self.needs_ood = {cfg.policy for cfg in scenario.monitors if cfg.kind is MonitorKind.long_tail_sampling}
         self.builders: dict[str, DayLogBuilder] = {}
 
     def builder(self, policy: str) -> DayLogBuilder | None:

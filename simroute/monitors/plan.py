@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..rng import Streams
+from ..scenario.policies import PolicyKind
 from ..scenario.schema import Scenario
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ def launch_tiers(p: Policy, q, o, baseline: int) -> np.ndarray:
     """The model a policy's launch-time rule sends each query to (for the offline suite)."""
     if p.classifier is not None:
         return np.where(p.classifier.score(q.surface) >= p.launch_threshold, p.cheap, p.capable).astype(np.int8)
-    if p.kind.value == "cascade":
+    if p.kind is PolicyKind.cascade:
         conf = o.confidence[p.chain]
         passes = np.ones(conf.shape, dtype=bool)
         passes[:-1] = conf[:-1] >= np.array(p.config.thresholds)[:, None]

@@ -81,9 +81,10 @@ class PolicyUsers:
         self.frustration[ids] = self.frustration_at(ids, t) + add
         self.updated[ids] = t
 
-    def bill(self, day: int, uniforms: np.ndarray) -> np.ndarray:
-        """Decide churn for the users billed on `day`; returns the ids that churned."""
-        ids = self.pop.billed_on(day)
+    def bill(self, day: int, uniforms: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Decide churn for the users billed on `day` (`ids`, computed once for all policies, or looked up);
+        `uniforms` are aligned with them. Returns the ids that churned."""
+        ids = self.pop.billed_on(day) if ids is None else ids
         live = self.active[ids]
         ids, u = ids[live], uniforms[live]
         seg = self.pop.segment[ids]
