@@ -25,13 +25,40 @@ def resolve(scenario: Scenario | str | Path, *, seed: int | None = None,
     return load_scenario(scenario, overrides=changes)
 
 
+def provenance_of(scenario: Scenario | str | Path, *, seed: int | None = None,
+                  overrides: dict | None = None) -> dict[str, str]:
+    """YAML path -> where its value comes from: the trailing comment in the scenario file, or the override."""
+    from .scenario.provenance import extract_provenance
+
+    found: dict[str, str] = {}
+    if not isinstance(scenario, Scenario):
+        try:
+            found = extract_provenance(Path(scenario).read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            found = {}
+    for path in overrides or {}:
+        found[path] = "override: set for this run (--set)"
+    if seed is not None:
+        found["seed"] = "override: set for this run (--seed)"
+    return found
+
+
 def run(scenario: Scenario | str | Path, *, seed: int | None = None,
         progress: Callable[[int, int], None] | None = None, overrides: dict | None = None) -> "RunResult":
     """Simulate every policy of `scenario` (a Scenario or a YAML path) and summarise the economics.
 
     `progress(done_days, total_days)` is called after each simulated day.
     """
+    sc = resolve(scenario, seed=seed, overrides=overrides)
+    return run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress)
+
+
+def run_resolved(scenario: Scenario, provenance: dict[str, str] | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> "RunResult":
+    """Simulate and summarise an already validated scenario, carrying its provenance into the results."""
+    from dataclasses import replace
+
     from .engine import simulate
     from .summary import summarize
 
-    return summarize(simulate(resolve(scenario, seed=seed, overrides=overrides), progress))
+    return replace(summarize(simulate(scenario, progress)), provenance=dict(provenance or {}))

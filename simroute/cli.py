@@ -57,43 +57,124 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", sho
         sets: Annotated[list[str], typer.Option("--set", help="Override a parameter: PATH=VALUE "
                                                 "(repeatable).")] = [],  # noqa: B006
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
-        as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False) -> None:
-    """Run every policy of SCENARIO, print the summary and write the results folder."""
-    from .api import resolve
-    from .engine import simulate
+        as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
+        report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html, report.md, "
+                                             "plots/ and ledger.xlsx.")] = True) -> None:
+    """Run every policy of SCENARIO, print the summary and write the results folder (with its report)."""
+    from .api import provenance_of, resolve, run_resolved
     from .results import check_target, summary_document, write_results
     from .scenario.loader import dump_resolved
-    from .summary import summarize
 
     try:
-        sc = resolve(scenario, seed=seed, overrides=_parse_sets(sets))
+        overrides = _parse_sets(sets)
+        sc = resolve(scenario, seed=seed, overrides=overrides)
         if seed is not None and not (0 <= seed < 2**63):
             raise SimrouteError(f"--seed: must be between 0 and {2**63 - 1}, got {seed}")
         target = out or Path("results") / sc.name
         check_target(target)
-        result = summarize(_simulate_with_progress(simulate, sc, quiet or as_json))
-        write_results(result, target)
+        result = _run_with_progress(run_resolved, sc, provenance_of(scenario, seed=seed, overrides=overrides),
+                                    quiet or as_json)
+        write_results(result, target, report=report)
     except SimrouteError as e:
         _fail(e)
     if as_json:
         typer.echo(json.dumps(summary_document(result, dump_resolved(sc)), indent=2, sort_keys=True))
         return
     if not quiet:
-        from rich.console import Console
         from .render import print_summary
-        console = Console(width=None if sys.stdout.isatty() else 100)
+        console = _console()
         print_summary(result, console)
-        console.print(f"results written to [bold]{target}[/]")
+        console.print(f"results written to [bold]{target}[/]" + (f" (open {target / 'report.html'})" if report
+                                                                  else ""))
 
 
-def _simulate_with_progress(simulate, sc, silent: bool):
+def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
     if silent or not sys.stderr.isatty():
-        return simulate(sc)
+        return run_resolved(sc, provenance)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("day {task.completed:.0f}"
                   "/{task.total:.0f}"), TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=sc.horizon_days)
-        return simulate(sc, lambda done, total: bar.update(task, completed=done))
+        return run_resolved(sc, provenance, lambda done, total: bar.update(task, completed=done))
+
+
+Folder = Annotated[Path, typer.Argument(help="A results folder written by `simroute run`.", show_default=False)]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")]
+
+
+def _console():
+    from rich.console import Console
+    return Console(width=None if sys.stdout.isatty() else 100)
+
+
+@app.command()
+def report(results: Folder,
+           out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Where to write (default: the "
+                                                       "results folder).")] = None,
+           quiet: Quiet = False, as_json: AsJson = False) -> None:
+    """(Re)write the comparison report of a results folder: report.html, report.md and plots/."""
+    from .report import load_bundle, write_report
+    try:
+        target = write_report(load_bundle(results), out)
+    except SimrouteError as e:
+        _fail(e)
+    written = {"html": str(target / "report.html"), "markdown": str(target / "report.md"),
+               "plots": sorted(str(p) for p in (target / "plots").glob("*.*"))}
+    if as_json:
+        typer.echo(json.dumps(written, indent=2))
+    elif not quiet:
+        typer.echo(f"report written to {written['html']} and {written['markdown']} "
+                   f"({len(written['plots'])} plot files in {target / 'plots'})")
+
+
+@app.command()
+def ledger(results: Folder,
+           fmt: Annotated[str, typer.Option("--format", "-f", help="xlsx (Summary, Ledger, By month, "
+                                            "Assumptions, Definitions sheets), csv or parquet.")] = "xlsx",
+           out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output file (default: ledger.xlsx "
+                                                       "or ledger_export.<format> in the results folder).")] = None,
+           quiet: Quiet = False, as_json: AsJson = False) -> None:
+    """Export the CFO-facing ledger of a results folder."""
+    from .export import LedgerFormat, export_ledger
+    from .report import load_bundle
+    formats = [f.value for f in LedgerFormat]
+    try:
+        if fmt not in formats:
+            raise SimrouteError(f"--format: expected one of {', '.join(formats)}, got {fmt!r}")
+        path = export_ledger(load_bundle(results), LedgerFormat(fmt), out)
+    except SimrouteError as e:
+        _fail(e)
+    if as_json:
+        typer.echo(json.dumps({"ledger": str(path), "format": fmt}))
+    elif not quiet:
+        typer.echo(f"ledger written to {path}")
+
+
+@app.command()
+def compare(runs: Annotated[list[Path], typer.Argument(help="Two or more results folders.", show_default=False)],
+            out: Annotated[Path, typer.Option("--out", "-o", help="Folder for compare.html, compare.md and the "
+                                              "plot.")] = Path("results/comparison"),
+            quiet: Quiet = False, as_json: AsJson = False) -> None:
+    """Compare the policies of several results folders (two scenarios, or two versions of one)."""
+    from .report import load_bundle
+    from .report.compare import write_comparison
+    try:
+        if len(runs) < 2:
+            raise SimrouteError("compare: expected at least two results folders")
+        bundles = [load_bundle(r) for r in runs]
+        rows, target = write_comparison(bundles, out)
+    except SimrouteError as e:
+        _fail(e)
+    if as_json:
+        typer.echo(json.dumps({"runs": rows, "html": str(target / "compare.html"),
+                               "markdown": str(target / "compare.md")}, indent=2))
+        return
+    if not quiet:
+        from .render import comparison_table
+        console = _console()
+        console.print(comparison_table(rows))
+        console.print(f"comparison written to [bold]{target / 'compare.html'}[/] and {target / 'compare.md'}")
 
 
 @app.command()

@@ -102,3 +102,25 @@ def calibration_summary(out: SimulationOutput) -> dict:
             "reviews": len(c), "ece": stats.ece(c, v, CALIBRATION_BINS), "brier": stats.brier(c, v),
             "ece_bins": f"{CALIBRATION_BINS} equal-width confidence bins; accuracy from reviewers' (noisy) verdicts"}
     return result
+
+
+def model_reliability_table(out: SimulationOutput) -> pl.DataFrame:
+    """Each model's true reliability per week from every query of the shared traffic (the simulator knows
+    the truth): answers, correct answers and mean self-reported confidence per confidence bin."""
+    schema = {"week": pl.Int32, "model": pl.Utf8, "bin_low": pl.Float64, "answers": pl.Int64,
+              "correct": pl.Int64, "mean_confidence": pl.Float64}
+    cal = out.model_calibration
+    if cal is None:
+        return pl.DataFrame(schema=schema)
+    h, m, bins, _ = cal.shape
+    weeks = -(-h // 7)
+    per_week = np.add.reduceat(cal, np.arange(0, h, 7), axis=0)  # (weeks, models, bins, 3)
+    w, mm, b = np.meshgrid(np.arange(weeks), np.arange(m), np.arange(bins), indexing="ij")
+    n = per_week[..., 0]
+    names = np.array([x.name for x in out.scenario.models])
+    df = pl.DataFrame({"week": w.ravel().astype(np.int32), "model": names[mm.ravel()], "bin_low": b.ravel() / bins,
+                       "answers": np.rint(n).ravel().astype(np.int64),
+                       "correct": np.rint(per_week[..., 1]).ravel().astype(np.int64),
+                       "mean_confidence": np.divide(per_week[..., 2], n, out=np.full_like(n, np.nan),
+                                                    where=n > 0).ravel()}, schema=schema)
+    return df.filter(pl.col("answers") > 0)

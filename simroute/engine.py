@@ -30,6 +30,7 @@ from .world.traffic import SurfaceGeometry, TrafficModel
 from .world.users import Population, PolicyUsers
 
 Progress = Callable[[int, int], None]
+MODEL_CALIBRATION_BINS = 20
 
 
 @dataclass
@@ -46,6 +47,7 @@ class SimulationOutput:
     configs: dict[str, Any] = field(default_factory=dict)  # every simulated policy, twins included
     monitors: MonitorReport | None = None
     rollbacks_on_alarm: dict[str, dict] = field(default_factory=dict)
+    model_calibration: np.ndarray | None = None  # (day, model, confidence bin, [answers, correct, conf sum])
 
 
 class World:
@@ -104,9 +106,10 @@ class Engine:
         self.users = {p.name: PolicyUsers(self.world.population, scenario) for p in self.policies}
         self.share = {p.name: 0.0 for p in self.policies}
         h, m, seg = scenario.horizon_days, len(scenario.models), len(scenario.users.segments)
-        self.days = {p.name: PolicyDays(h, m, seg) for p in self.policies}
+        self.days = {p.name: PolicyDays(h, m, seg, p.threshold_rule) for p in self.policies}
         self.baseline_model = scenario.model_index(scenario.baseline.model)
         self.arrivals = np.zeros(h, dtype=np.int64)
+        self.model_calibration = np.zeros((h, m, MODEL_CALIBRATION_BINS, 3))
         self.drift_log: list[tuple[int, str]] = []
         names = [p.name for p in self.policies]
         self.surveys = [CohortSurvey(sv, self.world.population.size,
@@ -174,7 +177,8 @@ class Engine:
                 self._asker(sv)(float(h))
         return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
                                 self.arrivals, self.survey_results, self.calendar.trace, self.configs,
-                                self.board.report() if self.board else None, self.rollbacks_on_alarm)
+                                self.board.report() if self.board else None, self.rollbacks_on_alarm,
+                                self.model_calibration)
 
     def _parity(self) -> dict[str, float]:
         """Holdout parity of every classifier-routed policy at its launch threshold."""
@@ -195,6 +199,7 @@ class Engine:
         q = w.traffic.draw(arr, n, params)
         o = w.models.draw(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
         u = self.streams.generator(streams_mod.REACTIONS, day).random((REACTION_DRAWS, n))
+        self._calibration(day, o)
         self._thumbs_factor = w.reactions.day_factor(self.streams.generator("thumbs_day", day))
         pieces = int(np.ceil(1.0 / self.s.engine.batch_fraction_of_day - 1e-9))
         bounds = np.searchsorted(times, day + np.arange(1, pieces) / pieces)
@@ -204,6 +209,16 @@ class Engine:
         if self.board is not None:
             for monitor in self.board.end_day(day):
                 self._on_alarm(monitor, day)
+
+    def _calibration(self, day: int, o) -> None:
+        """Every model's true reliability on the day's traffic: answers, correct answers and summed
+        self-reported confidence per confidence bin (what a reviewer-free reliability diagram needs)."""
+        bins = MODEL_CALIBRATION_BINS
+        for m in range(len(self.world.models)):
+            b = np.clip((o.confidence[m] * bins).astype(np.int64), 0, bins - 1)
+            for j, w in enumerate((None, o.correct[m], o.confidence[m])):
+                self.model_calibration[day, m, :, j] = np.bincount(
+                    b, weights=None if w is None else w.astype(np.float64), minlength=bins)
 
     def _on_alarm(self, monitor: str, day: int) -> None:
         """Schedule the rollback of every policy that rolls back on this monitor's first alarm."""
@@ -232,7 +247,7 @@ class Engine:
                 r = self._baseline(r, ~treated, ov)
             frus = world.frustration_at(who, float(day))
             x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, u[:, pos], self._thumbs_factor)
-            acc.add(day, r, x, qv.hidden, qv.regulatory, ov.cost_nano)
+            acc.add(day, r, x, qv.hidden, qv.regulatory, ov)
             self._log(p, r, qv, ov, x)
             p.observe(r, ov, x.thumbs_down)
             for sv in self.surveys:
@@ -289,7 +304,7 @@ class Engine:
         score = None if r.score is None else np.where(mask, np.nan, r.score)
         return Routing(final=final, ran=ran, latency_s=latency, escalated=r.escalated & ~mask, shadow=shadow,
                        score=score, classified=keep(r.classified), verified=keep(r.verified),
-                       shadow_disagrees=keep(r.shadow_disagrees))
+                       shadow_disagrees=keep(r.shadow_disagrees), decision=r.decision)
 
 
 def _phase(progress: Progress | None, phase: int, phases: int) -> Progress | None:

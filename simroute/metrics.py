@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .policies.base import Routing
+from .policies.base import Routing, ThresholdRule
 from .reactions import Reacted
+from .world.outcomes import Outcomes
 
 TIER_FIELDS = ("queries", "correct", "wrong_hedged", "wrong_confident", "hidden", "hidden_wrong",
                "regulatory", "compliance_events", "compliance_caught", "thumbs_down", "contacts",
@@ -18,12 +19,14 @@ T = {name: i for i, name in enumerate(TIER_FIELDS)}  # column of each tier count
 D = {name: i for i, name in enumerate(DAY_FIELDS)}   # column of each day counter
 LATENCY_EDGES = np.geomspace(1e-3, 1e3, 601)
 SCORE_BINS = 50
+CURVE_BINS = 100  # decision-value bins of the threshold curve; thresholds are the bin edges
+CURVE_FIELDS = ("queries", "cheap_correct", "capable_correct", "cheap_nano", "capable_nano")
 
 
 class PolicyDays:
     """Counters for one policy over the whole horizon, indexed by day."""
 
-    def __init__(self, horizon: int, models: int, segments: int):
+    def __init__(self, horizon: int, models: int, segments: int, rule: ThresholdRule | None = None):
         self.tier = np.zeros((horizon, models, len(TIER_FIELDS)), dtype=np.int64)
         self.inference_nano = np.zeros((horizon, models), dtype=np.int64)
         self.shadow_nano = np.zeros((horizon, models), dtype=np.int64)
@@ -33,6 +36,8 @@ class PolicyDays:
         self.score_hist = np.zeros((horizon, SCORE_BINS), dtype=np.int64)
         self.rollout_share = np.zeros(horizon)
         self.threshold = np.full(horizon, np.nan)
+        self.rule = rule
+        self.curve = np.zeros((horizon, CURVE_BINS, len(CURVE_FIELDS)), dtype=np.int64) if rule else None
         self._m = models
 
     def tier_total(self, field: str, days: slice = slice(None)) -> np.ndarray:
@@ -40,9 +45,9 @@ class PolicyDays:
         return self.tier[days, :, T[field]].sum(axis=0)
 
     def add(self, day: int, r: Routing, x: Reacted, hidden: np.ndarray, regulatory: np.ndarray,
-            cost_nano: np.ndarray) -> None:
+            o: Outcomes) -> None:
         """Fold one batch of served queries into day `day`."""
-        m = self._m
+        m, cost_nano = self._m, o.cost_nano
         f = r.final
         wrong = x.outcome != 0
         cols = (np.ones_like(wrong), x.outcome == 0, x.outcome == 1, x.outcome == 2, hidden,
@@ -64,6 +69,18 @@ class PolicyDays:
             self.day[day, D["verifier_calls"]] += int(r.verified.sum())
         self.latency_hist[day] += np.bincount(np.searchsorted(LATENCY_EDGES, r.latency_s),
                                               minlength=len(LATENCY_EDGES) + 1)
+        if self.curve is not None and r.decision is not None:
+            self._add_curve(day, r.decision, o)
+
+    def _add_curve(self, day: int, decision: np.ndarray, o: Outcomes) -> None:
+        """Per decision-value bin: queries, each tier's correct answers and each tier's cost, so the rule's
+        cost and quality can be read off at every threshold afterwards."""
+        cheap, capable = self.rule.cheap, self.rule.capable
+        b = np.clip((decision * CURVE_BINS).astype(np.int64), 0, CURVE_BINS - 1)
+        cols = (None, o.correct[cheap], o.correct[capable], o.cost_nano[cheap], o.cost_nano[capable])
+        for j, c in enumerate(cols):
+            counts = np.bincount(b, weights=None if c is None else c.astype(np.float64), minlength=CURVE_BINS)
+            self.curve[day, :, j] += np.rint(counts).astype(np.int64)
 
 
 def latency_quantile(hist: np.ndarray, q: float) -> float:

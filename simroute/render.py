@@ -24,7 +24,7 @@ def economics_table(r: RunResult) -> Table:
     span = f"days {r.window[0]}–{r.window[1]}" if r.window else "each policy's steady state"
     t = Table(title=f"Economics per month, {span}, vs '{r.baseline}'", title_justify="left")
     for col in ("policy", "bill %", "savings", "support", "retention", "compliance", "net value", "trap"):
-        t.add_column(col, justify="left" if col == "policy" else "right")
+        t.add_column(col, justify="left" if col == "policy" else "right", overflow="fold")
     for name, p in r.policies.items():
         loss = p.invisible_loss_usd_per_month
         t.add_row(name, f"{p.bill_pct_of_baseline:.1f}", _usd(p.savings_usd_per_month), _usd(loss["support"]),
@@ -37,9 +37,9 @@ def quality_table(r: RunResult) -> Table:
     """Quality overall and per tier, escalation share and latency per policy."""
     tiers = [m.name for m in r.output.scenario.models]
     t = Table(title="Quality and latency (steady state)", title_justify="left")
-    t.add_column("policy")
+    t.add_column("policy", overflow="fold")
     for col in ("quality", *(f"q:{x}" for x in tiers), *(f"%{x}" for x in tiers), "escal.", "p50 s", "p95 s"):
-        t.add_column(col, justify="right")
+        t.add_column(col, justify="right", overflow="fold")
     for name, p in r.policies.items():
         qs = [f"{p.quality[x]:.3f}" if x in p.quality else "—" for x in tiers]
         shares = [f"{100 * p.tier_share.get(x, 0.0):.0f}" for x in tiers]
@@ -51,11 +51,13 @@ def quality_table(r: RunResult) -> Table:
 def detection_table(r: RunResult) -> Table:
     """Per monitor: the day it first alarmed, the delay after the true onset, and false alarms."""
     t = Table(title="Detection timeline (days since day 0)", title_justify="left")
-    for col in ("monitor", "watches", "kind", "onset", "first alarm", "delay", "false", "all alarms"):
-        t.add_column(col, justify="left" if col in ("monitor", "watches", "kind", "all alarms") else "right")
+    for col in ("monitor", "watches", "kind", "onset", "alarm", "delay", "false", "alarms"):
+        t.add_column(col, justify="left" if col in ("monitor", "watches", "kind", "alarms") else "right",
+                     overflow="fold")
     order = sorted(r.monitors.items(), key=lambda kv: (kv[1].first_alarm_day is None, kv[1].first_alarm_day or 0))
     for name, m in order:
-        alarms = ", ".join(map(str, m.alarm_days[:5])) + (" …" if len(m.alarm_days) > 5 else "")
+        more = len(m.alarm_days) - 5
+        alarms = ", ".join(map(str, m.alarm_days[:5])) + (f" +{more} more" if more > 0 else "")
         t.add_row(name, m.policy, m.kind, str(m.onset_day if m.onset_day is not None else "—"),
                   str(m.first_alarm_day) if m.first_alarm_day is not None else "[dim]never[/]",
                   f"{m.delay_days} d" if m.delay_days is not None else "—",
@@ -75,3 +77,15 @@ def print_summary(r: RunResult, console: Console) -> None:
             console.print(f"[bold]{name}[/] rolled back on day {rb['rollback_day']} after '{rb['monitor']}' "
                           f"alarmed on day {rb['alarm_day']}: loss avoided over the horizon "
                           f"{_usd(rb['loss_avoided_usd_over_horizon'])} against '{rb['compared_with']}'")
+
+
+def comparison_table(rows: list[dict]) -> Table:
+    """Headline figures per run and policy (from `simroute compare`)."""
+    t = Table(title="Policies across runs (per month, steady state)", title_justify="left")
+    for col in ("run", "policy", "bill %", "saved", "loss", "net value", "trap", "quality"):
+        t.add_column(col, justify="left" if col in ("run", "policy") else "right", overflow="fold")
+    for r in rows:
+        t.add_row(r["run"], r["policy"], f"{r['bill_pct_of_baseline']:.1f}", _usd(r["savings_usd_per_month"]),
+                  _usd(r["invisible_loss_usd_per_month"]), _usd(r["net_value_usd_per_month"]),
+                  _trap(r["trap_ratio"]), f"{100 * r['quality']:.1f}%")
+    return t

@@ -23,10 +23,11 @@ from .metrics import SCORE_BINS
 from .scenario.loader import dump_resolved
 from .summary import RunResult
 
-SUMMARY_SCHEMA_VERSION = 1
+SUMMARY_SCHEMA_VERSION = 2
 FILES = ("summary.json", "daily.parquet", "users_daily.parquet", "ledger.parquet", "ledger.csv",
          "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml", "monitors.parquet",
-         "reliability.parquet", "calibration.parquet")
+         "reliability.parquet", "calibration.parquet", "curves.parquet", "model_reliability.parquet",
+         "provenance.json")
 
 
 def scenario_hash(resolved_yaml: str) -> str:
@@ -84,8 +85,9 @@ def _scores_table(result: RunResult) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def write_results(result: RunResult, out: str | Path) -> Path:
-    """Write every results file into `out` atomically (replacing an existing results folder)."""
+def write_results(result: RunResult, out: str | Path, report: bool = True) -> Path:
+    """Write every results file into `out` atomically (replacing an existing results folder); with `report`,
+    also the comparison report (report.html, report.md, plots/) and the CFO ledger (ledger.xlsx)."""
     out = Path(out)
     parent = out.parent if str(out.parent) else Path(".")
     try:
@@ -95,6 +97,8 @@ def write_results(result: RunResult, out: str | Path) -> Path:
         raise ResultsError(f"{out}: cannot create the results folder ({e.strerror or e})") from None
     try:
         _write_all(result, tmp)
+        if report:
+            _write_reports(tmp)
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -118,6 +122,22 @@ def _write_all(result: RunResult, folder: Path) -> None:
         folder / "monitors.parquet")
     (result.reliability if result.reliability is not None else empty).write_parquet(folder / "reliability.parquet")
     (result.calibration if result.calibration is not None else empty).write_parquet(folder / "calibration.parquet")
+    (result.curves if result.curves is not None else empty).write_parquet(folder / "curves.parquet")
+    (result.model_reliability if result.model_reliability is not None else empty).write_parquet(
+        folder / "model_reliability.parquet")
+    (folder / "provenance.json").write_text(json.dumps(result.provenance, indent=2, sort_keys=True) + "\n",
+                                            encoding="utf-8")
+
+
+def _write_reports(folder: Path) -> None:
+    """Render the report and the spreadsheet from the files just written (the same path `simroute report` and
+    `simroute ledger` take on an existing folder)."""
+    from .export import LedgerFormat, REGISTRY
+    from .report import load_bundle, render_report
+    bundle = load_bundle(folder)
+    render_report(bundle, folder)
+    exporter = REGISTRY[LedgerFormat.xlsx]
+    exporter.write(bundle, folder / exporter.default_name())
 
 
 def check_target(out: str | Path) -> None:

@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import polars as pl
 
-from .detection import calibration_summary, calibration_tables, monitor_summaries
+from .curves import threshold_curves
+from .detection import calibration_summary, calibration_tables, model_reliability_table, monitor_summaries
 from .engine import SimulationOutput
 from .ledger import (DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, ledger_lines,
                      monthly_ledger)
@@ -66,6 +67,9 @@ class RunResult:
     reliability: pl.DataFrame | None = None
     calibration: pl.DataFrame | None = None
     calibration_summary: dict = field(default_factory=dict)
+    curves: pl.DataFrame | None = None     # threshold curves of the two-tier threshold policies
+    model_reliability: pl.DataFrame | None = None  # every model's true reliability per week
+    provenance: dict[str, str] = field(default_factory=dict)  # YAML path -> its source comment
 
     def summary_dict(self) -> dict:
         """The policies' figures as plain JSON-ready data."""
@@ -200,13 +204,16 @@ def summarize(res: SimulationOutput) -> RunResult:
             windows[(a, b)] = center_totals(lines, a, b)
         return windows[(a, b)]
     policies = {name: _policy_summary(res, name, totals_for, base, horizon) for name in res.days}
+    spans = {name: s.window(res.configs[name]) for name in res.days}
+    ai = CostCenter.ai_platform.value
+    curves = threshold_curves(res.days, spans, {n: totals_for(*ab)[base][ai] for n, ab in spans.items()})
     w = s.report.steady_state
     window = (w.start_day, w.end_day) if w is not None else None
     reliability, calibration = calibration_tables(res)
     return RunResult(res, window, base, policies, daily_table(res), users_table(res), daily_ledger(lines),
                      monthly_ledger(lines), monitor_summaries(res),
                      res.monitors.series if res.monitors is not None else None, reliability, calibration,
-                     calibration_summary(res))
+                     calibration_summary(res), curves, model_reliability_table(res))
 
 
 def weekly_quality(daily: pl.DataFrame, policy: str) -> pl.DataFrame:

@@ -27,9 +27,12 @@ BAD_DIR = FIXTURES / "bad"
 MINIMAL = FIXTURES / "minimal.yaml"
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 
-RESULT_FILES = {"summary.json", "daily.parquet", "users_daily.parquet", "ledger.parquet", "ledger.csv",
-                "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml", "monitors.parquet",
-                "reliability.parquet", "calibration.parquet"}
+DATA_FILES = {"summary.json", "daily.parquet", "users_daily.parquet", "ledger.parquet", "ledger.csv",
+              "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml", "monitors.parquet",
+              "reliability.parquet", "calibration.parquet", "curves.parquet", "model_reliability.parquet",
+              "provenance.json"}
+REPORT_FILES = {"report.html", "report.md", "plots", "ledger.xlsx"}
+RESULT_FILES = DATA_FILES | REPORT_FILES
 QUICKSTART_POLICIES = {"single", "pre_route", "cascade"}
 BASELINE = "single"
 
@@ -108,7 +111,7 @@ def quickstart_run(tmp_path_factory):
 def test_run_writes_every_results_file(quickstart_run):
     out, _ = quickstart_run
     assert {p.name for p in out.iterdir()} == RESULT_FILES
-    for name in RESULT_FILES - {"summary.json", "ledger.csv", "scenario.resolved.yaml"}:
+    for name in DATA_FILES - {"summary.json", "ledger.csv", "scenario.resolved.yaml", "provenance.json"}:
         assert pl.read_parquet(out / name).height > 0, name
 
 
@@ -120,7 +123,7 @@ def test_json_output_equals_summary_json(quickstart_run):
 def test_summary_top_level_contract(quickstart_run):
     out, _ = quickstart_run
     doc = load_summary(out)
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert doc["simroute_version"] == simroute.__version__
     assert doc["scenario"]["name"] == "quickstart"
     resolved = (out / "scenario.resolved.yaml").read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ def test_same_seed_same_bytes_whatever_the_batch_size(tmp_path):
     outs = []
     for frac in (1.0, 0.25, 1 / 3):
         r = simroute.run(QUICK, overrides={"engine.batch_fraction_of_day": frac})
-        folder = write_results(r, tmp_path / f"b{frac:.3f}")
+        folder = write_results(r, tmp_path / f"b{frac:.3f}", report=False)
         outs.append(_files(folder))
     first = outs[0]
     for other in outs[1:]:
@@ -34,17 +34,18 @@ def test_same_seed_same_bytes_whatever_the_batch_size(tmp_path):
 
 def test_summary_json_identical_across_batch_sizes_except_the_scenario_hash(tmp_path):
     import json
-    a = json.loads(write_results(simroute.run(QUICK), tmp_path / "a").joinpath("summary.json").read_text())
+    a = json.loads(write_results(simroute.run(QUICK), tmp_path / "a", report=False)
+                   .joinpath("summary.json").read_text())
     b = json.loads(write_results(simroute.run(QUICK, overrides={"engine.batch_fraction_of_day": 0.5}),
-                                 tmp_path / "b").joinpath("summary.json").read_text())
+                                 tmp_path / "b", report=False).joinpath("summary.json").read_text())
     assert a["scenario"]["sha256"] != b["scenario"]["sha256"]
     a.pop("scenario"), b.pop("scenario")
     assert a == b
 
 
 def test_rerun_is_byte_identical(tmp_path):
-    a = _files(write_results(simroute.run(QUICK), tmp_path / "a"))
-    b = _files(write_results(simroute.run(QUICK), tmp_path / "b"))
+    a = _files(write_results(simroute.run(QUICK), tmp_path / "a", report=False))
+    b = _files(write_results(simroute.run(QUICK), tmp_path / "b", report=False))
     assert a == b
 
 

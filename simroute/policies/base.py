@@ -30,6 +30,20 @@ class Routing:
     classified: np.ndarray | None = None    # bool (k,): the classifier ran (billed)
     verified: np.ndarray | None = None      # bool (k,): the verifier ran (billed)
     shadow_disagrees: np.ndarray | None = None  # bool (k,): a shadow judge called the two answers different
+    decision: np.ndarray | None = None      # float (k,): what the threshold rule compares (for threshold curves)
+
+
+@dataclass(frozen=True)
+class ThresholdRule:
+    """A two-tier rule "answer on `cheap` when the decision value is at or above t, else on `capable`", for
+    tracing the cost-quality curve over t on the traffic the policy saw. In a cascade the cheap model always
+    runs first (`cheap_always_runs`); a pre-router pays a fixed per-query classifier price instead."""
+
+    cheap: int
+    capable: int
+    cheap_always_runs: bool
+    usd_per_query: float = 0.0
+    key: str = ""  # policies with equal keys trace the same curve
 
 
 class PolicyView:
@@ -119,6 +133,11 @@ class Policy(ABC):
         self.ctx = ctx
         self.name: str = config.name
         self.u = np.empty((self.draws_per_query, 0))
+
+    @property
+    def threshold_rule(self) -> ThresholdRule | None:
+        """The two-tier threshold rule behind this policy, if it has one (see `Routing.decision`)."""
+        return None
 
     @property
     def launch_threshold(self) -> float | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario.policies import PolicyKind
-from .base import Policy, Routing, schedule_every
+from .base import Policy, Routing, ThresholdRule, schedule_every
 
 
 class Cascade(Policy):
@@ -41,7 +41,14 @@ class Cascade(Policy):
             disagrees = sampled & v.judged_different(self.chain[0], self.chain[-1], sh.judge_miss_rate,
                                                      sh.judge_false_alarm_rate, self.u[1, pos])
         return Routing(final=final, ran=ran, latency_s=latency, escalated=stop > 0, shadow=shadow,
-                       shadow_disagrees=disagrees)
+                       shadow_disagrees=disagrees, decision=conf[0] if links == 2 else None)
+
+    @property
+    def threshold_rule(self):
+        if len(self.chain) != 2:
+            return None
+        cheap, capable = map(int, self.chain)
+        return ThresholdRule(cheap, capable, cheap_always_runs=True, key=f"cascade:{cheap}:{capable}")
 
     def learn(self, routing, feedback):
         if self.config.adaptation is None:

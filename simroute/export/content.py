@@ -1,0 +1,83 @@
+"""What the ledger exports contain, independent of the file format."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..report.bundle import ResultsBundle
+
+CENTERS = ("ai_platform", "support", "retention", "compliance")
+INVISIBLE = ("support", "retention", "compliance")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A Summary column: header, how to read it from a policy's summary, and its number kind."""
+
+    header: str
+    get: object
+    kind: str  # "usd", "ratio", "pct", "text"
+    interval_key: str | None = None  # the figure's name in the policy's `intervals`, when replicates ran
+
+
+SUMMARY_COLUMNS = [
+    Column("Policy", lambda n, p: n, "text"),
+    Column("Kind", lambda n, p: p["kind"], "text"),
+    Column("Window (days)", lambda n, p: f"{p['window_start_day']}–{p['window_end_day']}", "text"),
+    Column("AI-platform bill, % of baseline", lambda n, p: p["bill_pct_of_baseline"] / 100, "pct"),
+    Column("AI-platform cost per month", lambda n, p: p["ai_platform_usd_per_month"], "usd"),
+    Column("Inference saved per month", lambda n, p: p["savings_usd_per_month"], "usd", "savings_usd_per_month"),
+    *(Column(f"{cc.capitalize()} loss per month", (lambda c: lambda n, p: p["invisible_loss_usd_per_month"][c])(cc),
+             "usd", f"loss_{cc}_usd_per_month") for cc in INVISIBLE),
+    Column("Invisible loss per month", lambda n, p: p["invisible_loss_usd_per_month"]["total"], "usd",
+           "invisible_loss_usd_per_month"),
+    Column("Net value per month", lambda n, p: p["net_value_usd_per_month"], "usd", "net_value_usd_per_month"),
+    Column("Trap ratio", lambda n, p: p["trap_ratio"], "ratio", "trap_ratio"),
+    Column("Quality (share correct)", lambda n, p: p["quality"]["overall"], "pct", "quality"),
+    Column("Net value over the horizon", lambda n, p: p["net_value_usd_over_horizon"], "usd"),
+]
+
+DEFINITIONS = [
+    ("Baseline", "The policy every other is compared with (the scenario's report.baseline_policy, usually one "
+                 "capable model for every query). Deltas use the same days and the same simulated queries."),
+    ("Steady-state window", "The days each policy's monthly figures are averaged over: after its rollout is "
+                            "complete (or the scenario's explicit window)."),
+    ("Month", "A 30-day simulation month. Monthly figures are window totals scaled to 30 days."),
+    ("Cost center", "The budget a cost lands in: AI platform (inference, classifier, verifier, shadow scoring), "
+                    "Support (human contacts), Retention (revenue of churned users), Compliance (audit, "
+                    "remediation, expected violations)."),
+    ("Inference saved", "Baseline's AI-platform cost minus the policy's, per month: the saving the AI team sees."),
+    ("Invisible loss", "The policy's extra cost against the baseline in Support, Retention and Compliance, per "
+                       "month: the cost other teams carry. Negative means those teams gain."),
+    ("Net value", "Inference saved minus invisible loss, per month. Below zero the policy destroys value."),
+    ("Trap ratio", "Invisible loss divided by inference saved. Above 1 the savings are paid for more than once "
+                   "by other teams. Empty when the savings are below 0.1% of the baseline's AI-platform cost."),
+    ("Quality", "Share of answers that were correct over the steady-state window."),
+    ("Churned revenue", "Each churned user is priced at its segment's monthly revenue times the scenario's "
+                        "revenue horizon, booked on the day the user churns."),
+    ("Expected violations", "Compliance events the audit missed, times the chance one becomes a violation, "
+                            "times the cost of a violation."),
+    ("Interval", "When the run has replicates: the 95% interval of a figure across independent replicate "
+                 "seeds, shown next to it as low and high."),
+    ("Ledger", "One row per policy, 30-day month, cost center and line item, in USD rounded to the cent; rows "
+               "add up to the totals shown."),
+]
+
+
+def ledger_rows(b: ResultsBundle) -> pl.DataFrame:
+    """The monthly ledger, policies in simulation order, twins included (they are real simulated worlds)."""
+    order = {p: i for i, p in enumerate(b.policy_order)}
+    led = b.tables["ledger"].with_columns(pl.col("policy").replace_strict(order, default=len(order)).alias("_o"))
+    return (led.sort(["_o", "month", "cost_center", "line_item"]).drop("_o")
+            .select("policy", "month", "first_day", "days", "cost_center", "line_item", "usd"))
+
+
+def by_month(b: ResultsBundle) -> tuple[list[int], list[tuple[str, str, list[float]]]]:
+    """Months, and per (policy, cost center) the USD of each month (cent-rounded ledger rows summed)."""
+    led = ledger_rows(b)
+    months = sorted(led["month"].unique().to_list())
+    per = led.group_by(["policy", "cost_center", "month"]).agg(pl.col("usd").sum())
+    lookup = {(r["policy"], r["cost_center"], r["month"]): r["usd"] for r in per.iter_rows(named=True)}
+    rows = [(p, cc, [round(lookup.get((p, cc, m), 0.0), 2) for m in months]) for p in b.policy_order for cc in CENTERS]
+    return months, rows

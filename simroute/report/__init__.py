@@ -1,0 +1,89 @@
+"""The policy comparison report (HTML + Markdown + plots) for a results folder, and the cross-run comparison."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .. import __version__
+from ..atomic import publish, staging
+from . import render_html as H
+from . import render_markdown as M
+from .bundle import ResultsBundle, load_bundle
+from .content import (assumption_counts, assumptions_table, detection_table, ledger_table, policy_table,
+                      scenario_paragraph)
+from .figures import PLOTS, Plot
+
+PLOT_DIR = "plots"
+REPORT_FILES = ("report.html", "report.md")
+PNG_DPI = 110
+
+__all__ = ["PLOTS", "Plot", "ResultsBundle", "load_bundle", "write_report", "render_report"]
+
+
+def save_svg(fig, path: Path) -> None:
+    """SVG with fixed element ids and no date, so the same run gives the same bytes."""
+    from matplotlib import rc_context
+    with rc_context({"svg.hashsalt": "simroute"}):
+        fig.savefig(path, format="svg", metadata={"Date": None})
+
+
+def draw_plots(b: ResultsBundle, folder: Path) -> dict[Plot, bytes]:
+    """Draw every plot the run has data for as PNG and SVG in `folder`; PNG bytes per plot for embedding."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pngs = {}
+    for kind, spec in PLOTS.items():
+        fig = spec.build(b)
+        if fig is None:
+            continue
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=PNG_DPI)
+        pngs[kind] = buf.getvalue()
+        (folder / f"{kind.value}.png").write_bytes(pngs[kind])
+        save_svg(fig, folder / f"{kind.value}.svg")
+    return pngs
+
+
+def _meta(b: ResultsBundle) -> str:
+    return (f"scenario '{b.name}' (sha256 {b.summary['scenario']['sha256'][:12]}), seed {b.summary['seed']}, "
+            f"{b.scenario.horizon_days} days; simulated by simroute {b.summary['simroute_version']}, "
+            f"report by simroute {__version__}")
+
+
+def render_report(b: ResultsBundle, folder: Path) -> None:
+    """Write report.html, report.md and plots/ into `folder` (not atomically: see `write_report`)."""
+    pngs = draw_plots(b, folder / PLOT_DIR)
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(assumption_counts(b).items()))
+    intro = scenario_paragraph(b)
+    assumptions = assumptions_table(b)
+    tables = [policy_table(b), ledger_table(b)]
+    detect = detection_table(b)
+    missing = [PLOTS[k].title for k in PLOTS if k not in pngs]
+    for fmt, R in (("html", H), ("md", M)):
+        plot = (lambda k: H.figure(pngs[k], PLOTS[k].title, PLOTS[k].caption)) if fmt == "html" else \
+               (lambda k: M.figure(f"{PLOT_DIR}/{k.value}.png", PLOTS[k].title, PLOTS[k].caption))
+        figs = lambda *ks: [plot(k) for k in ks if k in pngs]  # noqa: E731
+        para = H.paragraph if fmt == "html" else (lambda t: t)
+        assumption_block = (H.details(f"Economic assumptions ({counts})", H.table(assumptions)) if fmt == "html"
+                            else f"<details><summary>Economic assumptions ({counts})</summary>\n\n"
+                                 f"{M.table(assumptions)}\n\n</details>")
+        sections = [
+            ("Scenario", [para(intro), assumption_block]),
+            ("Policies", [R.table(tables[0]), *figs(Plot.cost_quality, Plot.trap)]),
+            ("Ledger", [R.table(tables[1]), *figs(Plot.churn_contacts)]),
+            ("Quality and detection", [*([R.table(detect)] if detect else
+                                         [para("The scenario has no monitors: no detection timeline.")]),
+                                       *figs(Plot.weekly_quality, Plot.detection, Plot.reliability)]),
+        ]
+        if missing:
+            sections.append(("Not drawn", [para("No data in this run for: " + ", ".join(missing) + ".")]))
+        text = R.page(f"simroute report: {b.name}", _meta(b), sections)
+        (folder / f"report.{fmt}").write_text(text, encoding="utf-8")
+
+
+def write_report(b: ResultsBundle, out: Path | None = None) -> Path:
+    """(Re)write the report of a results folder atomically into `out` (default: the results folder)."""
+    out = Path(out) if out is not None else b.folder
+    with staging(out) as tmp:
+        render_report(b, tmp)
+        publish(tmp, out)
+    return out

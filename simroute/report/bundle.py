@@ -1,0 +1,109 @@
+"""A results folder read back for reporting: checked for its version and its files before anything is drawn,
+so a folder from another simroute or with a missing file fails with one line, not a traceback."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from ..errors import ResultsError, ScenarioError
+from ..results import FILES, SUMMARY_SCHEMA_VERSION
+from ..scenario.schema import Scenario
+
+TABLES = ("daily", "users_daily", "ledger", "ledger_daily", "monitors", "reliability", "calibration", "curves",
+          "model_reliability")
+
+
+@dataclass(frozen=True)
+class ResultsBundle:
+    """Everything a report or exporter reads from one results folder."""
+
+    folder: Path
+    summary: dict
+    scenario: Scenario
+    provenance: dict[str, str]
+    tables: dict[str, pl.DataFrame]
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def baseline(self) -> str:
+        return self.summary["baseline_policy"]
+
+    @property
+    def policies(self) -> dict[str, dict]:
+        return self.summary["policies"]
+
+    @property
+    def monitors(self) -> dict[str, dict]:
+        return self.summary.get("monitors") or {}
+
+    @cached_property
+    def policy_order(self) -> list[str]:
+        """Policies in scenario order, twins last; the order every table and colour follows."""
+        named = [p.name for p in self.scenario.policies if p.name in self.policies]
+        return named + [p for p in self.policies if p not in named]
+
+    def shown_policies(self) -> list[str]:
+        """Policies a reader compares: every policy except monitor twins (named 'x~without_monitor')."""
+        return [p for p in self.policy_order if "~" not in p]
+
+
+def _read_summary(folder: Path) -> dict:
+    path = folder / "summary.json"
+    if not path.exists():
+        raise ResultsError(f"{folder}: not a simroute results folder (no summary.json)")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ResultsError(f"{path}: cannot read it as JSON ({e})") from None
+    version = doc.get("schema_version") if isinstance(doc, dict) else None
+    if version != SUMMARY_SCHEMA_VERSION:
+        made_by = doc.get("simroute_version", "an unknown version") if isinstance(doc, dict) else "an unknown version"
+        raise ResultsError(f"{path}: results schema {version} (written by simroute {made_by}); this simroute "
+                           f"reads schema {SUMMARY_SCHEMA_VERSION}: rerun `simroute run` on the scenario")
+    return doc
+
+
+def _read_table(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_parquet(path)
+    except Exception as e:  # polars raises several error types for a damaged file
+        raise ResultsError(f"{path}: cannot read it as Parquet ({type(e).__name__})") from None
+
+
+def _read_scenario(path: Path) -> Scenario:
+    from ..scenario.loader import scenario_from_dict
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return scenario_from_dict(data, source=str(path))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ResultsError(f"{path}: cannot read the resolved scenario ({e})") from None
+    except ScenarioError as e:
+        raise ResultsError(f"{path}: the resolved scenario does not match this simroute ({e.lines[0]})") from None
+
+
+def load_bundle(folder: str | Path) -> ResultsBundle:
+    """Read and check a results folder written by `simroute run`."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise ResultsError(f"{folder}: results folder not found")
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: not a folder (expected a results folder written by `simroute run`)")
+    summary = _read_summary(folder)
+    missing = [f for f in FILES if not (folder / f).exists()]
+    if missing:
+        raise ResultsError(f"{folder}: incomplete results folder, missing {', '.join(missing)}: rerun "
+                           "`simroute run` on the scenario")
+    try:
+        provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ResultsError(f"{folder / 'provenance.json'}: cannot read it as JSON ({e})") from None
+    tables = {t: _read_table(folder / f"{t}.parquet") for t in TABLES}
+    return ResultsBundle(folder, summary, _read_scenario(folder / "scenario.resolved.yaml"), provenance, tables)

@@ -1,0 +1,321 @@
+"""Reports a person reads: the HTML/Markdown report, the plots, the CFO ledger export and `compare`.
+
+The spreadsheet is written by xlsxwriter and read back here with openpyxl (a different library); its totals
+must equal the Parquet ledger to the cent. The HTML must reference nothing outside itself.
+"""
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from simroute.cli import app
+from simroute.export import REGISTRY, LedgerFormat
+from simroute.export.content import DEFINITIONS
+from simroute.report import PLOTS, Plot, load_bundle
+from simroute.results import write_results
+
+CASES = ("case1", "case2", "case3")
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory, request):
+    """Each shipped case's results folder, written with its report and spreadsheet."""
+    root = tmp_path_factory.mktemp("reports")
+    return {c: write_results(request.getfixturevalue(c), root / c) for c in CASES}
+
+
+class _Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.refs += [v for k, v in attrs if k in ("src", "href", "data", "poster", "srcset", "action") and v]
+
+
+# ---- the report -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case", CASES)
+def test_html_report_is_self_contained(folders, case):
+    text = (folders[case] / "report.html").read_text(encoding="utf-8")
+    p = _Refs()
+    p.feed(text)
+    assert p.refs and all(r.startswith("data:image/png;base64,") for r in p.refs)
+    assert not {"script", "link", "iframe"} & set(p.tags)
+    assert "url(" not in text and "@import" not in text and "http://" not in text and "https://" not in text
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_report_has_every_section_and_table(folders, case):
+    b = load_bundle(folders[case])
+    html = (folders[case] / "report.html").read_text(encoding="utf-8")
+    md = (folders[case] / "report.md").read_text(encoding="utf-8")
+    for text in (html, md):
+        for heading in ("Scenario", "Policies", "Ledger", "Quality and detection", "Economic assumptions"):
+            assert heading in text
+        for policy in b.shown_policies():
+            assert policy in text
+        assert b.scenario.name in text
+    for k in PLOTS:
+        if (folders[case] / "plots" / f"{k.value}.png").exists():
+            assert f"plots/{k.value}.png" in md and PLOTS[k].caption in md
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_plot_file_is_produced_and_non_empty(folders, case):
+    b = load_bundle(folders[case])
+    expected = set(Plot) - ({Plot.detection} if not b.monitors else set())
+    for k in expected:
+        for ext in ("png", "svg"):
+            f = folders[case] / "plots" / f"{k.value}.{ext}"
+            assert f.exists() and f.stat().st_size > 5000, f
+    assert (folders[case] / "plots" / "cost_quality.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_plot_kind_has_a_builder_and_caption():
+    assert set(PLOTS) == set(Plot)
+    assert all(spec.caption and spec.title for spec in PLOTS.values())
+
+
+def test_every_axis_is_labelled_with_units(folders):
+    b = load_bundle(folders["case1"])
+    for kind, spec in PLOTS.items():
+        fig = spec.build(b)
+        assert fig is not None, kind
+        for ax in fig.axes:
+            if not ax.get_visible():
+                continue
+            for label in (ax.get_xlabel(), ax.get_ylabel()):
+                if ax.get_subplotspec() is not None and not label and kind is Plot.weekly_quality:
+                    continue  # shared x axis: only the bottom row carries the label
+                assert "(" in label and ")" in label, (kind, label)
+
+
+def test_reports_are_byte_identical_across_rewrites(folders, tmp_path):
+    b = load_bundle(folders["case2"])
+    from simroute.report import write_report
+    write_report(b, tmp_path / "a")
+    write_report(b, tmp_path / "b")
+    for name in ("report.html", "report.md", "plots/trap.svg", "plots/trap.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+# ---- the spreadsheet --------------------------------------------------------------------------------------
+
+def _sheet_rows(ws, first: int = 2):
+    return [r for r in ws.iter_rows(min_row=first, values_only=True) if any(v is not None for v in r)]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_spreadsheet_ledger_equals_parquet_ledger_to_the_cent(folders, case):
+    led = pl.read_parquet(folders[case] / "ledger.parquet")
+    wb = openpyxl.load_workbook(folders[case] / "ledger.xlsx", data_only=True)
+    assert wb.sheetnames == ["Summary", "Ledger", "By month", "Assumptions", "Definitions"]
+    rows = _sheet_rows(wb["Ledger"])
+    body, total = rows[:-1], rows[-1]
+    assert len(body) == led.height
+    assert all(isinstance(r[6], (int, float)) for r in body)  # numbers, not text
+    got = {(r[0], r[1], r[4], r[5]): round(r[6] * 100) for r in body}
+    want = {(r["policy"], r["month"], r["cost_center"], r["line_item"]): round(r["usd"] * 100)
+            for r in led.iter_rows(named=True)}
+    assert got == want
+    assert total[0] == "Total" and round(total[6] * 100) == round(led["usd"].sum() * 100)
+    assert wb["Ledger"].cell(1, 7).number_format is not None
+    assert "$" in wb["Ledger"].cell(2, 7).number_format
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_by_month_sheet_adds_up_to_the_parquet_ledger(folders, case):
+    led = pl.read_parquet(folders[case] / "ledger.parquet")
+    wb = openpyxl.load_workbook(folders[case] / "ledger.xlsx", data_only=True)
+    rows = _sheet_rows(wb["By month"])
+    want = {(r["policy"], r["cost_center"]): round(r["usd"] * 100)
+            for r in led.group_by(["policy", "cost_center"]).agg(pl.col("usd").sum()).iter_rows(named=True)}
+    for r in rows:
+        months = r[2:-1]
+        assert round(r[-1] * 100) == round(sum(months) * 100)
+        assert round(r[-1] * 100) == want.get((r[0], r[1]), 0), r[:2]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_summary_sheet_matches_summary_json(folders, case):
+    doc = json.loads((folders[case] / "summary.json").read_text())
+    ws = openpyxl.load_workbook(folders[case] / "ledger.xlsx", data_only=True)["Summary"]
+    header = [c.value for c in ws[4]]
+    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=5, values_only=True) if r[0] in doc["policies"]}
+    b = load_bundle(folders[case])
+    assert list(rows) == b.shown_policies()
+    for name, r in rows.items():
+        p = doc["policies"][name]
+        assert r["Inference saved per month"] == pytest.approx(p["savings_usd_per_month"])
+        assert r["Net value per month"] == pytest.approx(p["net_value_usd_per_month"])
+        assert r["Retention loss per month"] == pytest.approx(p["invisible_loss_usd_per_month"]["retention"])
+        assert r["Trap ratio"] == (None if p["trap_ratio"] is None else pytest.approx(p["trap_ratio"]))
+
+
+def test_assumptions_and_definitions_sheets(folders):
+    wb = openpyxl.load_workbook(folders["case3"] / "ledger.xlsx", data_only=True)
+    rows = _sheet_rows(wb["Assumptions"])
+    by_path = {r[1]: r for r in rows}
+    contact = by_path["economics.support.usd_per_contact"]
+    assert isinstance(contact[2], (int, float)) and contact[3] == "USD" and contact[5]
+    assert "economics.compliance.usd_per_violation" in by_path
+    assert all(r[5] for r in rows)  # every row says where its value comes from
+    terms = [r[0] for r in _sheet_rows(wb["Definitions"])]
+    assert terms == [t for t, _ in DEFINITIONS] and "Trap ratio" in terms
+
+
+def test_every_ledger_format_is_registered():
+    assert set(REGISTRY) == set(LedgerFormat)
+    assert all(REGISTRY[f].format is f for f in LedgerFormat)
+
+
+# ---- the threshold curves ---------------------------------------------------------------------------------
+
+def test_threshold_curve_passes_through_the_policy_at_its_threshold(case2):
+    """At a threshold on a bin edge the curve is exactly the static policy (same queries, same answers)."""
+    for name, p in case2.policies.items():
+        c = case2.curves.filter(pl.col("policy") == name)
+        if not c.height:
+            continue
+        cfg = case2.output.configs[name]
+        t = getattr(cfg, "threshold", None) or cfg.thresholds[0]
+        if cfg.model_dump().get("adaptation") or cfg.model_dump().get("recalibration") or round(t * 100) != t * 100:
+            continue
+        row = c.filter((pl.col("threshold") - t).abs() < 1e-9).row(0, named=True)
+        assert row["quality"] == pytest.approx(p.quality["overall"], abs=1e-12)
+        assert row["bill_pct_of_baseline"] == pytest.approx(p.bill_pct_of_baseline, rel=1e-9)
+
+
+def test_threshold_curve_shares_are_monotone(case1):
+    for name in case1.curves["policy"].unique():
+        c = case1.curves.filter(pl.col("policy") == name).sort("threshold")
+        assert c["cheap_share"][0] == pytest.approx(1.0) and c["cheap_share"][-1] == 0.0
+        assert (c["cheap_share"].diff().drop_nulls() <= 1e-12).all()
+
+
+# ---- the commands and their errors ------------------------------------------------------------------------
+
+def _bad(result, needle: str):
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0], lines
+    assert "Traceback" not in result.output
+
+
+def test_report_command_rewrites_a_results_folder(folders, tmp_path):
+    out = tmp_path / "rep"
+    r = runner.invoke(app, ["report", str(folders["case2"]), "--out", str(out), "--json"])
+    assert r.exit_code == 0, r.output
+    written = json.loads(r.stdout)
+    assert Path(written["html"]).exists() and Path(written["markdown"]).exists() and written["plots"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_report_on_a_folder_with_a_missing_file(folders, tmp_path):
+    f = _copy(folders["case2"], tmp_path / "r")
+    (f / "curves.parquet").unlink()
+    _bad(runner.invoke(app, ["report", str(f)]), "missing curves.parquet")
+
+
+def test_report_on_a_folder_from_another_version(folders, tmp_path):
+    f = _copy(folders["case2"], tmp_path / "r")
+    doc = json.loads((f / "summary.json").read_text())
+    doc.update(schema_version=1, simroute_version="0.0.9")
+    (f / "summary.json").write_text(json.dumps(doc))
+    _bad(runner.invoke(app, ["report", str(f)]), "results schema 1 (written by simroute 0.0.9)")
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda f: (f / "summary.json").unlink(), "no summary.json"),
+    (lambda f: (f / "summary.json").write_text("{not json"), "cannot read it as JSON"),
+    (lambda f: (f / "daily.parquet").write_bytes(b"PAR1 broken"), "daily.parquet: cannot read it as Parquet"),
+    (lambda f: (f / "scenario.resolved.yaml").write_text("horizon_days: -3\n"), "scenario.resolved.yaml"),
+], ids=["no-summary", "bad-json", "bad-parquet", "bad-scenario"])
+def test_report_on_a_damaged_folder(folders, tmp_path, damage, needle):
+    f = _copy(folders["case2"], tmp_path / "r")
+    damage(f)
+    _bad(runner.invoke(app, ["report", str(f)]), needle)
+
+
+def test_report_on_a_missing_folder_or_a_file(tmp_path):
+    _bad(runner.invoke(app, ["report", str(tmp_path / "nope")]), "results folder not found")
+    (tmp_path / "file").write_text("x")
+    _bad(runner.invoke(app, ["report", str(tmp_path / "file")]), "not a folder")
+
+
+@pytest.mark.parametrize("fmt", [f.value for f in LedgerFormat])
+def test_ledger_command_every_format(folders, tmp_path, fmt):
+    out = tmp_path / f"led.{fmt}"
+    r = runner.invoke(app, ["ledger", str(folders["case1"]), "--format", fmt, "-o", str(out), "--quiet"])
+    assert r.exit_code == 0 and r.stdout == "", r.output
+    led = pl.read_parquet(folders["case1"] / "ledger.parquet")
+    if fmt == "parquet":
+        back = pl.read_parquet(out)
+    elif fmt == "csv":
+        back = pl.read_csv(out)
+    else:
+        back = pl.DataFrame(_sheet_rows(openpyxl.load_workbook(out, data_only=True)["Ledger"])[:-1],
+                            schema=["policy", "month", "first_day", "days", "cost_center", "line_item", "usd"],
+                            orient="row")
+    assert back.height == led.height
+    assert round(back["usd"].sum() * 100) == round(led["usd"].sum() * 100)
+
+
+def test_ledger_command_errors(folders, tmp_path):
+    _bad(runner.invoke(app, ["ledger", str(folders["case1"]), "--format", "pdf"]), "--format")
+    _bad(runner.invoke(app, ["ledger", str(tmp_path / "nope")]), "results folder not found")
+
+
+def test_compare_command(folders, tmp_path):
+    out = tmp_path / "cmp"
+    r = runner.invoke(app, ["compare", str(folders["case2"]), str(folders["case3"]), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "case2" in r.stdout and "case3" in r.stdout
+    for name in ("compare.html", "compare.md", "compare_cost_quality.png", "compare_cost_quality.svg"):
+        assert (out / name).stat().st_size > 0
+    p = _Refs()
+    p.feed((out / "compare.html").read_text(encoding="utf-8"))
+    assert all(ref.startswith("data:") for ref in p.refs)
+    r = runner.invoke(app, ["compare", str(folders["case2"]), str(folders["case3"]), "-o", str(out), "--json"])
+    rows = json.loads(r.stdout)["runs"]
+    assert {row["run"] for row in rows} == {"case2", "case3"}
+    assert "Change against 'case2'" in (out / "compare.md").read_text()
+
+
+def test_compare_errors(folders, tmp_path):
+    _bad(runner.invoke(app, ["compare", str(folders["case2"])]), "at least two")
+    _bad(runner.invoke(app, ["compare", str(folders["case2"]), str(tmp_path / "nope")]), "not found")
+
+
+# ---- the terminal -----------------------------------------------------------------------------------------
+
+def test_terminal_tables_fit_100_columns_without_truncation(case1):
+    from rich.console import Console
+
+    from simroute.render import print_summary
+    console = Console(width=100, record=True, force_terminal=False)
+    print_summary(case1, console)
+    text = console.export_text()
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert "…" not in text
+    assert "pre_route_guarded" in text and "widget_per_tier" in text
+
+
+def test_trap_ratio_above_one_is_highlighted(case1):
+    from simroute.render import _trap
+    assert "red" in _trap(4.9) and "red" not in _trap(0.5)
