@@ -352,7 +352,9 @@ def test_failed_write_leaves_the_old_results_folder_intact(tmp_path, quickstart_
     src, _ = quickstart_run
     out = tmp_path / "res"
     shutil.copytree(src, out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    def contents():
+        return {p.name: p.read_bytes() if p.is_file() else sorted(x.name for x in p.iterdir()) for p in out.iterdir()}
+    before = contents()
 
     def half_write(result, folder):
         (folder / "summary.json").write_text("{}")
@@ -360,7 +362,7 @@ def test_failed_write_leaves_the_old_results_folder_intact(tmp_path, quickstart_
 
     monkeypatch.setattr(results, "_write_all", half_write)
     assert_bad_input(invoke("run", MINIMAL, "--out", out, "--quiet"), ["error: disk full (simulated)"])
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert contents() == before
     assert leftovers(tmp_path) == ["res"]
 
 

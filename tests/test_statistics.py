@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -96,7 +97,7 @@ def test_policy_days_latency_histogram_matches_the_binning():
     x = Reacted(outcome=np.zeros(n, np.int8), thumbs_down=np.zeros(n, bool), contacts=np.zeros(n, np.int8),
                 compliance=np.zeros(n, bool), caught=np.zeros(n, bool), frustration=np.zeros(n))
     cost = np.vstack([np.full(n, 3, np.int64), np.full(n, 5, np.int64)])
-    d.add(1, r, x, np.zeros(n, bool), np.zeros(n, bool), cost)
+    d.add(1, r, x, np.zeros(n, bool), np.zeros(n, bool), SimpleNamespace(cost_nano=cost))
     np.testing.assert_array_equal(d.latency_hist[1], _hist(lat))
     assert d.latency_hist[0].sum() == 0
     np.testing.assert_array_equal(d.inference_nano[1], [3 * n, 0])

@@ -44,7 +44,8 @@ class Compliance(Frozen):
     """Compliance: events are confident wrong answers on regulatory-weight queries."""
 
     audit_catch_rate: Probability = Field(
-        0.0, description="Share of compliance events the manual audit catches before they become violations.")
+        0.0, description="Share of compliance events the manual audit catches before they become violations "
+                         "(fraction).")
     usd_per_caught_event: NonNegative = Field(0.0, description="Remediation cost of a caught event (USD).")
     violation_probability_if_missed: Probability = Field(
         0.0, description="Chance a missed event becomes a regulatory violation (fraction).")
