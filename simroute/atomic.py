@@ -39,11 +39,23 @@ def publish(staged: Path, target_dir: Path) -> None:
             os.replace(entry, dest)
 
 
+def default_mode_dir(path: Path) -> None:
+    """Give a folder made by mkdtemp (0700) the permissions a normal mkdir would have under the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o777 & ~mask)
+
+
 def write_file(path: Path, write) -> Path:
     """Call `write(tmp_path)` then rename the result to `path`."""
     path = Path(path)
-    with staging(path.parent if str(path.parent) else Path(".")) as tmp:
+    if not path.name or path.is_dir():
+        raise ResultsError(f"{path}: is a folder; expected a file name")
+    with staging(path.parent) as tmp:
         out = tmp / path.name
-        write(out)
-        os.replace(out, path)
+        try:
+            write(out)
+            os.replace(out, path)
+        except OSError as e:
+            raise ResultsError(f"{path}: cannot write it ({e.strerror or e})") from None
     return path

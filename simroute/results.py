@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from . import __version__
+from .atomic import default_mode_dir
 from .errors import ResultsError
 from .metrics import SCORE_BINS
 from .scenario.loader import dump_resolved
@@ -93,6 +94,7 @@ def write_results(result: RunResult, out: str | Path, report: bool = True) -> Pa
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+        default_mode_dir(tmp)
     except OSError as e:
         raise ResultsError(f"{out}: cannot create the results folder ({e.strerror or e})") from None
     try:

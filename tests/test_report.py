@@ -119,15 +119,14 @@ def test_spreadsheet_ledger_equals_parquet_ledger_to_the_cent(folders, case):
     led = pl.read_parquet(folders[case] / "ledger.parquet")
     wb = openpyxl.load_workbook(folders[case] / "ledger.xlsx", data_only=True)
     assert wb.sheetnames == ["Summary", "Ledger", "By month", "Assumptions", "Definitions"]
-    rows = _sheet_rows(wb["Ledger"])
-    body, total = rows[:-1], rows[-1]
+    body = _sheet_rows(wb["Ledger"])
     assert len(body) == led.height
     assert all(isinstance(r[6], (int, float)) for r in body)  # numbers, not text
     got = {(r[0], r[1], r[4], r[5]): round(r[6] * 100) for r in body}
     want = {(r["policy"], r["month"], r["cost_center"], r["line_item"]): round(r["usd"] * 100)
             for r in led.iter_rows(named=True)}
     assert got == want
-    assert total[0] == "Total" and round(total[6] * 100) == round(led["usd"].sum() * 100)
+    assert round(sum(r[6] for r in body) * 100) == round(led["usd"].sum() * 100)
     assert wb["Ledger"].cell(1, 7).number_format is not None
     assert "$" in wb["Ledger"].cell(2, 7).number_format
 
@@ -269,7 +268,7 @@ def test_ledger_command_every_format(folders, tmp_path, fmt):
     elif fmt == "csv":
         back = pl.read_csv(out)
     else:
-        back = pl.DataFrame(_sheet_rows(openpyxl.load_workbook(out, data_only=True)["Ledger"])[:-1],
+        back = pl.DataFrame(_sheet_rows(openpyxl.load_workbook(out, data_only=True)["Ledger"]),
                             schema=["policy", "month", "first_day", "days", "cost_center", "line_item", "usd"],
                             orient="row")
     assert back.height == led.height
@@ -279,6 +278,31 @@ def test_ledger_command_every_format(folders, tmp_path, fmt):
 def test_ledger_command_errors(folders, tmp_path):
     _bad(runner.invoke(app, ["ledger", str(folders["case1"]), "--format", "pdf"]), "--format")
     _bad(runner.invoke(app, ["ledger", str(tmp_path / "nope")]), "results folder not found")
+    _bad(runner.invoke(app, ["ledger", str(folders["case1"]), "-o", str(tmp_path)]), "is a folder")
+    _bad(runner.invoke(app, ["ledger", str(folders["case1"]), "-f", "csv", "-o", str(tmp_path / "x.xlsx")]),
+         "expected a .csv file")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda f: _edit_json(f / "summary.json", lambda d: d["policies"]["pre_route"].pop("trap_ratio")),
+     "policies.pre_route: missing trap_ratio"),
+    (lambda f: (f / "provenance.json").write_text("[1, 2]"), "expected a mapping"),
+    (lambda f: pl.read_parquet(f / "ledger.parquet").drop("usd").write_parquet(f / "ledger.parquet"),
+     "missing columns usd"),
+    (lambda f: (f / "scenario.resolved.yaml").write_text("name: [\n"), "cannot read the resolved scenario"),
+], ids=["summary-key", "provenance-list", "ledger-column", "yaml-syntax"])
+def test_every_command_refuses_a_damaged_folder(folders, tmp_path, damage, needle):
+    f = _copy(folders["case2"], tmp_path / "r")
+    damage(f)
+    for args in (["report", str(f)], ["ledger", str(f)], ["compare", str(f), str(folders["case3"])]):
+        _bad(runner.invoke(app, args), needle)
+
+
+def _edit_json(path: Path, change) -> None:
+    doc = json.loads(path.read_text())
+    change(doc)
+    path.write_text(json.dumps(doc))
 
 
 def test_compare_command(folders, tmp_path):
@@ -299,6 +323,7 @@ def test_compare_command(folders, tmp_path):
 
 def test_compare_errors(folders, tmp_path):
     _bad(runner.invoke(app, ["compare", str(folders["case2"])]), "at least two")
+    _bad(runner.invoke(app, ["compare", str(folders["case2"]), str(folders["case2"])]), "given twice")
     _bad(runner.invoke(app, ["compare", str(folders["case2"]), str(tmp_path / "nope")]), "not found")
 
 

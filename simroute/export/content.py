@@ -60,8 +60,8 @@ DEFINITIONS = [
                             "times the cost of a violation."),
     ("Interval", "When the run has replicates: the 95% interval of a figure across independent replicate "
                  "seeds, shown next to it as low and high."),
-    ("Ledger", "One row per policy, 30-day month, cost center and line item, in USD rounded to the cent; rows "
-               "add up to the totals shown."),
+    ("Ledger", "One row per policy, 30-day month, cost center and line item, in USD rounded to the cent. A "
+               "policy's rows add up to its totals in the By month sheet; filter by policy before summing."),
 ]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from ..atomic import write_file
+from ..errors import ResultsError
 from ..report.bundle import ResultsBundle
 
 
@@ -31,8 +32,13 @@ class LedgerExporter(ABC):
 
 
 def export_ledger(b: ResultsBundle, fmt: LedgerFormat, out: Path | None = None) -> Path:
-    """Write the ledger in `fmt` atomically to `out` (default: ledger.<fmt> in the results folder)."""
+    """Write the ledger in `fmt` atomically to `out` (default: the exporter's name in the results folder)."""
     from . import REGISTRY
     exporter = REGISTRY[LedgerFormat(fmt)]
     path = Path(out) if out is not None else b.folder / exporter.default_name()
+    if path.is_dir():
+        raise ResultsError(f"--out {path}: is a folder; expected a .{exporter.format.value} file name")
+    if path.suffix.lower() != f".{exporter.format.value}":
+        raise ResultsError(f"--out {path}: expected a .{exporter.format.value} file for --format "
+                           f"{exporter.format.value}")
     return write_file(path, lambda tmp: exporter.write(b, tmp))

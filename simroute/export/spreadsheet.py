@@ -29,8 +29,6 @@ class XlsxLedger(LedgerExporter):
             f["title"] = wb.add_format({"bold": True, "font_size": 14})
             f["note"] = wb.add_format({"italic": True, "font_color": "#666666"})
             f["wrap"] = wb.add_format({"text_wrap": True, "valign": "top"})
-            f["total_usd"] = wb.add_format({"num_format": CURRENCY, "bold": True, "top": 1})
-            f["total"] = wb.add_format({"bold": True, "top": 1})
             f["flag"] = wb.add_format({"num_format": "0.00", "bold": True, "font_color": "#B00000"})
             _summary(wb.add_worksheet("Summary"), b, f)
             _ledger(wb.add_worksheet("Ledger"), b, f)
@@ -91,11 +89,7 @@ def _ledger(ws, b, f) -> None:
                 ws.write_string(1 + i, j, v)
             else:
                 ws.write_number(1 + i, j, v, f["usd"] if j == 6 else None)
-    last = rows.height
-    ws.write_string(last + 1, 0, "Total", f["total"])
-    total = round(float(rows["usd"].sum()), 2)
-    ws.write_formula(last + 1, 6, f"=SUM(G2:G{last + 1})", f["total_usd"], total)
-    ws.autofilter(0, 0, last, len(headers) - 1)
+    ws.autofilter(0, 0, rows.height, len(headers) - 1)
     ws.freeze_panes(1, 0)
 
 

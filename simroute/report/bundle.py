@@ -84,7 +84,8 @@ def _read_scenario(path: Path) -> Scenario:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return scenario_from_dict(data, source=str(path))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise ResultsError(f"{path}: cannot read the resolved scenario ({e})") from None
+        first = str(getattr(e, "problem", None) or e).splitlines()[0]
+        raise ResultsError(f"{path}: cannot read the resolved scenario ({first})") from None
     except ScenarioError as e:
         raise ResultsError(f"{path}: the resolved scenario does not match this simroute ({e.lines[0]})") from None
 
@@ -105,5 +106,31 @@ def load_bundle(folder: str | Path) -> ResultsBundle:
         provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ResultsError(f"{folder / 'provenance.json'}: cannot read it as JSON ({e})") from None
+    if not isinstance(provenance, dict) or not all(isinstance(v, str) for v in provenance.values()):
+        raise ResultsError(f"{folder / 'provenance.json'}: expected a mapping of YAML paths to text")
     tables = {t: _read_table(folder / f"{t}.parquet") for t in TABLES}
+    _check_shape(folder, summary, tables)
     return ResultsBundle(folder, summary, _read_scenario(folder / "scenario.resolved.yaml"), provenance, tables)
+
+
+SUMMARY_KEYS = ("seed", "baseline_policy", "policies", "drift_onsets", "scenario", "simroute_version")
+POLICY_KEYS = ("kind", "window_start_day", "window_end_day", "bill_pct_of_baseline", "ai_platform_usd_per_month",
+               "savings_usd_per_month", "invisible_loss_usd_per_month", "net_value_usd_per_month", "trap_ratio",
+               "quality", "tier_share", "escalation_share", "latency_p95_s", "churned_users",
+               "net_value_usd_over_horizon")
+LEDGER_COLUMNS = ("policy", "month", "first_day", "days", "cost_center", "line_item", "usd")
+
+
+def _check_shape(folder: Path, summary: dict, tables: dict[str, pl.DataFrame]) -> None:
+    """The keys and columns the reports read, so a hand-edited or damaged folder fails with one line."""
+    path = folder / "summary.json"
+    missing = [k for k in SUMMARY_KEYS if k not in summary]
+    if missing or not isinstance(summary["policies"], dict) or summary["baseline_policy"] not in summary["policies"]:
+        raise ResultsError(f"{path}: damaged summary (missing {', '.join(missing) or 'the baseline policy'})")
+    for name, p in summary["policies"].items():
+        gone = [k for k in POLICY_KEYS if not isinstance(p, dict) or k not in p]
+        if gone:
+            raise ResultsError(f"{path}: policies.{name}: missing {', '.join(gone)}")
+    cols = [c for c in LEDGER_COLUMNS if c not in tables["ledger"].columns]
+    if cols:
+        raise ResultsError(f"{folder / 'ledger.parquet'}: missing columns {', '.join(cols)}")

@@ -8,19 +8,24 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..atomic import publish, staging
+from ..errors import ResultsError
 from . import render_html as H
 from . import render_markdown as M
 from .bundle import ResultsBundle
 from .content import Table, usd
-from .style import POLICY_PALETTE
+from .style import policy_colors
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
 def run_labels(bundles: list[ResultsBundle]) -> list[str]:
-    """Folder names, or full paths where two folders share a name."""
+    """Folder names, numbered where two folders share a name; the same folder twice is an error."""
+    seen = [b.folder.resolve() for b in bundles]
+    dup = next((b.folder for i, b in enumerate(bundles) if seen[i] in seen[:i]), None)
+    if dup is not None:
+        raise ResultsError(f"{dup}: given twice; compare needs different results folders")
     names = [b.folder.name for b in bundles]
-    return [str(b.folder) if names.count(b.folder.name) > 1 else b.folder.name for b in bundles]
+    return [f"{n}#{i + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
 
 
 def comparison_rows(bundles: list[ResultsBundle]) -> list[dict]:
@@ -73,12 +78,12 @@ def delta_table(rows: list[dict], labels: list[str]) -> Table | None:
     return Table(f"Change against '{labels[0]}'", cols, out, numeric=set(range(1, len(cols))))
 
 
-def comparison_figure(rows: list[dict], labels: list[str]) -> Figure:
+def comparison_figure(rows: list[dict], labels: list[str], baseline: str) -> Figure:
     """Cost vs quality of every policy in every run: colour per policy, marker per run."""
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.add_subplot()
     policies = list(dict.fromkeys(r["policy"] for r in rows))
-    color = {p: POLICY_PALETTE[i % len(POLICY_PALETTE)] for i, p in enumerate(policies)}
+    color = policy_colors(policies, baseline)
     for k, lab in enumerate(labels):
         rs = [r for r in rows if r["run"] == lab]
         ax.scatter([r["bill_pct_of_baseline"] for r in rs], [100 * r["quality"] for r in rs],
@@ -101,7 +106,7 @@ def write_comparison(bundles: list[ResultsBundle], out: Path) -> tuple[list[dict
     labels = run_labels(bundles)
     rows = comparison_rows(bundles)
     tables = [t for t in (comparison_table(rows), delta_table(rows, labels)) if t is not None]
-    fig = comparison_figure(rows, labels)
+    fig = comparison_figure(rows, labels, bundles[0].baseline)
     meta = "runs: " + "; ".join(f"{lab} = scenario '{b.name}' seed {b.summary['seed']} "
                                  f"(sha256 {b.summary['scenario']['sha256'][:12]})" for lab, b in zip(labels, bundles))
     caption = "Each policy's move between runs: up and left is better; a policy that moves down paid in quality."

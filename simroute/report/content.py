@@ -27,9 +27,11 @@ class Table:
 def usd(x: float | None) -> str:
     if x is None:
         return "—"
-    sign = "−" if x < 0 else ""
+    sign = "−" if x < 0 and round(abs(x)) > 0 else ""
     x = abs(x)
-    return f"{sign}${x / 1e6:,.2f}M" if x >= 1e6 else f"{sign}${x / 1e3:,.1f}k"
+    if x >= 1e6:
+        return f"{sign}${x / 1e6:,.2f}M"
+    return f"{sign}${x / 1e3:,.1f}k" if x >= 1e4 else f"{sign}${x:,.0f}"
 
 
 def pct(x: float | None, digits: int = 1) -> str:
