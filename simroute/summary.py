@@ -100,7 +100,7 @@ def _rollback_record(res: SimulationOutput, name: str, horizon_loss: dict[str, f
     cfg = res.configs[name]
     if cfg.rollback_on is None:
         return None
-    twin = f"{name}~without_{cfg.rollback_on.monitor}"
+    twin = cfg.twin_name
     fired = res.rollbacks_on_alarm.get(name, {})
     return {"monitor": cfg.rollback_on.monitor, "alarm_day": fired.get("alarm_day"),
             "rollback_day": fired.get("rollback_day"), "compared_with": twin,

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from ..ledger import INVISIBLE as LEDGER_INVISIBLE
+from ..ledger import CostCenter
 from ..report.bundle import ResultsBundle
 
-CENTERS = ("ai_platform", "support", "retention", "compliance")
-INVISIBLE = ("support", "retention", "compliance")
+CENTERS = tuple(cc.value for cc in CostCenter)
+INVISIBLE = tuple(cc.value for cc in LEDGER_INVISIBLE)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def launch_tiers(p: Policy, q, o, baseline: int) -> np.ndarray:
 def twins(scenario: Scenario) -> list:
     """For each policy that rolls back on an alarm, the same policy without that rule (what the monitor is
     worth is the difference)."""
-    return [p.model_copy(update={"name": f"{p.name}~without_{p.rollback_on.monitor}", "rollback_on": None})
+    return [p.model_copy(update={"name": p.twin_name, "rollback_on": None})
             for p in scenario.policies if p.rollback_on is not None]
 
 

@@ -64,9 +64,7 @@ def economic_assumptions(scenario, provenance: dict[str, str]) -> list[Assumptio
     """Users, reactions, economics, and every price or token count elsewhere (models, classifiers, verifiers)."""
     out = []
     for path, value, info in _leaves(scenario):
-        if not _economic(path) or path[-1] == "name" or isinstance(value, str) and path[-1] != "kind":
-            continue
-        if path[-1] == "kind":
+        if not _economic(path) or isinstance(value, str):  # names, kinds and other labels (str enums too)
             continue
         description = (info.description or "") if info is not None else ""
         m = _UNIT.search(description)

@@ -12,6 +12,7 @@ import yaml
 
 from ..errors import ResultsError, ScenarioError
 from ..results import FILES, SUMMARY_SCHEMA_VERSION
+from ..scenario.policies import TWIN_MARK
 from ..scenario.schema import Scenario
 
 TABLES = ("daily", "users_daily", "ledger", "ledger_daily", "monitors", "reliability", "calibration", "curves",
@@ -52,7 +53,13 @@ class ResultsBundle:
 
     def shown_policies(self) -> list[str]:
         """Policies a reader compares: every policy except monitor twins (named 'x~without_monitor')."""
-        return [p for p in self.policy_order if "~" not in p]
+        return [p for p in self.policy_order if TWIN_MARK not in p]
+
+    @cached_property
+    def cheap_model(self) -> str:
+        """The model with the lowest price per 1k input + output tokens."""
+        return min(self.scenario.models,
+                   key=lambda m: m.price_in_usd_per_1k_tokens + m.price_out_usd_per_1k_tokens).name
 
 
 def _read_summary(folder: Path) -> dict:

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from ..ledger import CostCenter
 from .assumptions import economic_assumptions, label
 from .bundle import ResultsBundle
 
-CENTERS = ("ai_platform", "support", "retention", "compliance")
+CENTERS = tuple(cc.value for cc in CostCenter)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def policy_table(b: ResultsBundle) -> Table:
     cols = ["policy", "kind", "bill %", "saved/mo", "support/mo", "retention/mo", "compliance/mo", "net/mo",
             "trap", "quality", "cheap share", "escalated", "p95 s", "churned"]
     rows, flags = [], set()
-    cheap = _cheap_name(b)
+    cheap = b.cheap_model
     for i, name in enumerate(b.shown_policies()):
         p = b.policies[name]
         loss = p["invisible_loss_usd_per_month"]
@@ -99,10 +100,6 @@ def policy_table(b: ResultsBundle) -> Table:
     return Table("Policies side by side (per month, steady state)", cols, rows, numeric=set(range(2, len(cols))),
                  flags=flags, note=f"Losses are extra cost against '{b.baseline}' in each cost center; trap = "
                                    "invisible loss ÷ visible savings (shown only when savings are material).")
-
-
-def _cheap_name(b: ResultsBundle) -> str:
-    return min(b.scenario.models, key=lambda m: m.price_in_usd_per_1k_tokens + m.price_out_usd_per_1k_tokens).name
 
 
 def ledger_table(b: ResultsBundle) -> Table:

@@ -13,10 +13,11 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
+from ..ledger import INVISIBLE as LEDGER_INVISIBLE
 from .bundle import ResultsBundle
 from .style import COST_CENTER_COLORS, COST_CENTER_LABELS, POOLED_COLOR, policy_colors, tier_colors
 
-INVISIBLE = ("support", "retention", "compliance")
+INVISIBLE = tuple(cc.value for cc in LEDGER_INVISIBLE)
 MIN_WEEKLY_ANSWERS = 50  # a tier-week with fewer answers is too noisy to plot
 
 
@@ -34,8 +35,7 @@ def _colors(b: ResultsBundle) -> dict[str, str]:
 
 
 def _figure(width: float = 8.0, height: float = 5.0) -> Figure:
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig
+    return Figure(figsize=(width, height), layout="constrained")
 
 
 def _usd_axis(ax) -> None:
@@ -195,15 +195,10 @@ def detection(b: ResultsBundle) -> Figure | None:
     return fig
 
 
-def cheap_model(b: ResultsBundle) -> str:
-    """The model with the lowest price per 1k input + output tokens."""
-    return min(b.scenario.models, key=lambda m: m.price_in_usd_per_1k_tokens + m.price_out_usd_per_1k_tokens).name
-
-
 def reliability(b: ResultsBundle) -> Figure | None:
     """The cheap model's true reliability before the first drift onset and over the last weeks."""
     rel = b.tables["model_reliability"]
-    model = cheap_model(b)
+    model = b.cheap_model
     rel = rel.filter(pl.col("model") == model)
     if not rel.height:
         return None

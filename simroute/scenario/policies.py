@@ -10,6 +10,9 @@ from .base import Day, Frozen, Name, NonNegative, Positive, PositiveInt, Probabi
 from .monitors import RollbackOnAlarm
 
 
+TWIN_MARK = "~"  # in a simulated twin's name: "<policy>~without_<monitor>"
+
+
 class PolicyKind(str, Enum):
     """Every routing policy simroute knows; the registry is keyed by this."""
 
@@ -65,6 +68,11 @@ class PolicyBase(Frozen):
     rollback_on: RollbackOnAlarm | None = Field(
         None, description="Roll back when a monitor alarms; the run also simulates this policy without it, "
                           "as '<name>~without_<monitor>', to price what the monitor is worth.")
+
+    @property
+    def twin_name(self) -> str | None:
+        """The name of the simulated copy without `rollback_on` (None when the policy has no such rule)."""
+        return None if self.rollback_on is None else f"{self.name}{TWIN_MARK}without_{self.rollback_on.monitor}"
 
     @model_validator(mode="after")
     def _rollout_order(self):
