@@ -44,21 +44,36 @@ def provenance_of(scenario: Scenario | str | Path, *, seed: int | None = None,
 
 
 def run(scenario: Scenario | str | Path, *, seed: int | None = None,
-        progress: Callable[[int, int], None] | None = None, overrides: dict | None = None) -> "RunResult":
+        progress: Callable[[int, int], None] | None = None, overrides: dict | None = None,
+        replicates: int | None = None, executor=None) -> "RunResult":
     """Simulate every policy of `scenario` (a Scenario or a YAML path) and summarise the economics.
 
-    `progress(done_days, total_days)` is called after each simulated day.
+    `progress(done_days, total_days)` is called after each simulated day of the main run. With
+    `replicates` N, the scenario is also run under N child seeds (on `executor`, default local worker
+    processes) and the result carries the mean and 95% interval of every headline figure.
     """
     sc = resolve(scenario, seed=seed, overrides=overrides)
-    return run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress)
+    reps = None
+    if replicates:
+        from .replicates import run_replicates
+        reps = run_replicates(sc, replicates, executor)
+    result = run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress)
+    return with_replicates(result, reps)
+
+
+def with_replicates(result: "RunResult", reps) -> "RunResult":
+    """`result` carrying a ReplicateSet (or unchanged for None)."""
+    from dataclasses import replace
+    return result if reps is None else replace(result, replicates=reps)
 
 
 def run_resolved(scenario: Scenario, provenance: dict[str, str] | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> "RunResult":
-    """Simulate and summarise an already validated scenario, carrying its provenance into the results."""
+                 progress: Callable[[int, int], None] | None = None, replicate: int | None = None) -> "RunResult":
+    """Simulate and summarise an already validated scenario, carrying its provenance into the results;
+    `replicate` k draws from the k-th child of the scenario's seed instead of the seed itself."""
     from dataclasses import replace
 
     from .engine import simulate
     from .summary import summarize
 
-    return replace(summarize(simulate(scenario, progress)), provenance=dict(provenance or {}))
+    return replace(summarize(simulate(scenario, progress, replicate)), provenance=dict(provenance or {}))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -59,9 +60,13 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", sho
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
         as_json: Annotated[bool, typer.Option("--json", help="Print summary.json to stdout.")] = False,
         report: Annotated[bool, typer.Option("--report/--no-report", help="Also write report.html, report.md, "
-                                             "plots/ and ledger.xlsx.")] = True) -> None:
+                                             "plots/ and ledger.xlsx.")] = True,
+        replicates: Annotated[Optional[int], typer.Option("--replicates", "-n", help="Also run N replicates "
+                              "(child seeds of the seed) and report the mean and 95% interval of every headline "
+                              "figure.")] = None,
+        workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None) -> None:
     """Run every policy of SCENARIO, print the summary and write the results folder (with its report)."""
-    from .api import provenance_of, resolve, run_resolved
+    from .api import provenance_of, resolve, run_resolved, with_replicates
     from .results import check_target, summary_document, write_results
     from .scenario.loader import dump_resolved
 
@@ -72,8 +77,10 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", sho
             raise SimrouteError(f"--seed: must be between 0 and {2**63 - 1}, got {seed}")
         target = out or Path("results") / sc.name
         check_target(target)
+        reps = _replicates(sc, replicates, workers, executor, scheduler, quiet or as_json)
         result = _run_with_progress(run_resolved, sc, provenance_of(scenario, seed=seed, overrides=overrides),
                                     quiet or as_json)
+        result = with_replicates(result, reps)
         write_results(result, target, report=report)
     except SimrouteError as e:
         _fail(e)
@@ -88,6 +95,16 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", sho
                                                                   else ""))
 
 
+def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler: str | None, silent: bool):
+    """The replicate set of `sc` (None without --replicates), with a progress bar over replicates."""
+    if n is None:
+        return None
+    from .replicates import check_count, run_replicates
+    check_count(n)
+    with open_executor(executor, workers, scheduler) as ex, task_bar(n, f"replicates of {sc.name}", silent) as tick:
+        return run_replicates(sc, n, ex, tick)
+
+
 def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
     if silent or not sys.stderr.isatty():
         return run_resolved(sc, provenance)
@@ -96,6 +113,52 @@ def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
                   "/{task.total:.0f}"), TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=sc.horizon_days)
         return run_resolved(sc, provenance, lambda done, total: bar.update(task, completed=done))
+
+
+Workers = Annotated[Optional[int], typer.Option("--workers", "-w", help="Local worker processes (default: one "
+                                               "per core).", min=1)]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where replicates and sweep tasks run: local "
+                                          "(worker processes) or dask (a Dask cluster, see --scheduler).")]
+Scheduler = Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler ADDRESS, e.g. "
+                                                  "tcp://10.0.0.5:8786 (with --executor dask).")]
+
+
+@contextmanager
+def open_executor(kind: str, workers: int | None, scheduler: str | None):
+    """The executor the options name, closed afterwards; bad names are one-line errors."""
+    from .executors import ExecutorKind, make_executor
+    kinds = [k.value for k in ExecutorKind]
+    if kind not in kinds:
+        raise SimrouteError(f"--executor: expected one of {', '.join(kinds)}, got {kind!r}")
+    if scheduler and kind != ExecutorKind.dask.value:
+        raise SimrouteError("--scheduler: only used with --executor dask")
+    ex = make_executor(kind, workers=workers, scheduler=scheduler)
+    try:
+        yield ex
+    finally:
+        ex.close()
+
+
+@contextmanager
+def task_bar(total: int, label: str, silent: bool):
+    """A progress bar over tasks on a terminal (yields the per-result callback); failed tasks print a line."""
+    def report_failure(result) -> None:
+        if result.error:
+            typer.echo(f"warning: task {result.task.index} failed (params {result.task.params or '{}'}, replicate "
+                       f"{result.task.replicate}): {result.error}", err=True)
+    if silent or not sys.stderr.isatty():
+        yield report_failure
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def tick(result) -> None:
+            report_failure(result)
+            bar.advance(task)
+        yield tick
 
 
 Folder = Annotated[Path, typer.Argument(help="A results folder written by `simroute run`.", show_default=False)]
@@ -212,6 +275,8 @@ def main() -> None:
     if type(code) is int:  # noqa: E721  (click returns the exit code of typer.Exit in this mode)
         sys.exit(code)
 
+
+from . import cli_batch  # noqa: E402,F401  (registers sweep, baseline and check on `app`)
 
 if __name__ == "__main__":
     main()

@@ -55,3 +55,18 @@ def threshold_curves(days: dict, windows: dict[str, tuple[int, int]],
             "ai_platform_usd_per_month": c["usd"] * DAYS_PER_MONTH / (b - a),
             "bill_pct_of_baseline": 100.0 * c["usd"] / base if base else np.full(k, np.nan)}, schema=CURVE_SCHEMA))
     return pl.concat(frames) if frames else pl.DataFrame(schema=CURVE_SCHEMA)
+
+
+def curve_metrics_table(curves: pl.DataFrame | None) -> pl.DataFrame:
+    """RouteLLM's APGR and CPT(50%/80%) and RouterBench's AIQ of every threshold curve of a run, as headline
+    rows (subject = policy, kind = "curve"); see docs/curve_metrics.md for the formulas."""
+    from .frontier import curve_metrics
+
+    rows = []
+    if curves is not None and curves.height:
+        for (policy,), c in curves.group_by("policy", maintain_order=True):
+            m = curve_metrics(1.0 - c["cheap_share"].to_numpy(), c["quality"].to_numpy(),
+                              c["bill_pct_of_baseline"].to_numpy())
+            rows += [(policy, "curve", k, float(v)) for k, v in m.items()]
+    return pl.DataFrame(rows, schema={"subject": pl.Utf8, "kind": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64},
+                        orient="row")

@@ -92,10 +92,10 @@ class Engine:
     """Runs every policy of a scenario over the horizon."""
 
     def __init__(self, scenario: Scenario, progress: Progress | None = None,
-                 thresholds: dict[str, dict[str, float]] | None = None):
+                 thresholds: dict[str, dict[str, float]] | None = None, replicate: int | None = None):
         self.s = scenario
         self.progress = progress
-        self.streams = Streams(scenario.seed)
+        self.streams = Streams(scenario.seed, replicate)
         self.world = World(scenario, self.streams)
         ctx = PolicyContext(scenario, self.world.models, self.streams, self.world.classifier)
         self.configs = {p.name: p for p in (*scenario.policies, *twins(scenario))}
@@ -313,13 +313,14 @@ def _phase(progress: Progress | None, phase: int, phases: int) -> Progress | Non
     return lambda done, total: progress(phase * total + done, phases * total)
 
 
-def simulate(scenario: Scenario, progress: Progress | None = None) -> SimulationOutput:
-    """Run the engine on a validated scenario; when monitors need thresholds, first calibrate them on the
-    same scenario with drift switched off."""
+def simulate(scenario: Scenario, progress: Progress | None = None,
+             replicate: int | None = None) -> SimulationOutput:
+    """Run the engine on a validated scenario (replicate k: the k-th child seed of the scenario's); when
+    monitors need thresholds, first calibrate them on the same scenario with drift switched off."""
     if not any(m.alarm.threshold is None for m in scenario.monitors):
-        return Engine(scenario, progress).run()
-    calib = calibration_scenario(scenario)
+        return Engine(scenario, progress, replicate=replicate).run()
+    streams = Streams(scenario.seed, replicate)
+    calib = calibration_scenario(scenario, streams)
     report = Engine(calib, _phase(progress, 0, 2)).run().monitors
-    streams = Streams(scenario.seed)
     thresholds = calibrated_thresholds(report, calib, lambda name: streams.generator(f"calibrate:{name}"))
-    return Engine(scenario, _phase(progress, 1, 2), thresholds).run()
+    return Engine(scenario, _phase(progress, 1, 2), thresholds, replicate).run()

@@ -51,8 +51,12 @@ def quality_table(r: RunResult) -> Table:
 def detection_table(r: RunResult) -> Table:
     """Per monitor: the day it first alarmed, the delay after the true onset, and false alarms."""
     t = Table(title="Detection timeline (days since day 0)", title_justify="left")
+    reps = r.replicates
     for col in ("monitor", "watches", "kind", "onset", "alarm", "delay", "false", "alarms"):
         t.add_column(col, justify="left" if col in ("monitor", "watches", "kind", "alarms") else "right",
+                     overflow="fold")
+    if reps is not None:
+        t.add_column(f"alarm day over {reps.n} replicates", justify="right",
                      overflow="fold")
     order = sorted(r.monitors.items(), key=lambda kv: (kv[1].first_alarm_day is None, kv[1].first_alarm_day or 0))
     for name, m in order:
@@ -61,14 +65,53 @@ def detection_table(r: RunResult) -> Table:
         t.add_row(name, m.policy, m.kind, str(m.onset_day if m.onset_day is not None else "—"),
                   str(m.first_alarm_day) if m.first_alarm_day is not None else "[dim]never[/]",
                   f"{m.delay_days} d" if m.delay_days is not None else "—",
-                  f"[bold red]{m.false_alarms}[/]" if m.false_alarms else "0", alarms or "—")
+                  f"[bold red]{m.false_alarms}[/]" if m.false_alarms else "0", alarms or "—",
+                  *([] if reps is None else [_detection(reps.intervals.get(name, {}).get("detection_day"))]))
+    return t
+
+
+INTERVAL_FIGURES = (("savings_usd_per_month", "saved", "usd"), ("invisible_loss_usd_per_month", "loss", "usd"),
+                    ("net_value_usd_per_month", "net value", "usd"), ("trap_ratio", "trap", "ratio"),
+                    ("quality", "quality", "share"))
+
+
+def _figure(iv, kind: str) -> str:
+    fmt = {"usd": _usd, "ratio": lambda x: f"{x:.2f}", "share": lambda x: f"{100 * x:.2f}%",
+           "day": lambda x: f"{x:.1f}"}[kind]
+    if iv is None or iv.n == 0:
+        return "—"
+    if iv.n < 2:
+        return fmt(iv.mean)
+    short = f" ({iv.n}/{iv.replicates})" if iv.n < iv.replicates else ""
+    return f"{fmt(iv.mean)} [{fmt(iv.low)}, {fmt(iv.high)}]{short}"
+
+
+def _detection(iv) -> str:
+    if iv is None or iv.n == 0:
+        return f"never (0/{iv.replicates if iv else 0})"
+    return _figure(iv, "day")
+
+
+def intervals_table(r: RunResult) -> Table:
+    """Mean and 95% interval over the replicates of the headline figures (and of each monitor's first alarm)."""
+    reps = r.replicates
+    t = Table(title=f"Mean [95% interval] over {reps.n} replicates (child seeds of seed {reps.seed})",
+              title_justify="left")
+    t.add_column("policy", overflow="fold")
+    for _, label, _ in INTERVAL_FIGURES:
+        t.add_column(label, justify="right", overflow="fold")
+    for name in r.policies:
+        figs = reps.intervals.get(name, {})
+        t.add_row(name, *(_figure(figs.get(key), kind) for key, _, kind in INTERVAL_FIGURES))
     return t
 
 
 def print_summary(r: RunResult, console: Console) -> None:
-    """The economics, quality and (when the scenario has monitors) detection tables."""
+    """The economics, quality, replicate-interval and (when the scenario has monitors) detection tables."""
     console.print(economics_table(r))
     console.print(quality_table(r))
+    if r.replicates is not None:
+        console.print(intervals_table(r))
     if r.monitors:
         console.print(detection_table(r))
     for name, p in r.policies.items():
@@ -88,4 +131,26 @@ def comparison_table(rows: list[dict]) -> Table:
         t.add_row(r["run"], r["policy"], f"{r['bill_pct_of_baseline']:.1f}", _usd(r["savings_usd_per_month"]),
                   _usd(r["invisible_loss_usd_per_month"]), _usd(r["net_value_usd_per_month"]),
                   _trap(r["trap_ratio"]), f"{100 * r['quality']:.1f}%")
+    return t
+
+
+STATUS_STYLE = {"regressed": "bold red", "missing": "bold red", "improved": "green", "changed": "yellow",
+                "new": "cyan", "ok": "dim"}
+
+
+def check_table(rows, title: str, show_all: bool = False) -> Table:
+    """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first."""
+    from .regression import _show
+    order = {"regressed": 0, "missing": 1, "changed": 2, "improved": 3, "new": 4, "ok": 5}
+    t = Table(title=f"{title}: change against the baseline (allowed noise = Monte Carlo tolerance)",
+              title_justify="left")
+    for col in ("status", "policy / monitor", "figure", "baseline", "now", "change", "allowed noise"):
+        t.add_column(col, justify="right" if col in ("baseline", "now", "change", "allowed noise") else "left",
+                     overflow="fold", no_wrap=col in ("figure", "status", "policy / monitor"))
+    for r in sorted(rows, key=lambda r: order[r.status]):
+        if r.status == "ok" and not show_all:
+            continue
+        style = STATUS_STYLE[r.status]
+        t.add_row(f"[{style}]{r.status}[/]", r.subject, r.metric, _show(r.baseline), _show(r.new), _show(r.delta),
+                  f"±{_show(r.tolerance)}")
     return t

@@ -57,7 +57,13 @@ def summary_document(result: RunResult, resolved_yaml: str) -> dict:
                       "to 30-day months; deltas are against baseline_policy over the same days and traffic"}
     if result.window:
         steady.update(start_day=result.window[0], end_day=result.window[1])
-    return _clean({
+    policies = result.summary_dict()
+    if result.replicates is not None:
+        for name, figures in result.replicates.intervals.items():
+            if name in policies:
+                policies[name]["intervals"] = {m: {"mean": iv.mean, "low": iv.low, "high": iv.high}
+                                               for m, iv in figures.items()}
+    doc = {
         "schema_version": SUMMARY_SCHEMA_VERSION,
         "simroute_version": __version__,
         "scenario": {"name": s.name, "sha256": scenario_hash(resolved_yaml)},
@@ -66,10 +72,13 @@ def summary_document(result: RunResult, resolved_yaml: str) -> dict:
         "baseline_policy": result.baseline,
         "steady_state": steady,
         "drift_onsets": [{"day": d, "change": c} for d, c in result.output.drift_onsets],
-        "policies": result.summary_dict(),
+        "policies": policies,
         "monitors": {k: asdict(v) for k, v in result.monitors.items()},
         "calibration": result.calibration_summary,
-    })
+    }
+    if result.replicates is not None:
+        doc["replicates"] = result.replicates.document()
+    return _clean(doc)
 
 
 def _scores_table(result: RunResult) -> pl.DataFrame:
@@ -127,6 +136,8 @@ def _write_all(result: RunResult, folder: Path) -> None:
     (result.curves if result.curves is not None else empty).write_parquet(folder / "curves.parquet")
     (result.model_reliability if result.model_reliability is not None else empty).write_parquet(
         folder / "model_reliability.parquet")
+    if result.replicates is not None:
+        result.replicates.table.write_parquet(folder / "replicates.parquet")
     (folder / "provenance.json").write_text(json.dumps(result.provenance, indent=2, sort_keys=True) + "\n",
                                             encoding="utf-8")
 

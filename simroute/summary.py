@@ -70,6 +70,7 @@ class RunResult:
     curves: pl.DataFrame | None = None     # threshold curves of the two-tier threshold policies
     model_reliability: pl.DataFrame | None = None  # every model's true reliability per week
     provenance: dict[str, str] = field(default_factory=dict)  # YAML path -> its source comment
+    replicates: object | None = None  # ReplicateSet: intervals over independent child seeds, when asked for
 
     def summary_dict(self) -> dict:
         """The policies' figures as plain JSON-ready data."""

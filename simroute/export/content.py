@@ -60,8 +60,9 @@ DEFINITIONS = [
                         "revenue horizon, booked on the day the user churns."),
     ("Expected violations", "Compliance events the audit missed, times the chance one becomes a violation, "
                             "times the cost of a violation."),
-    ("Interval", "When the run has replicates: the 95% interval of a figure across independent replicate "
-                 "seeds, shown next to it as low and high."),
+    ("Interval", "When the run has replicates: the mean of a figure over N independent child seeds of the "
+                 "scenario's seed, and the 95% Student-t interval of that mean (mean ± t·sd/√N). The figure "
+                 "itself is the run at the scenario's own seed, the one every other sheet shows."),
     ("Ledger", "One row per policy, 30-day month, cost center and line item, in USD rounded to the cent. A "
                "policy's rows add up to its totals in the By month sheet; filter by policy before summing."),
 ]

@@ -55,8 +55,8 @@ def _summary(ws, b, f) -> None:
         headers.append(c.header)
         cols.append((c, None))
         if with_intervals and c.interval_key:
-            headers += [f"{c.header}: 95% low", f"{c.header}: 95% high"]
-            cols += [(c, 0), (c, 1)]
+            headers += [f"{c.header}: replicate mean", f"{c.header}: 95% low", f"{c.header}: 95% high"]
+            cols += [(c, "mean"), (c, "low"), (c, "high")]
     _header(ws, 3, headers, f["head"], [22 if c.kind == "text" else 16 for c, _ in cols])
     ws.set_row(3, 45)
     for i, name in enumerate(b.shown_policies()):
@@ -66,7 +66,7 @@ def _summary(ws, b, f) -> None:
                 value = c.get(name, p)
             else:
                 iv = (p.get("intervals") or {}).get(c.interval_key)
-                value = None if iv is None else iv[bound]
+                value = None if iv is None else iv.get(bound)
             if value is None:
                 ws.write_blank(4 + i, j, None)
             elif c.kind == "text":

@@ -35,11 +35,12 @@ def twins(scenario: Scenario) -> list:
             for p in scenario.policies if p.rollback_on is not None]
 
 
-def calibration_scenario(scenario: Scenario) -> Scenario:
+def calibration_scenario(scenario: Scenario, streams: Streams | None = None) -> Scenario:
     """The same world with drift switched off, only the watched policies (and the baseline), no rollback on
     alarm, and an independent seed derived from the scenario's: where in-control behaviour is measured."""
     watched = {m.policy for m in scenario.monitors} | {scenario.baseline.name}
     policies = tuple(p.model_copy(update={"rollback_on": None}) for p in scenario.policies if p.name in watched)
-    seed = int(Streams(scenario.seed).sequence("calibration").generate_state(1, np.uint64)[0] >> np.uint64(1))
+    streams = streams or Streams(scenario.seed)
+    seed = int(streams.sequence("calibration").generate_state(1, np.uint64)[0] >> np.uint64(1))
     return scenario.model_copy(update={"drift": (), "policies": policies, "seed": seed,
                                        "report": scenario.report.model_copy(update={"surveys": ()})})

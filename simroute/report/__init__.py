@@ -9,8 +9,8 @@ from ..atomic import publish, staging
 from . import render_html as H
 from . import render_markdown as M
 from .bundle import ResultsBundle, load_bundle
-from .content import (assumption_counts, assumptions_table, detection_table, ledger_table, policy_table,
-                      scenario_paragraph)
+from .content import (assumption_counts, assumptions_table, detection_table, interval_table, ledger_table,
+                      policy_table, scenario_paragraph)
 from .figures import PLOTS, Plot
 
 PLOT_DIR = "plots"
@@ -56,6 +56,7 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
     intro = scenario_paragraph(b)
     assumptions = assumptions_table(b)
     tables = [policy_table(b), ledger_table(b)]
+    spread = interval_table(b)
     detect = detection_table(b)
     missing = [PLOTS[k].title for k in PLOTS if k not in pngs]
     for fmt, R in (("html", H), ("md", M)):
@@ -68,7 +69,8 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
                                  f"{M.table(assumptions)}\n\n</details>")
         sections = [
             ("Scenario", [para(intro), assumption_block]),
-            ("Policies", [R.table(tables[0]), *figs(Plot.cost_quality, Plot.trap)]),
+            ("Policies", [R.table(tables[0]), *([R.table(spread)] if spread else []),
+                          *figs(Plot.cost_quality, Plot.trap)]),
             ("Ledger", [R.table(tables[1]), *figs(Plot.churn_contacts)]),
             ("Quality and detection", [*([R.table(detect)] if detect else
                                          [para("The scenario has no monitors: no detection timeline.")]),

@@ -102,6 +102,33 @@ def policy_table(b: ResultsBundle) -> Table:
                                    "invisible loss ÷ visible savings (shown only when savings are material).")
 
 
+INTERVAL_COLUMNS = (("savings_usd_per_month", "saved/mo", usd), ("invisible_loss_usd_per_month", "loss/mo", usd),
+                    ("net_value_usd_per_month", "net/mo", usd), ("trap_ratio", "trap", lambda x: f"{x:.2f}"),
+                    ("quality", "quality", lambda x: pct(100 * x, 2)))
+
+
+def interval_table(b: ResultsBundle) -> Table | None:
+    """Mean [95% interval] over the replicates of the headline figures (None when the run had none)."""
+    reps = b.summary.get("replicates")
+    if not reps:
+        return None
+    figures = reps["figures"]
+
+    def cell(iv: dict | None, fmt) -> str:
+        if not iv or iv.get("mean") is None:
+            return "—"
+        if iv.get("low") is None:
+            return fmt(iv["mean"])
+        return f"{fmt(iv['mean'])} [{fmt(iv['low'])}, {fmt(iv['high'])}]"
+    rows = [[name, *(cell(figures.get(name, {}).get(k), f) for k, _, f in INTERVAL_COLUMNS)]
+            for name in b.shown_policies()]
+    return Table(f"Mean [95% interval] over {reps['n']} replicates", ["policy", *(c for _, c, _ in INTERVAL_COLUMNS)],
+                 rows, numeric=set(range(1, len(INTERVAL_COLUMNS) + 1)),
+                 note=f"Replicates are independent child seeds of seed {reps['root_seed']} (policies paired "
+                      "within each); interval = mean ± t(0.975, n−1)·sd/√n. The table above is the run at the seed "
+                      "itself.")
+
+
 def ledger_table(b: ResultsBundle) -> Table:
     """Policy x cost center rows, one column per 30-day month, plus the total (USD)."""
     led = b.tables["ledger"]

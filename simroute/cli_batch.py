@@ -1,0 +1,144 @@
+"""`simroute sweep`, `simroute baseline` and `simroute check`: the batch commands (registered on the app of
+cli.py; thin layers over simroute.sweep and simroute.regression)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .cli import AsJson, ExecutorOpt, Quiet, Scheduler, Workers, _fail, _parse_sets, app, open_executor, task_bar
+from .errors import SimrouteError
+
+Scenario = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+Sets = Annotated[list[str], typer.Option("--set", help="Override a scenario parameter: PATH=VALUE (repeatable).")]
+
+
+@app.command()
+def sweep(scenario: Scenario,
+          grid: Annotated[Path, typer.Option("--grid", "-g", help="Sweep file: parameters by YAML path, mode "
+                                             "(grid, random, one_at_a_time), replicates.", show_default=False)],
+          out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Sweep folder (default: "
+                                                      "results/<scenario>-<sweep name>).")] = None,
+          replicates: Annotated[Optional[int], typer.Option("--replicates", "-n", help="Override the sweep "
+                                                            "file's replicates.", min=1)] = None,
+          sets: Sets = [],  # noqa: B006
+          workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None,
+          quiet: Quiet = False, as_json: AsJson = False) -> None:
+    """Run SCENARIO over a grid (or random sample) of parameter values, with replicates; write one Parquet
+    table, break-even values, curve metrics, frontier/break-even/tornado plots."""
+    from .api import resolve
+    from .sweep import load_sweep, run_sweep
+    from .sweep.output import break_even_sentence, write_sweep
+    from .sweep.analysis import break_even
+
+    try:
+        spec = load_sweep(grid, {"replicates": replicates} if replicates else None)
+        sc = resolve(scenario, overrides=_parse_sets(sets))
+        target = out or Path("results") / f"{sc.name}-{spec.name}"
+        from .sweep import plan
+        n_tasks = len(plan.points(spec)) * spec.replicates
+        with open_executor(executor, workers, scheduler) as ex, \
+                task_bar(n_tasks, f"sweep {spec.name}", quiet or as_json) as tick:
+            result = run_sweep(sc, spec, ex, tick, source=str(grid))
+        target, doc = write_sweep(result, target)
+    except SimrouteError as e:
+        _fail(e)
+    if as_json:
+        typer.echo(json.dumps({"folder": str(target), **doc}, indent=2))
+    elif not quiet:
+        for be in break_even(result):
+            typer.echo(break_even_sentence(be))
+        typer.echo(f"sweep of {len(result.points)} points x {spec.replicates} replicate(s) written to {target} "
+                   f"(sweep.parquet, sweep.md, plots/)" + (f"; {len(result.failures)} task(s) failed" if
+                                                          result.failures else ""))
+    if result.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def baseline(scenario: Scenario,
+             out: Annotated[Path, typer.Option("--out", "-o", help="Baseline JSON file to write.",
+                                               show_default=False)],
+             replicates: Annotated[int, typer.Option("--replicates", "-n", help="Replicates that measure the "
+                                                     "Monte Carlo noise of every figure.")] = 10,
+             sets: Sets = [],  # noqa: B006
+             workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None,
+             quiet: Quiet = False) -> None:
+    """Write the baseline `simroute check` compares against: each headline figure at the scenario's seed, with
+    its mean and spread over replicates."""
+    from .api import resolve
+    from .atomic import write_file
+    from .regression import make_baseline
+    from .replicates import check_count
+    try:
+        check_count(replicates)
+        sc = resolve(scenario, overrides=_parse_sets(sets))
+        with open_executor(executor, workers, scheduler) as ex, \
+                task_bar(replicates, f"baseline of {sc.name}", quiet) as tick:
+            doc = make_baseline(sc, replicates, ex, tick)
+        text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
+        write_file(out, lambda p: p.write_text(text, encoding="utf-8"))
+    except SimrouteError as e:
+        _fail(e)
+    if not quiet:
+        n = sum(len(v) for v in doc["figures"].values())
+        typer.echo(f"baseline of {sc.name} ({n} figures, {replicates} replicates) written to {out}")
+
+
+@app.command()
+def check(scenario: Scenario,
+          baseline_file: Annotated[Path, typer.Option("--baseline", "-b", help="Baseline JSON written by "
+                                                      "simroute baseline.", show_default=False)],
+          replicates: Annotated[int, typer.Option("--replicates", "-n", help="1: rerun at the scenario's seed; "
+                                                  "N: compare the mean of N replicates.", min=1)] = 1,
+          alpha: Annotated[float, typer.Option("--alpha", help="Family-wise chance that pure Monte Carlo noise "
+                                               "is flagged as a regression.", min=1e-6, max=0.5)] = 0.05,
+          junit: Annotated[Optional[Path], typer.Option("--junit", help="Also write JUnit XML here.")] = None,
+          md: Annotated[Optional[Path], typer.Option("--markdown", help="Also write a Markdown summary "
+                                                     "here.")] = None,
+          show_all: Annotated[bool, typer.Option("--all", help="List every figure, not only those that "
+                                                 "moved.")] = False,
+          sets: Sets = [],  # noqa: B006
+          workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None,
+          quiet: Quiet = False, as_json: AsJson = False) -> None:
+    """Rerun SCENARIO and compare its economics with a baseline; exit 1 when a figure got worse by more than
+    Monte Carlo noise explains (exit 0 otherwise, 2 on bad input)."""
+    from .api import resolve
+    from .atomic import write_file
+    from .regression import check_scenario, junit_xml, load_baseline, markdown, regressions, scenario_sha
+    try:
+        doc = load_baseline(baseline_file)
+        sc = resolve(scenario, overrides=_parse_sets(sets))
+        if doc.get("scenario") != sc.name:
+            raise SimrouteError(f"{baseline_file}: a baseline of scenario {doc.get('scenario')!r}, not {sc.name!r}")
+        note = "" if doc.get("scenario_sha256") == scenario_sha(sc) else \
+            "The scenario differs from the one the baseline was written for."
+        with open_executor(executor, workers, scheduler) as ex, \
+                task_bar(replicates, f"check {sc.name}", quiet or as_json or replicates == 1) as tick:
+            rows = check_scenario(sc, doc, replicates, ex, tick, alpha)
+        suite = f"simroute check {sc.name}"
+        if junit:
+            write_file(junit, lambda p: p.write_text(junit_xml(rows, suite), encoding="utf-8"))
+        if md:
+            write_file(md, lambda p: p.write_text(markdown(rows, suite, note), encoding="utf-8"))
+    except SimrouteError as e:
+        _fail(e)
+    bad = regressions(rows)
+    if as_json:
+        typer.echo(json.dumps({"scenario": sc.name, "regressions": len(bad), "note": note,
+                               "figures": [{**r.__dict__, "delta": r.delta} for r in rows]}, indent=2))
+    elif not quiet:
+        from .cli import _console
+        from .render import check_table
+        console = _console()
+        table = check_table(rows, suite, show_all)
+        if table.row_count:
+            console.print(table)
+        if note:
+            console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[bold red]{len(bad)} regression(s)[/] beyond Monte Carlo noise" if bad else
+                      f"[green]no regression[/] in {len(rows)} figures")
+    if bad:
+        raise typer.Exit(1)

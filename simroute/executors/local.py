@@ -1,0 +1,45 @@
+"""Local worker processes (spawned, not forked: the engine's thread pools do not survive a fork)."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Iterable, Iterator
+
+from ..tasks import Job, Task, TaskResult, run_task
+from .interface import Executor, ExecutorKind
+
+
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class LocalExecutor(Executor):
+    kind = ExecutorKind.local
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or default_workers()
+
+    def map(self, job: Job, tasks: Iterable[Task]) -> Iterator[TaskResult]:
+        tasks = list(tasks)
+        if self.workers == 1 or len(tasks) <= 1:
+            for task in tasks:
+                yield run_task(job, task)
+            return
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx) as pool:
+            futures = {pool.submit(run_task, job, t): t for t in tasks}
+            try:
+                for future in as_completed(futures):
+                    try:
+                        yield future.result()
+                    except Exception as e:  # noqa: BLE001  (a worker died: report the task, keep going)
+                        yield TaskResult(futures[future], error=f"{type(e).__name__}: worker failed ({e})")
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise

@@ -1,0 +1,213 @@
+"""CI regression of policy economics: a baseline file (the headline figures at the scenario's seed, with
+their replicate spread) and a check that reruns the scenario and flags figures that got worse by more than
+Monte Carlo noise explains."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from . import __version__
+from .errors import SimrouteError
+
+BASELINE_SCHEMA_VERSION = 1
+FAMILY_ALPHA = 0.05
+HIGHER_IS_BETTER = ("savings_usd_per_month", "net_value_usd_per_month", "net_value_usd_over_horizon", "quality",
+                    "apgr", "aiq")
+LOWER_IS_BETTER = ("bill_pct_of_baseline", "ai_platform_usd_per_month", "invisible_loss_usd_per_month", "trap_ratio", "contacts_per_1k",
+                   "churned_users", "detection_day", "false_alarms", "cpt50", "cpt80")
+
+
+def direction(metric: str) -> int:
+    """+1 when higher is better, -1 when lower is better, 0 when a change is neither (e.g. escalation share)."""
+    if metric in HIGHER_IS_BETTER or metric.startswith("quality_"):
+        return 1
+    if metric in LOWER_IS_BETTER or metric.startswith("loss_"):
+        return -1
+    return 0
+
+
+def _finite(x) -> float | None:
+    return float(x) if x is not None and math.isfinite(float(x)) else None
+
+
+def baseline_document(scenario, seed_rows: pl.DataFrame, reps) -> dict:
+    """The baseline file: each figure's value at the scenario's seed, and mean/sd/n over the replicates."""
+    from .results import scenario_hash
+    from .scenario.loader import dump_resolved
+
+    figures: dict[str, dict[str, dict]] = {}
+    for subject, kind, metric, value in seed_rows.iter_rows():
+        iv = reps.intervals.get(subject, {}).get(metric)
+        figures.setdefault(subject, {})[metric] = {
+            "kind": kind, "value": _finite(value), "mean": _finite(iv.mean) if iv else None,
+            "sd": _finite(iv.sd) if iv else None, "n": iv.n if iv else 0}
+    return {"schema_version": BASELINE_SCHEMA_VERSION, "simroute_version": __version__,
+            "scenario": scenario.name, "scenario_sha256": scenario_hash(dump_resolved(scenario)),
+            "seed": scenario.seed, "replicates": reps.n, "figures": figures}
+
+
+def load_baseline(path: Path) -> dict:
+    """Read a baseline file; a missing, damaged or foreign file is a one-line error."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise SimrouteError(f"{path}: cannot read the baseline ({e.strerror or e}); write one with "
+                            "simroute baseline SCENARIO -o FILE") from None
+    except json.JSONDecodeError as e:
+        raise SimrouteError(f"{path}: not a JSON baseline file ({e.msg} at line {e.lineno})") from None
+    if not isinstance(doc, dict) or doc.get("schema_version") != BASELINE_SCHEMA_VERSION \
+            or not isinstance(doc.get("figures"), dict):
+        raise SimrouteError(f"{path}: not a simroute baseline (schema {BASELINE_SCHEMA_VERSION} with figures "
+                            "expected); rewrite it with simroute baseline")
+    return doc
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One figure of the check: baseline and new value, the allowed noise and the verdict."""
+
+    subject: str
+    metric: str
+    baseline: float | None
+    new: float | None
+    tolerance: float
+    status: str  # ok, regressed, improved, changed, new, missing
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.baseline is None or self.new is None else self.new - self.baseline
+
+
+def _tolerance(fig: dict, k: int, new_n: int, alpha: float) -> float:
+    """One-sided Bonferroni bound (family-wise `alpha` over `k` directional figures) on the difference
+    between a new estimate (mean of `new_n` runs) and the baseline mean of n replicates: t·sd·√(1/new_n+1/n)."""
+    from scipy.stats import t
+    sd, n = fig.get("sd"), fig.get("n") or 0
+    ref = fig.get("mean") if fig.get("mean") is not None else fig.get("value")
+    floor = 1e-9 * max(1.0, abs(ref or 0.0))
+    if sd is None or n < 2:
+        return floor
+    return max(floor, float(t.ppf(1 - alpha / max(k, 1), n - 1)) * sd * math.sqrt(1.0 / new_n + 1.0 / n))
+
+
+def compare(baseline: dict, new: dict[tuple[str, str], float], new_n: int, alpha: float = FAMILY_ALPHA,
+            exact: bool = False) -> list[Comparison]:
+    """Every figure of the baseline against `new` ((subject, metric) -> value, a single run when new_n is 1,
+    else a mean over new_n replicates). `exact`: the new run used the baseline's own seed(s); then the
+    reference is the baseline's seed value (or mean), else the baseline mean."""
+    figs = baseline["figures"]
+    k = sum(1 for s in figs.values() for m in s if direction(m) != 0)
+    out = []
+    for subject, metrics in figs.items():
+        for metric, fig in metrics.items():
+            ref = fig.get("value") if (exact and new_n == 1) else fig.get("mean", fig.get("value"))
+            ref = fig.get("value") if ref is None else ref
+            got = new.get((subject, metric))
+            got = _finite(got) if got is not None else None
+            tol = _tolerance(fig, k, new_n, alpha)
+            if (subject, metric) not in new:
+                status = "missing"
+            elif ref is None or got is None:
+                status = "ok" if ref is None and got is None else _undefined(metric, ref, got)
+            else:
+                d = direction(metric) * (got - ref)
+                status = "ok" if abs(got - ref) <= tol else ("changed" if direction(metric) == 0 else
+                                                              "improved" if d > 0 else "regressed")
+            out.append(Comparison(subject, metric, ref, got, tol, status))
+    known = {(s, m) for s, ms in figs.items() for m in ms}
+    out += [Comparison(s, m, None, _finite(v), 0.0, "new") for (s, m), v in new.items() if (s, m) not in known]
+    return out
+
+
+def _undefined(metric: str, ref: float | None, got: float | None) -> str:
+    """A figure defined on one side only: a monitor that stopped (or started) alarming is a regression
+    (or improvement); anything else is a change worth reading but not a failure."""
+    if metric == "detection_day":
+        return "regressed" if got is None else "improved"
+    return "changed"
+
+
+def regressions(rows: list[Comparison]) -> list[Comparison]:
+    return [r for r in rows if r.status in ("regressed", "missing")]
+
+
+def scenario_sha(scenario) -> str:
+    from .results import scenario_hash
+    from .scenario.loader import dump_resolved
+    return scenario_hash(dump_resolved(scenario))
+
+
+def junit_xml(rows: list[Comparison], suite: str) -> str:
+    """JUnit XML: one test case per figure, a failure element on each regression."""
+    from xml.sax.saxutils import quoteattr
+    bad = regressions(rows)
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             f'<testsuites><testsuite name={quoteattr(suite)} tests="{len(rows)}" failures="{len(bad)}" errors="0">']
+    for r in rows:
+        name = quoteattr(f"{r.subject}.{r.metric}")
+        lines.append(f'  <testcase classname={quoteattr(suite)} name={name}>')
+        if r in bad:
+            msg = (f"{r.metric} of {r.subject}: {_show(r.baseline)} -> {_show(r.new)} (allowed noise ±"
+                   f"{_show(r.tolerance)}): {r.status}")
+            lines.append(f"    <failure message={quoteattr(msg)} type=\"regression\"/>")
+        lines.append("  </testcase>")
+    lines.append("</testsuite></testsuites>")
+    return "\n".join(lines) + "\n"
+
+
+def _show(x: float | None) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.2f}" if abs(x) >= 100 else f"{x:.4g}"
+
+
+def markdown(rows: list[Comparison], suite: str, note: str = "") -> str:
+    """A Markdown summary for a pull request: the verdict, then every figure that moved beyond noise."""
+    bad, moved = regressions(rows), [r for r in rows if r.status != "ok"]
+    verdict = f"**{len(bad)} regression(s)**" if bad else "**no regression**"
+    lines = [f"## simroute check: {suite}", "", f"{verdict} in {len(rows)} figures; {len(moved)} moved beyond "
+             "Monte Carlo noise." + (f" {note}" if note else ""), ""]
+    if moved:
+        lines += ["| status | policy / monitor | figure | baseline | now | change | allowed noise |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r.status} | {r.subject} | {r.metric} | {_show(r.baseline)} | {_show(r.new)} | "
+                  f"{_show(r.delta)} | ±{_show(r.tolerance)} |" for r in moved]
+    return "\n".join(lines) + "\n"
+
+
+def seed_figures(result) -> pl.DataFrame:
+    """The figures a baseline holds for one run: headline rows plus its threshold-curve metrics."""
+    from .curves import curve_metrics_table
+    from .uncertainty import headline
+    return pl.concat([headline(result), curve_metrics_table(result.curves)])
+
+
+def make_baseline(scenario, replicates: int, executor=None, progress=None) -> dict:
+    """Run the scenario at its seed and under `replicates` child seeds; the baseline document."""
+    from .api import run_resolved
+    from .replicates import run_replicates
+    reps = run_replicates(scenario, replicates, executor, progress)
+    return baseline_document(scenario, seed_figures(run_resolved(scenario)), reps)
+
+
+def check_result(result, baseline: dict, alpha: float = FAMILY_ALPHA) -> list[Comparison]:
+    """Compare one run at the scenario's seed with the baseline."""
+    rows = seed_figures(result)
+    new = {(s, m): v for s, _, m, v in rows.iter_rows()}
+    return compare(baseline, new, 1, alpha, exact=result.output.scenario.seed == baseline.get("seed"))
+
+
+def check_scenario(scenario, baseline: dict, replicates: int = 1, executor=None, progress=None,
+                   alpha: float = FAMILY_ALPHA) -> list[Comparison]:
+    """Rerun the scenario (once at its seed, or as the mean of `replicates` child seeds) and compare."""
+    from .api import run_resolved
+    if replicates == 1:
+        return check_result(run_resolved(scenario), baseline, alpha)
+    from .replicates import run_replicates
+    reps = run_replicates(scenario, replicates, executor, progress)
+    new = {(s, m): iv.mean for s, ms in reps.intervals.items() for m, iv in ms.items()}
+    return compare(baseline, new, replicates, alpha)

@@ -1,0 +1,7 @@
+"""Sweeps over scenario parameters: spec, plan, run on an executor, analysis, plots and the output folder."""
+from __future__ import annotations
+
+from .run import SweepResult, run_sweep
+from .spec import Mode, SweepError, SweepSpec, load_sweep
+
+__all__ = ["Mode", "SweepError", "SweepResult", "SweepSpec", "load_sweep", "run_sweep"]

@@ -1,0 +1,124 @@
+"""The sweep folder: sweep.parquet (the one table), curves.parquet, sweep.json, sweep.md and plots/, written
+into a temporary sibling and renamed into place."""
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .. import __version__
+from ..atomic import default_mode_dir
+from ..errors import ResultsError
+from ..report import save_svg
+from ..results import _clean
+from . import analysis, plots
+from .run import SweepResult
+
+SWEEP_SCHEMA_VERSION = 1
+
+
+def _fmt(x) -> str:
+    return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.4g}"
+
+
+def break_even_sentence(be: analysis.BreakEven) -> str:
+    """"pre_route: net value per month turns negative once drift[2].to exceeds 0.21 (95% interval ...)"."""
+    iv = be.replicate_crossings
+    what = be.metric.replace("_", " ")
+    if not math.isfinite(be.at_mean_curve):
+        return f"{be.policy}: {what} does not cross zero in the swept range of {be.parameter}"
+    turn = "negative" if be.sign_below > 0 else "positive"
+    spread = (f"95% interval {_fmt(iv.low)}–{_fmt(iv.high)} from {iv.n} of {iv.replicates} replicates that cross"
+              if iv.n >= 2 else f"{iv.n} of {iv.replicates} replicates cross in range")
+    return f"{be.policy}: {what} turns {turn} once {be.parameter} exceeds {_fmt(be.at_mean_curve)} ({spread})"
+
+
+def sweep_document(r: SweepResult, found, bars, curve_ivs) -> dict:
+    """sweep.json: what ran, what failed, and what the table says."""
+    return _clean({
+        "schema_version": SWEEP_SCHEMA_VERSION, "simroute_version": __version__,
+        "scenario": r.scenario.name, "seed": r.scenario.seed, "spec": r.spec.model_dump(mode="json"),
+        "points": r.points, "tasks": len(r.points) * r.spec.replicates,
+        "failed": [{"task": f.task.index, "params": f.task.params, "replicate": f.task.replicate,
+                    "error": f.error} for f in r.failures],
+        "break_even": [{"policy": b.policy, "parameter": b.parameter, "metric": b.metric,
+                        "at_mean_curve": b.at_mean_curve, "replicate_crossings": b.replicate_crossings.as_dict(),
+                        "sentence": break_even_sentence(b)} for b in found],
+        "tornado": [{"policy": b.policy, "parameter": b.parameter, "low": b.low_value, "high": b.high_value,
+                     "at_low": b.at_low, "at_high": b.at_high, "base": b.base} for b in bars],
+        "curve_metrics_first_point": {p: {m: iv.as_dict() for m, iv in ms.items()} for p, ms in curve_ivs.items()},
+    })
+
+
+def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
+    """A page for a pull request: what was swept, break-even, curve metrics, tornado, failures, plots."""
+    s = r.spec
+    lines = [f"# Sweep `{s.name}` of `{r.scenario.name}`", "",
+             f"{s.mode.value} over {', '.join(f'`{p.path}`' for p in s.parameters)}: {len(r.points)} points x "
+             f"{s.replicates} replicate(s) = {doc['tasks']} runs; {len(r.failures)} failed. Table: `sweep.parquet`.", ""]
+    if doc["break_even"]:
+        lines += ["## Break-even", ""] + [f"- {b['sentence']}" for b in doc["break_even"]] + [""]
+    if doc["curve_metrics_first_point"]:
+        lines += ["## Curve metrics at the first point (mean [95% interval] over replicates)", "",
+                  "| policy | APGR | CPT(50%) | CPT(80%) | AIQ |", "|---|---|---|---|---|"]
+        for p, ms in doc["curve_metrics_first_point"].items():
+            cell = lambda m: (f"{_fmt(ms[m]['mean'])} [{_fmt(ms[m]['low'])}, {_fmt(ms[m]['high'])}]"  # noqa: E731
+                              if m in ms else "n/a")
+            lines.append(f"| {p} | {cell('apgr')} | {cell('cpt50')} | {cell('cpt80')} | {cell('aiq')} |")
+        lines += ["", "APGR and CPT as in RouteLLM; AIQ (area under the non-decreasing convex hull of quality over "
+                  "bill % of baseline, divided by the bill range) as in RouterBench. See docs/curve_metrics.md.", ""]
+    if doc["tornado"]:
+        lines += [f"## Sensitivity of {s.tornado.metric}", "", "| policy | parameter | low → high | at low | base | "
+                  "at high |", "|---|---|---|---|---|---|"]
+        lines += [f"| {t['policy']} | `{t['parameter']}` | {t['low']} → {t['high']} | {_fmt(t['at_low'])} | "
+                  f"{_fmt(t['base'])} | {_fmt(t['at_high'])} |" for t in doc["tornado"]] + [""]
+    if r.failures:
+        lines += ["## Failed tasks", ""] + [f"- task {f['task']} (params {f['params']}, replicate {f['replicate']}): "
+                                            f"{f['error']}" for f in doc["failed"]] + [""]
+    lines += [f"![{p}](plots/{p}.png)" for p in pictures]
+    return "\n".join(lines) + "\n"
+
+
+def write_sweep(r: SweepResult, out: Path) -> tuple[Path, dict]:
+    """Write the sweep folder atomically (replacing an earlier sweep folder, never anything else)."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "sweep.json").exists())):
+        raise ResultsError(f"{out}: exists and is not a simroute sweep folder; refusing to replace it")
+    found, bars = analysis.break_even(r), analysis.tornado(r)
+    doc = sweep_document(r, found, bars, analysis.curve_metric_intervals(r, 0))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        default_mode_dir(tmp)
+    except OSError as e:
+        raise ResultsError(f"{out}: cannot create the sweep folder ({e.strerror or e})") from None
+    try:
+        r.table.write_parquet(tmp / "sweep.parquet")
+        r.curves.write_parquet(tmp / "curves.parquet")
+        (tmp / "plots").mkdir()
+        pictures = []
+        for name, fig in (("frontier", plots.frontier_plot(r)), ("break_even", plots.break_even_plot(r, found)),
+                          ("tornado", plots.tornado_plot(r, bars))):
+            if fig is not None:
+                buf = io.BytesIO()
+                fig.savefig(buf, format="png", dpi=110)
+                (tmp / "plots" / f"{name}.png").write_bytes(buf.getvalue())
+                save_svg(fig, tmp / "plots" / f"{name}.svg")
+                pictures.append(name)
+        (tmp / "sweep.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        (tmp / "sweep.md").write_text(sweep_markdown(r, doc, pictures), encoding="utf-8")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out, doc

@@ -1,0 +1,76 @@
+"""From a sweep spec to parameter points and tasks (points x replicates)."""
+from __future__ import annotations
+
+import itertools
+import zlib
+from typing import Any
+
+import numpy as np
+
+from ..errors import SimrouteError
+from ..scenario.schema import Scenario
+from ..tasks import Job, Task
+from .spec import Mode, Parameter, SweepSpec
+
+
+def grid_values(p: Parameter) -> list[Any]:
+    """The values a grid tries: explicit values, or `steps` points from low to high (log-spaced with log)."""
+    if p.values is not None:
+        return list(p.values)
+    space = np.geomspace if p.log else np.linspace
+    return [float(v) for v in space(p.low, p.high, p.steps)]
+
+
+def _random_points(spec: SweepSpec) -> list[dict[str, Any]]:
+    seq = np.random.SeedSequence(spec.seed, spawn_key=(zlib.crc32(b"sweep-sample"),))
+    rng = np.random.Generator(np.random.PCG64(seq))
+    columns = {}
+    for p in spec.parameters:
+        if p.values is not None:
+            columns[p.path] = [p.values[i] for i in rng.integers(0, len(p.values), spec.samples)]
+        elif p.log:
+            columns[p.path] = np.exp(rng.uniform(np.log(p.low), np.log(p.high), spec.samples)).tolist()
+        else:
+            columns[p.path] = rng.uniform(p.low, p.high, spec.samples).tolist()
+    return [{k: v[i] for k, v in columns.items()} for i in range(spec.samples)]
+
+
+def _extremes(p: Parameter) -> tuple[Any, Any]:
+    vals = grid_values(p)
+    return (min(vals), max(vals)) if all(isinstance(v, (int, float)) for v in vals) else (vals[0], vals[-1])
+
+
+def points(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The parameter points, in a fixed order (each a mapping path -> value; {} is the scenario as is)."""
+    if spec.mode is Mode.grid:
+        paths = [p.path for p in spec.parameters]
+        pts = [dict(zip(paths, combo)) for combo in itertools.product(*(grid_values(p) for p in spec.parameters))]
+    elif spec.mode is Mode.random:
+        pts = _random_points(spec)
+    else:
+        pts = [{}]
+        for p in spec.parameters:
+            pts += [{p.path: v} for v in _extremes(p)]
+    return [{**spec.fixed, **pt} for pt in pts]
+
+
+def job(scenario: Scenario, spec: SweepSpec) -> Job:
+    """What every task of the sweep shares; unknown policy names are an error here, not in a worker."""
+    known = [p.name for p in scenario.policies]
+    unknown = [p for p in spec.policies or () if p not in known]
+    if unknown:
+        raise SimrouteError(f"policies: {', '.join(unknown)} not in the scenario (it has {', '.join(known)})")
+    return Job(scenario.model_dump(mode="json"), spec.policies, spec.monitors)
+
+
+def validate_points(j: Job, pts: list[dict[str, Any]], source: str) -> None:
+    """Every point must give a valid scenario before anything runs: errors name the point and the path."""
+    for i, params in enumerate(pts):
+        j.build(params, source=f"{source}: point {i} {params}")
+
+
+def tasks(pts: list[dict[str, Any]], replicates: int) -> list[Task]:
+    """points x replicates; one replicate runs the scenario's own seed, more run its child seeds 0..N-1 (the
+    same seeds at every point: common random numbers across the sweep)."""
+    reps = [None] if replicates == 1 else list(range(replicates))
+    return [Task(i * len(reps) + j, params, r) for i, params in enumerate(pts) for j, r in enumerate(reps)]

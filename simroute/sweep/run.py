@@ -1,0 +1,72 @@
+"""Run a sweep: every (point, replicate) task on an executor, gathered into one long table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import polars as pl
+
+from ..errors import SimrouteError
+from ..scenario.schema import Scenario
+from ..tasks import TaskResult
+from . import plan
+from .spec import SweepSpec
+
+TABLE_KEYS = ("point", "replicate")
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """`table`: one row per point x replicate x (policy, monitor or curve) x figure, with a column per
+    swept path; `curves`: the threshold curves of every task; `failures`: tasks that did not finish."""
+
+    scenario: Scenario
+    spec: SweepSpec
+    points: list[dict[str, Any]]
+    table: pl.DataFrame
+    curves: pl.DataFrame
+    failures: list[TaskResult] = field(default_factory=list)
+
+
+def _param_columns(spec: SweepSpec, pts: list[dict[str, Any]]) -> pl.DataFrame:
+    """point -> swept values (null where a point leaves a parameter as the scenario has it)."""
+    cols: dict[str, list] = {"point": list(range(len(pts)))}
+    for p in spec.parameters:
+        cols[p.path] = [pt.get(p.path) for pt in pts]
+    return pl.DataFrame(cols, strict=False)
+
+
+def _stamp(r: TaskResult, frame: pl.DataFrame, n_reps: int) -> pl.DataFrame:
+    point = r.task.index // n_reps
+    return frame.with_columns(point=pl.lit(point, pl.Int64), replicate=pl.lit(r.task.replicate, pl.Int32))
+
+
+def run_sweep(scenario: Scenario, spec: SweepSpec, executor=None, progress: Callable[[TaskResult], None] | None = None,
+              source: str = "sweep") -> SweepResult:
+    """Validate every point, run points x replicates, and return the table (failed tasks listed, not fatal
+    unless every task failed)."""
+    from ..executors import make_executor, run_all
+
+    pts = plan.points(spec)
+    job = plan.job(scenario, spec)
+    plan.validate_points(job, pts, source)
+    tasks = plan.tasks(pts, spec.replicates)
+    own = executor is None
+    executor = executor or make_executor()
+    try:
+        results = run_all(executor, job, tasks, progress)
+    finally:
+        if own:
+            executor.close()
+    ok = [r for r in results if r.error is None]
+    if not ok:
+        raise SimrouteError(f"sweep: all {len(results)} tasks failed; first: {results[0].error}")
+    n_reps = 1 if spec.replicates == 1 else spec.replicates
+    params = _param_columns(spec, pts)
+    table = pl.concat([_stamp(r, r.rows, n_reps) for r in ok]).join(params, on="point", how="left")
+    order = ["point", "replicate", *[p.path for p in spec.parameters], "subject", "kind", "metric", "value"]
+    curves = [_stamp(r, r.curves, n_reps) for r in ok if r.curves is not None and r.curves.height]
+    curve_table = pl.concat(curves) if curves else pl.DataFrame()
+    return SweepResult(scenario, spec, pts, table.select(order).sort(["point", "replicate"], nulls_last=True,
+                                                                      maintain_order=True),
+                       curve_table, [r for r in results if r.error is not None])

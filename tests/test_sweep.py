@@ -1,0 +1,195 @@
+"""Sweeps: the plan (grid, random, one at a time), the one table, break-even, tornado, curve metrics on the
+random router, failed tasks, a real local Dask cluster giving the same table, and the CLI."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import simroute.tasks as tasks_mod
+from simroute.cli import app
+from simroute.curves import curve_metrics_table
+from simroute.executors import LocalExecutor
+from simroute.scenario.loader import scenario_from_dict
+from simroute.sweep import SweepSpec, run_sweep
+from simroute.sweep import analysis, plan
+from simroute.sweep.output import write_sweep
+
+from conftest import ROOT
+from test_uncertainty import tiny
+
+runner = CliRunner()
+
+
+def spec(**kw) -> SweepSpec:
+    base = {"parameters": [{"path": "policies[1].threshold", "values": [0.3, 0.7]}], "monitors": False}
+    base.update(kw)
+    return SweepSpec.model_validate(base)
+
+
+def test_grid_is_the_product_of_values_and_ranges():
+    s = spec(parameters=[{"path": "a", "values": [1, 2]}, {"path": "b", "low": 1.0, "high": 3.0, "steps": 3}])
+    assert plan.points(s) == [{"a": 1, "b": 1.0}, {"a": 1, "b": 2.0}, {"a": 1, "b": 3.0},
+                              {"a": 2, "b": 1.0}, {"a": 2, "b": 2.0}, {"a": 2, "b": 3.0}]
+    log = spec(parameters=[{"path": "a", "low": 1.0, "high": 100.0, "steps": 3, "log": True}])
+    assert [p["a"] for p in plan.points(log)] == pytest.approx([1.0, 10.0, 100.0])
+
+
+def test_random_points_follow_the_sweep_seed_and_stay_in_range():
+    s = spec(mode="random", samples=50, seed=3, parameters=[{"path": "a", "low": 2.0, "high": 5.0}])
+    a, b = plan.points(s), plan.points(s)
+    assert a == b and all(2.0 <= p["a"] <= 5.0 for p in a)
+    assert plan.points(spec(mode="random", samples=50, seed=4, parameters=[{"path": "a", "low": 2.0,
+                                                                            "high": 5.0}])) != a
+
+
+def test_one_at_a_time_is_base_then_low_and_high_of_each_parameter():
+    s = spec(mode="one_at_a_time", fixed={"drift": []},
+             parameters=[{"path": "a", "low": 1.0, "high": 2.0}, {"path": "b", "values": [5, 3, 4]}])
+    assert plan.points(s) == [{"drift": []}, {"drift": [], "a": 1.0}, {"drift": [], "a": 2.0},
+                              {"drift": [], "b": 3}, {"drift": [], "b": 5}]
+
+
+def test_tasks_share_replicate_seeds_across_points():
+    t = plan.tasks([{"a": 1}, {"a": 2}], 3)
+    assert [(x.index, x.params["a"], x.replicate) for x in t] == [(0, 1, 0), (1, 1, 1), (2, 1, 2),
+                                                                   (3, 2, 0), (4, 2, 1), (5, 2, 2)]
+    assert [x.replicate for x in plan.tasks([{}], 1)] == [None]
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"parameters": []}, "parameters"),
+    ({"parameters": [{"path": "a", "low": 3.0, "high": 1.0}]}, "low must be below high"),
+    ({"parameters": [{"path": "a"}]}, "either values or both low and high"),
+    ({"mode": "random"}, "random mode needs samples"),
+    ({"colour": 1}, "colour"),
+])
+def test_bad_sweep_specs_name_the_problem(bad, match):
+    with pytest.raises(Exception, match=match):
+        spec(**bad)
+
+
+def test_crossing_is_linear_interpolation():
+    assert analysis._crossing(np.array([0.0, 1.0, 2.0]), np.array([3.0, 1.0, -1.0])) == pytest.approx(1.5)
+    assert np.isnan(analysis._crossing(np.array([0.0, 1.0]), np.array([1.0, 2.0])))
+
+
+@pytest.fixture(scope="module")
+def small_sweep():
+    sc = scenario_from_dict(tiny())
+    s = spec(replicates=2, parameters=[{"path": "traffic.intents[1].hidden_intent_rate",
+                                        "values": [0.0, 0.3, 0.6, 0.9]}])
+    return run_sweep(sc, s, LocalExecutor(2))
+
+
+def test_sweep_table_has_every_point_replicate_and_policy(small_sweep):
+    t = small_sweep.table
+    assert t.columns[:3] == ["point", "replicate", "traffic.intents[1].hidden_intent_rate"]
+    per = t.filter(pl.col("metric") == "net_value_usd_per_month").group_by("point").agg(pl.len())
+    assert per["len"].to_list() == [2 * 3] * 4  # 2 replicates x 3 policies at each of 4 points
+    assert not small_sweep.failures
+
+
+def test_break_even_of_pre_route_lies_inside_the_swept_range(small_sweep):
+    found = {b.policy: b for b in analysis.break_even(small_sweep)}
+    pre = found["pre_route"]
+    assert 0.0 < pre.at_mean_curve < 0.9 and pre.sign_below > 0
+    assert pre.replicate_crossings.n == 2
+    assert pre.replicate_crossings.low <= pre.replicate_crossings.mean <= pre.replicate_crossings.high
+
+
+def test_sweep_folder_is_complete(small_sweep, tmp_path):
+    out, doc = write_sweep(small_sweep, tmp_path / "sw")
+    assert {p.name for p in out.iterdir()} == {"sweep.parquet", "curves.parquet", "sweep.json", "sweep.md", "plots"}
+    assert pl.read_parquet(out / "sweep.parquet").equals(small_sweep.table)
+    assert {p.name for p in (out / "plots").iterdir()} >= {"frontier.png", "break_even.png"}
+    assert "pre_route" in (out / "sweep.md").read_text() and doc["break_even"]
+
+
+def test_random_router_apgr_is_one_half():
+    """RouteLLM's reference point: a router that sends queries to the capable model at random recovers the
+    gap linearly, so its APGR is 0.5 (here within 0.03 over ~25,000 queries) and CPT(50%) is about 50%."""
+    data = tiny(policies=[{"name": "single", "kind": "single", "model": "large"},
+                          {"name": "random", "kind": "random", "cheap_model": "small", "capable_model": "large",
+                           "cheap_share": 0.5}])
+    data["horizon_days"] = 50
+    from simroute.api import run_resolved
+    m = curve_metrics_table(run_resolved(scenario_from_dict(data)).curves)
+    got = {r["metric"]: r["value"] for r in m.filter(pl.col("subject") == "random").iter_rows(named=True)}
+    assert got["apgr"] == pytest.approx(0.5, abs=0.03)
+    assert got["cpt50"] == pytest.approx(0.5, abs=0.06)
+
+
+def test_a_failed_task_is_reported_with_its_parameters_and_the_others_finish(monkeypatch):
+    real = tasks_mod.Job.build
+
+    def build(self, params, source="task"):
+        if params.get("policies[1].threshold") == 0.7 and source.startswith("task"):  # runs, not validation
+            raise RuntimeError("boom")
+        return real(self, params, source)
+    monkeypatch.setattr(tasks_mod.Job, "build", build)
+    r = run_sweep(scenario_from_dict(tiny()), spec(), LocalExecutor(1))
+    assert [f.task.params for f in r.failures] == [{"policies[1].threshold": 0.7}]
+    assert "RuntimeError: boom" in r.failures[0].error
+    assert r.table["point"].unique().to_list() == [0]
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_table_as_local_processes():
+    distributed = pytest.importorskip("distributed")
+    from simroute.executors.dask import DaskExecutor
+    sc = scenario_from_dict(tiny())
+    s = spec(replicates=2)
+    local = run_sweep(sc, s, LocalExecutor(2))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        ex = DaskExecutor(cluster.scheduler_address)
+        try:
+            remote = run_sweep(sc, s, ex)
+        finally:
+            ex.close()
+    assert remote.table.equals(local.table)
+
+
+def test_sweep_cli_writes_the_folder_and_reports_break_even(tmp_path):
+    grid = tmp_path / "g.yaml"
+    grid.write_text(yaml.safe_dump({"name": "t", "replicates": 1, "monitors": False, "parameters": [
+        {"path": "traffic.intents[1].hidden_intent_rate", "values": [0.0, 0.9]}]}))
+    scen = tmp_path / "s.yaml"
+    scen.write_text(yaml.safe_dump(tiny()))
+    res = runner.invoke(app, ["sweep", str(scen), "--grid", str(grid), "-o", str(tmp_path / "out"), "-w", "1"])
+    assert res.exit_code == 0, res.output
+    assert "pre_route: net value" in res.output
+    doc = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert doc["tasks"] == 2 and doc["failed"] == []
+
+
+@pytest.mark.parametrize("grid, match", [
+    ("parameters: [{path: policies[1].nope, values: [1]}]", "nope"),
+    ("parameters: [{path: policies[1].threshold, values: [7]}]", "threshold"),
+    ("parameters: [{path: a, low: 2, high: 1}]", "low must be below high"),
+    ("policies: [ghost]\nparameters: [{path: seed, values: [1]}]", "ghost"),
+    ("[1, 2", "not valid YAML"),
+])
+def test_sweep_cli_bad_input_is_one_error_line(tmp_path, grid, match):
+    g = tmp_path / "g.yaml"
+    g.write_text(grid)
+    res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
+                              "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "error:" in res.output and match in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_sweep_cli_rejects_a_bad_executor(tmp_path):
+    g = tmp_path / "g.yaml"
+    g.write_text("parameters: [{path: seed, values: [1]}]")
+    res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
+                              "--executor", "ray"])
+    assert res.exit_code == 2 and "--executor: expected one of local, dask" in res.output
+    res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
+                              "--scheduler", "tcp://x:1"])
+    assert res.exit_code == 2 and "--scheduler: only used with --executor dask" in res.output
