@@ -59,7 +59,7 @@ def threshold_curves(days: dict, windows: dict[str, tuple[int, int]],
 
 def curve_metrics_table(curves: pl.DataFrame | None) -> pl.DataFrame:
     """RouteLLM's APGR and CPT(50%/80%) and RouterBench's AIQ of every threshold curve of a run, as headline
-    rows (subject = policy, kind = "curve"); see docs/curve_metrics.md for the formulas."""
+    rows (subject = policy, kind = "curve"); see the README, "Curve metrics", for the formulas."""
     from .frontier import curve_metrics
 
     rows = []

@@ -1,7 +1,7 @@
 """Routing-curve metrics of peers: PGR, APGR and CPT from RouteLLM (Ong et al., 2024, "RouteLLM: Learning
 to Route LLMs with Preference Data"), the non-decreasing convex hull and AIQ from RouterBench (Hu et al.,
 2024, "RouterBench: A Benchmark for Multi-LLM Routing System"), and Pareto fronts of cost vs quality.
-Pure numpy functions; formulas and pitfalls in docs/curve_metrics.md."""
+Pure numpy functions; formulas and pitfalls in the README, "Curve metrics"."""
 from __future__ import annotations
 
 import numpy as np

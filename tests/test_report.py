@@ -186,7 +186,7 @@ def test_threshold_curve_passes_through_the_policy_at_its_threshold(case2):
         if not c.height:
             continue
         cfg = case2.output.configs[name]
-        t = getattr(cfg, "threshold", None) or cfg.thresholds[0]
+        t = 1.0 - cfg.cheap_share if cfg.kind.value == "random" else getattr(cfg, "threshold", None) or cfg.thresholds[0]
         if cfg.model_dump().get("adaptation") or cfg.model_dump().get("recalibration") or round(t * 100) != t * 100:
             continue
         row = c.filter((pl.col("threshold") - t).abs() < 1e-9).row(0, named=True)

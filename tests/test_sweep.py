@@ -168,8 +168,8 @@ def test_sweep_cli_writes_the_folder_and_reports_break_even(tmp_path):
 
 
 @pytest.mark.parametrize("grid, match", [
-    ("parameters: [{path: policies[1].nope, values: [1]}]", "nope"),
-    ("parameters: [{path: policies[1].threshold, values: [7]}]", "threshold"),
+    ('parameters: [{path: "policies[1].nope", values: [1]}]', "nope"),
+    ('parameters: [{path: "policies[1].threshold", values: [7]}]', "threshold"),
     ("parameters: [{path: a, low: 2, high: 1}]", "low must be below high"),
     ("policies: [ghost]\nparameters: [{path: seed, values: [1]}]", "ghost"),
     ("[1, 2", "not valid YAML"),

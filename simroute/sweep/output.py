@@ -70,7 +70,8 @@ def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
                               if m in ms else "n/a")
             lines.append(f"| {p} | {cell('apgr')} | {cell('cpt50')} | {cell('cpt80')} | {cell('aiq')} |")
         lines += ["", "APGR and CPT as in RouteLLM; AIQ (area under the non-decreasing convex hull of quality over "
-                  "bill % of baseline, divided by the bill range) as in RouterBench. See docs/curve_metrics.md.", ""]
+                  "bill % of baseline, divided by the bill range) as in RouterBench. Formulas: README, Curve "
+                  "metrics.", ""]
     if doc["tornado"]:
         lines += [f"## Sensitivity of {s.tornado.metric}", "", "| policy | parameter | low → high | at low | base | "
                   "at high |", "|---|---|---|---|---|---|"]
