@@ -132,6 +132,8 @@ def open_executor(kind: str, workers: int | None, scheduler: str | None):
         raise SimrouteError(f"--executor: expected one of {', '.join(kinds)}, got {kind!r}")
     if scheduler and kind != ExecutorKind.dask.value:
         raise SimrouteError("--scheduler: only used with --executor dask")
+    if workers and kind != ExecutorKind.local.value:
+        raise SimrouteError("--workers: only used with --executor local (a Dask cluster has its own workers)")
     ex = make_executor(kind, workers=workers, scheduler=scheduler)
     try:
         yield ex
