@@ -46,6 +46,19 @@ def default_mode_dir(path: Path) -> None:
     os.chmod(path, 0o777 & ~mask)
 
 
+def check_file_target(path: Path) -> None:
+    """Fail before any work when `path` cannot become a file (it is a folder, or a file sits where a parent
+    folder must go)."""
+    path = Path(path)
+    if not path.name or path.is_dir():
+        raise ResultsError(f"{path}: is a folder; expected a file name")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ResultsError(f"{path}: '{parent}' is not a folder")
+            return
+
+
 def write_file(path: Path, write) -> Path:
     """Call `write(tmp_path)` then rename the result to `path`."""
     path = Path(path)

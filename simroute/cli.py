@@ -84,15 +84,19 @@ def run(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", sho
         write_results(result, target, report=report)
     except SimrouteError as e:
         _fail(e)
+    failed = len(reps.failures) if reps is not None else 0
     if as_json:
         typer.echo(json.dumps(summary_document(result, dump_resolved(sc)), indent=2, sort_keys=True))
-        return
-    if not quiet:
+    elif not quiet:
         from .render import print_summary
         console = _console()
         print_summary(result, console)
         console.print(f"results written to [bold]{target}[/]" + (f" (open {target / 'report.html'})" if report
                                                                   else ""))
+    if failed:
+        typer.echo(f"warning: {failed} of {reps.n} replicates failed (listed in summary.json); the intervals use "
+                   "the others", err=True)
+        raise typer.Exit(1)
 
 
 def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler: str | None, silent: bool):

@@ -30,13 +30,13 @@ def sweep(scenario: Scenario,
     table, break-even values, curve metrics, frontier/break-even/tornado plots."""
     from .api import resolve
     from .sweep import load_sweep, run_sweep
-    from .sweep.output import break_even_sentence, write_sweep
-    from .sweep.analysis import break_even
+    from .sweep.output import check_sweep_target, write_sweep
 
     try:
         spec = load_sweep(grid, {"replicates": replicates} if replicates else None)
         sc = resolve(scenario, overrides=_parse_sets(sets))
         target = out or Path("results") / f"{sc.name}-{spec.name}"
+        check_sweep_target(target)
         from .sweep import plan
         n_tasks = len(plan.points(spec)) * spec.replicates
         with open_executor(executor, workers, scheduler) as ex, \
@@ -48,8 +48,8 @@ def sweep(scenario: Scenario,
     if as_json:
         typer.echo(json.dumps({"folder": str(target), **doc}, indent=2))
     elif not quiet:
-        for be in break_even(result):
-            typer.echo(break_even_sentence(be))
+        for be in doc["break_even"]:
+            typer.echo(be["sentence"])
         typer.echo(f"sweep of {len(result.points)} points x {spec.replicates} replicate(s) written to {target} "
                    f"(sweep.parquet, sweep.md, plots/)" + (f"; {len(result.failures)} task(s) failed" if
                                                           result.failures else ""))
@@ -69,11 +69,12 @@ def baseline(scenario: Scenario,
     """Write the baseline `simroute check` compares against: each headline figure at the scenario's seed, with
     its mean and spread over replicates."""
     from .api import resolve
-    from .atomic import write_file
+    from .atomic import check_file_target, write_file
     from .regression import make_baseline
     from .replicates import check_count
     try:
         check_count(replicates)
+        check_file_target(out)
         sc = resolve(scenario, overrides=_parse_sets(sets))
         with open_executor(executor, workers, scheduler) as ex, \
                 task_bar(replicates, f"baseline of {sc.name}", quiet) as tick:
@@ -106,19 +107,19 @@ def check(scenario: Scenario,
     """Rerun SCENARIO and compare its economics with a baseline; exit 1 when a figure got worse by more than
     Monte Carlo noise explains (exit 0 otherwise, 2 on bad input)."""
     from .api import resolve
-    from .atomic import write_file
-    from .regression import check_scenario, junit_xml, load_baseline, markdown, regressions, scenario_sha
+    from .atomic import check_file_target, write_file
+    from .regression import check_scenario, junit_xml, load_baseline, markdown, regressions, scenario_note
     try:
         doc = load_baseline(baseline_file)
         sc = resolve(scenario, overrides=_parse_sets(sets))
-        if doc.get("scenario") != sc.name:
-            raise SimrouteError(f"{baseline_file}: a baseline of scenario {doc.get('scenario')!r}, not {sc.name!r}")
-        note = "" if doc.get("scenario_sha256") == scenario_sha(sc) else \
-            "The scenario differs from the one the baseline was written for."
+        note = scenario_note(doc, sc, baseline_file)
+        for target in (junit, md):
+            if target is not None:
+                check_file_target(target)
         with open_executor(executor, workers, scheduler) as ex, \
                 task_bar(replicates, f"check {sc.name}", quiet or as_json or replicates == 1) as tick:
             rows = check_scenario(sc, doc, replicates, ex, tick, alpha)
-        suite = f"simroute check {sc.name}"
+        suite = sc.name
         if junit:
             write_file(junit, lambda p: p.write_text(junit_xml(rows, suite), encoding="utf-8"))
         if md:

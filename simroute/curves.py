@@ -59,14 +59,20 @@ def threshold_curves(days: dict, windows: dict[str, tuple[int, int]],
 
 def curve_metrics_table(curves: pl.DataFrame | None) -> pl.DataFrame:
     """RouteLLM's APGR and CPT(50%/80%) and RouterBench's AIQ of every threshold curve of a run, as headline
-    rows (subject = policy, kind = "curve"); see the README, "Curve metrics", for the formulas."""
-    from .frontier import curve_metrics
+    rows (subject = policy, kind = "curve"); see the README, "Curve metrics", for the formulas. AIQ depends on
+    the cost range, so every curve of the run is averaged over the same range: the bills all curves span."""
+    from .frontier import aiq, curve_metrics
 
     rows = []
     if curves is not None and curves.height:
+        spans = curves.group_by("policy").agg(lo=pl.col("bill_pct_of_baseline").min(),
+                                              hi=pl.col("bill_pct_of_baseline").max())
+        shared = (float(spans["lo"].max()), float(spans["hi"].min()))
         for (policy,), c in curves.group_by("policy", maintain_order=True):
-            m = curve_metrics(1.0 - c["cheap_share"].to_numpy(), c["quality"].to_numpy(),
-                              c["bill_pct_of_baseline"].to_numpy())
+            cost, quality = c["bill_pct_of_baseline"].to_numpy(), c["quality"].to_numpy()
+            m = curve_metrics(1.0 - c["cheap_share"].to_numpy(), quality, cost)
+            if np.isfinite(shared).all() and shared[0] < shared[1]:
+                m["aiq"] = aiq(cost, quality, shared)
             rows += [(policy, "curve", k, float(v)) for k, v in m.items()]
     return pl.DataFrame(rows, schema={"subject": pl.Utf8, "kind": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64},
                         orient="row")

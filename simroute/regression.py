@@ -35,16 +35,21 @@ def _finite(x) -> float | None:
 
 
 def baseline_document(scenario, seed_rows: pl.DataFrame, reps) -> dict:
-    """The baseline file: each figure's value at the scenario's seed, and mean/sd/n over the replicates."""
+    """The baseline file: each figure's value at the scenario's seed, and its mean, sd and n over the seed
+    run and the replicates together (all independent draws of the same figure; pooling the seed run keeps a
+    discrete figure that happens to repeat across a few replicates from getting a zero spread)."""
     from .results import scenario_hash
     from .scenario.loader import dump_resolved
+    from .uncertainty import interval
 
+    draws = {(s, m): v for s, m, v in reps.table.group_by(["subject", "metric"]).agg(pl.col("value"))
+             .select("subject", "metric", "value").iter_rows()}
     figures: dict[str, dict[str, dict]] = {}
     for subject, kind, metric, value in seed_rows.iter_rows():
-        iv = reps.intervals.get(subject, {}).get(metric)
+        iv = interval([value, *draws.get((subject, metric), [])])
         figures.setdefault(subject, {})[metric] = {
-            "kind": kind, "value": _finite(value), "mean": _finite(iv.mean) if iv else None,
-            "sd": _finite(iv.sd) if iv else None, "n": iv.n if iv else 0}
+            "kind": kind, "value": _finite(value), "mean": _finite(iv.mean), "sd": _finite(iv.sd), "n": iv.n,
+            "draws": iv.replicates}
     return {"schema_version": BASELINE_SCHEMA_VERSION, "simroute_version": __version__,
             "scenario": scenario.name, "scenario_sha256": scenario_hash(dump_resolved(scenario)),
             "seed": scenario.seed, "replicates": reps.n, "figures": figures}
@@ -82,16 +87,18 @@ class Comparison:
         return None if self.baseline is None or self.new is None else self.new - self.baseline
 
 
-def _tolerance(fig: dict, k: int, new_n: int, alpha: float) -> float:
-    """One-sided Bonferroni bound (family-wise `alpha` over `k` directional figures) on the difference
-    between a new estimate (mean of `new_n` runs) and the baseline mean of n replicates: t·sd·√(1/new_n+1/n)."""
+def _tolerance(fig: dict, k: int, new_n: int, alpha: float, single_reference: bool) -> float:
+    """One-sided Bonferroni bound (family-wise `alpha` over `k` directional figures) on the difference between
+    a new estimate (mean of `new_n` runs) and the reference: t·sd·√(1/new_n + 1/n) against the baseline mean
+    of n draws, t·sd·√(1/new_n + 1) against the single run at the seed."""
     from scipy.stats import t
     sd, n = fig.get("sd"), fig.get("n") or 0
     ref = fig.get("mean") if fig.get("mean") is not None else fig.get("value")
     floor = 1e-9 * max(1.0, abs(ref or 0.0))
     if sd is None or n < 2:
         return floor
-    return max(floor, float(t.ppf(1 - alpha / max(k, 1), n - 1)) * sd * math.sqrt(1.0 / new_n + 1.0 / n))
+    spread = math.sqrt(1.0 / new_n + (1.0 if single_reference else 1.0 / n))
+    return max(floor, float(t.ppf(1 - alpha / max(k, 1), n - 1)) * sd * spread)
 
 
 def compare(baseline: dict, new: dict[tuple[str, str], float], new_n: int, alpha: float = FAMILY_ALPHA,
@@ -104,15 +111,16 @@ def compare(baseline: dict, new: dict[tuple[str, str], float], new_n: int, alpha
     out = []
     for subject, metrics in figs.items():
         for metric, fig in metrics.items():
-            ref = fig.get("value") if (exact and new_n == 1) else fig.get("mean", fig.get("value"))
+            single = exact and new_n == 1
+            ref = fig.get("value") if single else fig.get("mean", fig.get("value"))
             ref = fig.get("value") if ref is None else ref
             got = new.get((subject, metric))
             got = _finite(got) if got is not None else None
-            tol = _tolerance(fig, k, new_n, alpha)
+            tol = _tolerance(fig, k, new_n, alpha, single)
             if (subject, metric) not in new:
                 status = "missing"
             elif ref is None or got is None:
-                status = "ok" if ref is None and got is None else _undefined(metric, ref, got)
+                status = "ok" if ref is None and got is None else _undefined(metric, fig, got)
             else:
                 d = direction(metric) * (got - ref)
                 status = "ok" if abs(got - ref) <= tol else ("changed" if direction(metric) == 0 else
@@ -123,11 +131,16 @@ def compare(baseline: dict, new: dict[tuple[str, str], float], new_n: int, alpha
     return out
 
 
-def _undefined(metric: str, ref: float | None, got: float | None) -> str:
-    """A figure defined on one side only: a monitor that stopped (or started) alarming is a regression
-    (or improvement); anything else is a change worth reading but not a failure."""
+def _undefined(metric: str, fig: dict, got: float | None) -> str:
+    """A figure defined on one side only. A monitor that no longer alarms regresses when the baseline's draws
+    almost always alarmed (>= 90%); one that now alarms improves when they almost never did (<= 10%).
+    Anything else is a change worth reading, not a failure."""
     if metric == "detection_day":
-        return "regressed" if got is None else "improved"
+        rate = (fig.get("n") or 0) / max(fig.get("draws") or 1, 1)
+        if got is None and rate >= 0.9:
+            return "regressed"
+        if got is not None and rate <= 0.1:
+            return "improved"
     return "changed"
 
 
@@ -135,16 +148,23 @@ def regressions(rows: list[Comparison]) -> list[Comparison]:
     return [r for r in rows if r.status in ("regressed", "missing")]
 
 
-def scenario_sha(scenario) -> str:
+def scenario_note(baseline: dict, scenario, source: Path | str = "baseline") -> str:
+    """Refuse a baseline of another scenario; say when the same scenario has changed since (a changed
+    scenario is still compared: that is how a parameter change that worsens the economics is caught)."""
     from .results import scenario_hash
     from .scenario.loader import dump_resolved
-    return scenario_hash(dump_resolved(scenario))
+    if baseline.get("scenario") != scenario.name:
+        raise SimrouteError(f"{source}: a baseline of scenario {baseline.get('scenario')!r}, not {scenario.name!r}")
+    if baseline.get("scenario_sha256") == scenario_hash(dump_resolved(scenario)):
+        return ""
+    return "The scenario differs from the one the baseline was written for."
 
 
 def junit_xml(rows: list[Comparison], suite: str) -> str:
     """JUnit XML: one test case per figure, a failure element on each regression."""
     from xml.sax.saxutils import quoteattr
     bad = regressions(rows)
+    suite = f"simroute check {suite}"
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<testsuites><testsuite name={quoteattr(suite)} tests="{len(rows)}" failures="{len(bad)}" errors="0">']
     for r in rows:
@@ -169,7 +189,7 @@ def markdown(rows: list[Comparison], suite: str, note: str = "") -> str:
     """A Markdown summary for a pull request: the verdict, then every figure that moved beyond noise."""
     bad, moved = regressions(rows), [r for r in rows if r.status != "ok"]
     verdict = f"**{len(bad)} regression(s)**" if bad else "**no regression**"
-    lines = [f"## simroute check: {suite}", "", f"{verdict} in {len(rows)} figures; {len(moved)} moved beyond "
+    lines = [f"## simroute check of {suite}", "", f"{verdict} in {len(rows)} figures; {len(moved)} moved beyond "
              "Monte Carlo noise." + (f" {note}" if note else ""), ""]
     if moved:
         lines += ["| status | policy / monitor | figure | baseline | now | change | allowed noise |",
@@ -191,6 +211,9 @@ def make_baseline(scenario, replicates: int, executor=None, progress=None) -> di
     from .api import run_resolved
     from .replicates import run_replicates
     reps = run_replicates(scenario, replicates, executor, progress)
+    if reps.failures:
+        raise SimrouteError(f"baseline: {len(reps.failures)} of {replicates} replicates failed (first: "
+                            f"{reps.failures[0].error}); not writing a baseline from a partial set")
     return baseline_document(scenario, seed_figures(run_resolved(scenario)), reps)
 
 
@@ -210,4 +233,4 @@ def check_scenario(scenario, baseline: dict, replicates: int = 1, executor=None,
     from .replicates import run_replicates
     reps = run_replicates(scenario, replicates, executor, progress)
     new = {(s, m): iv.mean for s, ms in reps.intervals.items() for m, iv in ms.items()}
-    return compare(baseline, new, replicates, alpha)
+    return compare(baseline, new, replicates - len(reps.failures), alpha)

@@ -70,40 +70,36 @@ def detection_table(r: RunResult) -> Table:
     return t
 
 
-INTERVAL_FIGURES = (("savings_usd_per_month", "saved", "usd"), ("invisible_loss_usd_per_month", "loss", "usd"),
-                    ("net_value_usd_per_month", "net value", "usd"), ("trap_ratio", "trap", "ratio"),
-                    ("quality", "quality", "share"))
-
-
-def _figure(iv, kind: str) -> str:
-    fmt = {"usd": _usd, "ratio": lambda x: f"{x:.2f}", "share": lambda x: f"{100 * x:.2f}%",
-           "day": lambda x: f"{x:.1f}"}[kind]
-    if iv is None or iv.n == 0:
-        return "—"
-    if iv.n < 2:
-        return fmt(iv.mean)
-    short = f" ({iv.n}/{iv.replicates})" if iv.n < iv.replicates else ""
-    return f"{fmt(iv.mean)} [{fmt(iv.low)}, {fmt(iv.high)}]{short}"
+def _interval_text(iv, fmt) -> str:
+    from .report.content import interval_cell
+    return interval_cell(None if iv is None else iv.as_dict(), fmt)
 
 
 def _detection(iv) -> str:
     if iv is None or iv.n == 0:
         return f"never (0/{iv.replicates if iv else 0})"
-    return _figure(iv, "day")
+    return _interval_text(iv, lambda x: f"{x:.1f}")
 
 
-def intervals_table(r: RunResult) -> Table:
-    """Mean and 95% interval over the replicates of the headline figures (and of each monitor's first alarm)."""
+def intervals_tables(r: RunResult) -> list[Table]:
+    """Mean and 95% interval over the replicates: economics (savings, loss per cost center, net value, trap
+    ratio), then quality overall and per tier."""
+    from .report.content import interval_columns
     reps = r.replicates
-    t = Table(title=f"Mean [95% interval] over {reps.n} replicates (child seeds of seed {reps.seed})",
-              title_justify="left")
-    t.add_column("policy", overflow="fold")
-    for _, label, _ in INTERVAL_FIGURES:
-        t.add_column(label, justify="right", overflow="fold")
-    for name in r.policies:
-        figs = reps.intervals.get(name, {})
-        t.add_row(name, *(_figure(figs.get(key), kind) for key, _, kind in INTERVAL_FIGURES))
-    return t
+    cols = interval_columns([m.name for m in r.output.scenario.models])
+    split = [k for k, _, _ in cols].index("quality")
+    tables = []
+    for title, part in (("economics per month", cols[:split]), ("quality", cols[split:])):
+        t = Table(title=f"Mean [95% interval] over {reps.n} replicates (child seeds of seed {reps.seed}): {title}",
+                  title_justify="left")
+        t.add_column("policy", overflow="fold")
+        for _, label, _ in part:
+            t.add_column(label, justify="right", overflow="fold")
+        for name in r.policies:
+            figs = reps.intervals.get(name, {})
+            t.add_row(name, *(_interval_text(figs.get(key), fmt) for key, _, fmt in part))
+        tables.append(t)
+    return tables
 
 
 def print_summary(r: RunResult, console: Console) -> None:
@@ -111,7 +107,8 @@ def print_summary(r: RunResult, console: Console) -> None:
     console.print(economics_table(r))
     console.print(quality_table(r))
     if r.replicates is not None:
-        console.print(intervals_table(r))
+        for table in intervals_tables(r):
+            console.print(table)
     if r.monitors:
         console.print(detection_table(r))
     for name, p in r.policies.items():
@@ -142,7 +139,7 @@ def check_table(rows, title: str, show_all: bool = False) -> Table:
     """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first."""
     from .regression import _show
     order = {"regressed": 0, "missing": 1, "changed": 2, "improved": 3, "new": 4, "ok": 5}
-    t = Table(title=f"{title}: change against the baseline (allowed noise = Monte Carlo tolerance)",
+    t = Table(title=f"simroute check of {title}: figures that moved against the baseline (allowed noise = Monte Carlo tolerance)",
               title_justify="left")
     for col in ("status", "policy / monitor", "figure", "baseline", "now", "change", "allowed noise"):
         t.add_column(col, justify="right" if col in ("baseline", "now", "change", "allowed noise") else "left",

@@ -28,7 +28,6 @@ class Streams:
 
     def __init__(self, seed: int, replicate: int | None = None):
         self.seed = int(seed)
-        self.replicate = replicate
         self._prefix = () if replicate is None else (int(replicate),)
 
     def sequence(self, name: str, *index: int) -> np.random.SeedSequence:

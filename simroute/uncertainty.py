@@ -22,6 +22,14 @@ def _num(x) -> float:
     return float("nan") if x is None else float(x)
 
 
+def figure_names(scenario) -> list[str]:
+    """Every per-policy headline figure name a run of `scenario` produces (for validating sweep files)."""
+    return ["bill_pct_of_baseline", "ai_platform_usd_per_month", "savings_usd_per_month",
+            *(f"loss_{cc.value}_usd_per_month" for cc in INVISIBLE), "invisible_loss_usd_per_month",
+            "net_value_usd_per_month", "trap_ratio", "quality", *(f"quality_{m.name}" for m in scenario.models),
+            "escalation_share", "contacts_per_1k", "churned_users", "net_value_usd_over_horizon"]
+
+
 def policy_headline(p) -> dict[str, float]:
     """The headline figures of one PolicySummary, by the names the exporters and the check use."""
     out = {"bill_pct_of_baseline": p.bill_pct_of_baseline, "ai_platform_usd_per_month": p.ai_platform_usd_per_month,

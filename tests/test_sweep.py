@@ -73,9 +73,18 @@ def test_bad_sweep_specs_name_the_problem(bad, match):
         spec(**bad)
 
 
-def test_crossing_is_linear_interpolation():
-    assert analysis._crossing(np.array([0.0, 1.0, 2.0]), np.array([3.0, 1.0, -1.0])) == pytest.approx(1.5)
-    assert np.isnan(analysis._crossing(np.array([0.0, 1.0]), np.array([1.0, 2.0])))
+def test_crossing_is_linear_interpolation_per_curve():
+    x = np.array([0.0, 1.0, 2.0])
+    got = analysis.crossings(x, np.array([[3.0, 1.0, -1.0], [1.0, 2.0, 3.0], [0.0, 1.0, 1.0], [-2.0, 2.0, 0.0]]))
+    assert got[0] == pytest.approx(1.5) and np.isnan(got[1]) and got[2] == 0.0 and got[3] == pytest.approx(0.5)
+
+
+def test_break_even_bootstrap_interval_is_open_ended_when_resamples_do_not_cross():
+    """Curves that cross late or not at all push the upper bound beyond the swept range (never censored)."""
+    x = np.array([0.0, 1.0, 2.0])
+    values = np.array([[4.0, 2.0, -1.0], [4.0, 3.0, 1.0], [4.0, 3.5, 2.0], [4.0, 1.0, -2.0]])
+    lo, hi, miss = analysis._bootstrap(values, x, seed=1)
+    assert 0 < miss < 1 and hi == np.inf and 1.0 <= lo <= 2.0
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +106,8 @@ def test_sweep_table_has_every_point_replicate_and_policy(small_sweep):
 def test_break_even_of_pre_route_lies_inside_the_swept_range(small_sweep):
     found = {b.policy: b for b in analysis.break_even(small_sweep)}
     pre = found["pre_route"]
-    assert 0.0 < pre.at_mean_curve < 0.9 and pre.sign_below > 0
-    assert pre.replicate_crossings.n == 2
-    assert pre.replicate_crossings.low <= pre.replicate_crossings.mean <= pre.replicate_crossings.high
+    assert 0.0 < pre.at_mean_curve < 0.9 and pre.sign_below > 0 and pre.replicates == 2
+    assert pre.low <= pre.at_mean_curve <= pre.high
 
 
 def test_sweep_folder_is_complete(small_sweep, tmp_path):

@@ -1,11 +1,35 @@
 """A Dask distributed cluster (optional extra `simroute[dask]`): the same tasks, submitted to a scheduler."""
 from __future__ import annotations
 
+import socket
+import uuid
 from typing import Iterable, Iterator
 
 from ..errors import SimrouteError
 from ..tasks import Job, Task, TaskResult, run_task
 from .interface import Executor, ExecutorKind
+
+
+def _reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds, with one line, on an address that is malformed or has nobody listening (the Dask
+    client would otherwise retry until its timeout and then print a traceback from its destructor)."""
+    from distributed.comm import parse_address, parse_host_port
+    try:
+        scheme, location = parse_address(address, strict=True)
+    except ValueError:
+        raise SimrouteError(f"--scheduler {address}: expected a Dask scheduler address such as "
+                            "tcp://10.0.0.5:8786") from None
+    if scheme not in ("tcp", "tls", "ws", "wss", "ucx"):
+        raise SimrouteError(f"--scheduler {address}: unknown scheme {scheme!r}; expected tcp://, tls://, ws://, "
+                            "wss:// or ucx://")
+    if scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parse_host_port(location)
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except (OSError, ValueError, TypeError) as e:
+        raise SimrouteError(f"--scheduler {address}: cannot reach the Dask scheduler "
+                            f"({getattr(e, 'strerror', None) or e})") from None
 
 
 class DaskExecutor(Executor):
@@ -20,6 +44,7 @@ class DaskExecutor(Executor):
         except ImportError:
             raise SimrouteError("--executor dask: dask.distributed is not installed; "
                                 "pip install 'simroute[dask]'") from None
+        _reachable(scheduler)
         try:
             self.client = Client(scheduler, timeout=f"{timeout_s}s", set_as_default=False)
         except (OSError, TimeoutError, ValueError) as e:
@@ -31,7 +56,8 @@ class DaskExecutor(Executor):
         if not tasks:
             return
         doc = self.client.scatter(job, broadcast=True)
-        futures = {self.client.submit(run_task, doc, t, pure=False, key=f"simroute-task-{t.index}-{id(self)}"): t
+        batch = uuid.uuid4().hex
+        futures = {self.client.submit(run_task, doc, t, pure=False, key=f"simroute-{batch}-{t.index}"): t
                    for t in tasks}
         done: queue.Queue = queue.Queue()
         for future in futures:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ..ledger import CostCenter
+from ..ledger import INVISIBLE, CostCenter
 from .assumptions import economic_assumptions, label
 from .bundle import ResultsBundle
 
@@ -102,9 +102,23 @@ def policy_table(b: ResultsBundle) -> Table:
                                    "invisible loss ÷ visible savings (shown only when savings are material).")
 
 
-INTERVAL_COLUMNS = (("savings_usd_per_month", "saved/mo", usd), ("invisible_loss_usd_per_month", "loss/mo", usd),
-                    ("net_value_usd_per_month", "net/mo", usd), ("trap_ratio", "trap", lambda x: f"{x:.2f}"),
-                    ("quality", "quality", lambda x: pct(100 * x, 2)))
+def interval_cell(iv: dict | None, fmt) -> str:
+    """"mean [low, high]", with "(k/N)" when the figure was defined in only k of N replicates."""
+    if not iv or iv.get("mean") is None or iv["mean"] != iv["mean"]:
+        return "—"
+    short = f" ({iv['n']}/{iv['replicates']})" if iv.get("n", 0) < iv.get("replicates", 0) else ""
+    if iv.get("low") is None or iv["low"] != iv["low"]:
+        return fmt(iv["mean"]) + short
+    return f"{fmt(iv['mean'])} [{fmt(iv['low'])}, {fmt(iv['high'])}]{short}"
+
+
+def interval_columns(tiers: list[str]) -> list[tuple[str, str, object]]:
+    """(figure, header, format) of every headline figure the replicate tables show."""
+    share = lambda x: pct(100 * x, 2)  # noqa: E731
+    return [("savings_usd_per_month", "saved/mo", usd),
+            *((f"loss_{cc}_usd_per_month", f"{cc}/mo", usd) for cc in (c.value for c in INVISIBLE)),
+            ("net_value_usd_per_month", "net/mo", usd), ("trap_ratio", "trap", lambda x: f"{x:.2f}"),
+            ("quality", "quality", share), *((f"quality_{t}", f"q:{t}", share) for t in tiers)]
 
 
 def interval_table(b: ResultsBundle) -> Table | None:
@@ -112,18 +126,11 @@ def interval_table(b: ResultsBundle) -> Table | None:
     reps = b.summary.get("replicates")
     if not reps:
         return None
-    figures = reps["figures"]
-
-    def cell(iv: dict | None, fmt) -> str:
-        if not iv or iv.get("mean") is None:
-            return "—"
-        if iv.get("low") is None:
-            return fmt(iv["mean"])
-        return f"{fmt(iv['mean'])} [{fmt(iv['low'])}, {fmt(iv['high'])}]"
-    rows = [[name, *(cell(figures.get(name, {}).get(k), f) for k, _, f in INTERVAL_COLUMNS)]
+    figures, cols = reps["figures"], interval_columns([m.name for m in b.scenario.models])
+    rows = [[name, *(interval_cell(figures.get(name, {}).get(k), f) for k, _, f in cols)]
             for name in b.shown_policies()]
-    return Table(f"Mean [95% interval] over {reps['n']} replicates", ["policy", *(c for _, c, _ in INTERVAL_COLUMNS)],
-                 rows, numeric=set(range(1, len(INTERVAL_COLUMNS) + 1)),
+    return Table(f"Mean [95% interval] over {reps['n']} replicates", ["policy", *(c for _, c, _ in cols)],
+                 rows, numeric=set(range(1, len(cols) + 1)),
                  note=f"Replicates are independent child seeds of seed {reps['root_seed']} (policies paired "
                       "within each); interval = mean ± t(0.975, n−1)·sd/√n. The table above is the run at the seed "
                       "itself.")
@@ -151,6 +158,7 @@ def detection_table(b: ResultsBundle) -> Table | None:
         return None
     order = sorted(mons, key=lambda n: (mons[n]["first_alarm_day"] is None, mons[n]["first_alarm_day"] or 0, n))
     rows, flags = [], set()
+    reps = b.summary.get("replicates")
     for i, n in enumerate(order):
         m = mons[n]
         if m["false_alarms"]:
@@ -158,8 +166,14 @@ def detection_table(b: ResultsBundle) -> Table | None:
         rows.append([n, m["policy"], m["kind"], str(m["onset_day"]) if m["onset_day"] is not None else "—",
                      str(m["first_alarm_day"]) if m["first_alarm_day"] is not None else "never",
                      f"{m['delay_days']} d" if m["delay_days"] is not None else "—", str(m["false_alarms"])])
-    return Table("Detection timeline (day of the simulation)",
-                 ["monitor", "watches", "kind", "onset", "first alarm", "delay", "false alarms"], rows,
-                 numeric={3, 4, 5, 6}, flags=flags,
+        if reps:
+            iv = reps["figures"].get(n, {}).get("detection_day")
+            rows[-1].append(f"never (0/{reps['n']})" if not iv or not iv.get("n") else
+                            interval_cell(iv, lambda x: f"{x:.1f}"))
+    cols = ["monitor", "watches", "kind", "onset", "first alarm", "delay", "false alarms"]
+    if reps:
+        cols.append(f"first alarm over {reps['n']} replicates")
+    return Table("Detection timeline (day of the simulation)", cols, rows,
+                 numeric={3, 4, 5, 6, 7}, flags=flags,
                  note="Onset is the first drift at or after the monitor's window start that can move what it "
                       "measures; alarms before it are false alarms.")

@@ -19,52 +19,98 @@ def point_means(r: SweepResult) -> pl.DataFrame:
             .group_by(keys, maintain_order=True).agg(mean=pl.col("value").mean(), n=pl.len()))
 
 
-def _crossing(x: np.ndarray, y: np.ndarray) -> float:
-    """The first x where y (sampled at increasing x) crosses zero, by linear interpolation; NaN if never."""
-    for i in range(len(x) - 1):
-        if y[i] == 0:
-            return float(x[i])
-        if np.sign(y[i]) != np.sign(y[i + 1]) and np.isfinite(y[i]) and np.isfinite(y[i + 1]):
-            return float(x[i] + (x[i + 1] - x[i]) * y[i] / (y[i] - y[i + 1]))
-    return float("nan")
+BOOTSTRAP_SAMPLES = 2000
+METRIC_LABELS = {"net_value_usd_per_month": "net value per month", "trap_ratio": "trap ratio",
+                 "savings_usd_per_month": "inference saved per month",
+                 "invisible_loss_usd_per_month": "invisible loss per month"}
+
+
+def metric_label(metric: str) -> str:
+    """A figure's name for sentences and axes."""
+    return METRIC_LABELS.get(metric, metric.replace("_usd_", " (USD) ").replace("_", " ").strip())
+
+
+def crossings(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per row of y (curves sampled at increasing x): the first x where the curve reaches zero, by linear
+    interpolation between the bracketing points; NaN where it never does."""
+    y = np.atleast_2d(y)
+    out = np.full(y.shape[0], np.nan)
+    hit = y[:, 0] == 0
+    out[hit] = x[0]
+    for i in range(len(x) - 1):  # a handful of grid points: vectorised over the rows
+        a, b = y[:, i], y[:, i + 1]
+        new = np.isnan(out) & ((a == 0) | (b == 0) | (np.sign(a) != np.sign(b))) & np.isfinite(a) & np.isfinite(b)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            at = np.where(a == b, x[i], x[i] + (x[i + 1] - x[i]) * a / (a - b))
+        out[new] = at[new]
+    return out
 
 
 @dataclass(frozen=True)
 class BreakEven:
-    """Where `policy`'s `metric` crosses zero along `parameter`: from the mean curve, and the mean with a 95%
-    interval of each replicate's own crossing (`crossed` of `replicates` cross inside the swept range)."""
+    """Where `policy`'s `metric` crosses zero along `parameter` (other swept parameters held at `given`): on
+    the mean curve over replicates, with a 95% percentile bootstrap interval (replicates resampled with
+    replacement; `no_crossing` is the share of resamples whose mean curve stays on one side)."""
 
     policy: str
     parameter: str
     metric: str
+    given: dict
     at_mean_curve: float
-    replicate_crossings: Interval
-    sign_below: float  # the sign of the figure before the crossing (+1: positive below, negative above)
+    low: float
+    high: float
+    no_crossing: float
+    replicates: int
+    sign_below: float  # the figure's sign at the low end (+1: positive below the crossing, negative above)
+    range: tuple[float, float, float, float]  # swept x from..to, and the mean figure at each end
+
+
+def _bootstrap(values: np.ndarray, x: np.ndarray, seed: int) -> tuple[float, float, float]:
+    """Percentile interval of the mean curve's crossing over replicate resamples, and the share of resamples
+    without one. A resample that stays on one side crosses beyond the swept range, on the side its trend
+    points to (+inf or -inf), so an interval can be open-ended instead of silently censored."""
+    r = values.shape[0]
+    if r < 2:
+        return float("nan"), float("nan"), float("nan")
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0x62, r))))
+    means = values[rng.integers(0, r, size=(BOOTSTRAP_SAMPLES, r))].mean(axis=1)
+    found = crossings(x, means)
+    beyond = np.where(np.sign(means[:, 0]) * (means[:, -1] - means[:, 0]) < 0, np.inf, -np.inf)
+    miss = float(np.isnan(found).mean())
+    found = np.where(np.isnan(found), beyond, found)
+    return (float(np.quantile(found, 0.025, method="lower")), float(np.quantile(found, 0.975, method="higher")),
+            miss)
+
+
+def _break_even_path(r: SweepResult) -> tuple[str | None, str]:
+    spec = r.spec
+    be = spec.break_even
+    path = be.parameter if be and be.parameter else (spec.parameters[0].path if len(spec.parameters) == 1 else None)
+    return path, (be.metric if be else "net_value_usd_per_month")
 
 
 def break_even(r: SweepResult) -> list[BreakEven]:
-    """Break-even of every policy along the break-even parameter (a 1-D grid: the only swept path)."""
-    spec = r.spec
-    if spec.mode is not Mode.grid:
+    """Break-even of every policy along the break-even parameter (numeric grid sweeps only), separately for
+    each combination of the other swept parameters."""
+    path, metric = _break_even_path(r)
+    if r.spec.mode is not Mode.grid or path is None or not r.table.schema[path].is_numeric():
         return []
-    be = spec.break_even
-    path = be.parameter if be and be.parameter else (spec.parameters[0].path if len(spec.parameters) == 1 else None)
-    metric = be.metric if be else "net_value_usd_per_month"
-    if path is None:
-        return []
+    others = [p.path for p in r.spec.parameters if p.path != path]
     rows = r.table.filter((pl.col("kind") == "policy") & (pl.col("metric") == metric))
     out = []
-    for (policy,), d in rows.group_by("subject", maintain_order=True):
-        if d["value"].is_nan().all() or d["value"].abs().max() == 0:
+    for key, d in rows.group_by(["subject", *others], maintain_order=True):
+        policy, given = key[0], dict(zip(others, key[1:]))
+        wide = d.pivot(on=path, index="replicate", values="value", sort_columns=True)
+        xs = sorted(float(c) for c in wide.columns if c != "replicate")
+        wide = wide.select([c for c in wide.columns if c != "replicate"])
+        wide = wide.select(sorted(wide.columns, key=float))
+        values = wide.to_numpy().astype(np.float64)
+        if not np.isfinite(values).all() or np.abs(values).max() == 0:
             continue
-        mean = d.group_by(path).agg(pl.col("value").mean()).sort(path)
-        x, y = mean[path].cast(pl.Float64).to_numpy(), mean["value"].to_numpy()
-        per = []
-        for _, dr in d.group_by("replicate", maintain_order=True):
-            s = dr.sort(path)
-            per.append(_crossing(s[path].cast(pl.Float64).to_numpy(), s["value"].to_numpy()))
-        first = y[np.isfinite(y)][0] if np.isfinite(y).any() else np.nan
-        out.append(BreakEven(policy, path, metric, _crossing(x, y), interval(per), float(np.sign(first))))
+        x, mean = np.array(xs), values.mean(axis=0)
+        lo, hi, miss = _bootstrap(values, x, r.spec.seed)
+        out.append(BreakEven(policy, path, metric, given, float(crossings(x, mean)[0]), lo, hi, miss,
+                             values.shape[0], float(np.sign(mean[0])), (x[0], x[-1], mean[0], mean[-1])))
     return out
 
 

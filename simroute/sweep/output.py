@@ -25,29 +25,51 @@ def _fmt(x) -> str:
     return "n/a" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.4g}"
 
 
-def break_even_sentence(be: analysis.BreakEven) -> str:
-    """"pre_route: net value per month turns negative once drift[2].to exceeds 0.21 (95% interval ...)"."""
-    iv = be.replicate_crossings
-    what = be.metric.replace("_", " ")
+def _bound(x: float, r: tuple) -> str:
+    if x == math.inf:
+        return f"beyond {_fmt(r[1])}"
+    if x == -math.inf:
+        return f"below {_fmt(r[0])}"
+    return _fmt(x)
+
+
+def break_even_sentence(be: analysis.BreakEven, label: str | None = None) -> str:
+    """"pre_route: net value per month turns negative once <parameter> exceeds 0.21 (95% interval ...)"."""
+    what, name = analysis.metric_label(be.metric), label or be.parameter
+    given = "".join(f", with {k} = {v}" for k, v in be.given.items())
+    lo_x, hi_x, at_lo, at_hi = be.range
+    money = (lambda v: f"${v:,.0f}") if "usd" in be.metric else _fmt
     if not math.isfinite(be.at_mean_curve):
-        return f"{be.policy}: {what} does not cross zero in the swept range of {be.parameter}"
+        side = "positive" if at_lo > 0 else "negative"
+        return (f"{be.policy}: {what} stays {side} over {name} from {_fmt(lo_x)} to {_fmt(hi_x)}{given} "
+                f"({money(at_lo)} to {money(at_hi)})")
     turn = "negative" if be.sign_below > 0 else "positive"
-    spread = (f"95% interval {_fmt(iv.low)}–{_fmt(iv.high)} from {iv.n} of {iv.replicates} replicates that cross"
-              if iv.n >= 2 else f"{iv.n} of {iv.replicates} replicates cross in range")
-    return f"{be.policy}: {what} turns {turn} once {be.parameter} exceeds {_fmt(be.at_mean_curve)} ({spread})"
+    if math.isnan(be.low):
+        spread = f"{be.replicates} replicate(s): no interval"
+    else:
+        spread = (f"95% bootstrap interval {_bound(be.low, be.range)} to {_bound(be.high, be.range)} over "
+                  f"{be.replicates} replicates")
+    return f"{be.policy}: {what} turns {turn} once {name} exceeds {_fmt(be.at_mean_curve)}{given} ({spread})"
+
+
+def _json_bound(x: float):
+    """JSON has no infinity: an open end of a break-even interval is written as a string."""
+    return {math.inf: "beyond the swept range", -math.inf: "below the swept range"}.get(x, x)
 
 
 def sweep_document(r: SweepResult, found, bars, curve_ivs) -> dict:
-    """sweep.json: what ran, what failed, and what the table says."""
+    """sweep.json: what ran, what failed (with the traceback), and what the table says."""
+    labels = {p.path: p.name for p in r.spec.parameters}
     return _clean({
         "schema_version": SWEEP_SCHEMA_VERSION, "simroute_version": __version__,
         "scenario": r.scenario.name, "seed": r.scenario.seed, "spec": r.spec.model_dump(mode="json"),
         "points": r.points, "tasks": len(r.points) * r.spec.replicates,
         "failed": [{"task": f.task.index, "params": f.task.params, "replicate": f.task.replicate,
-                    "error": f.error} for f in r.failures],
-        "break_even": [{"policy": b.policy, "parameter": b.parameter, "metric": b.metric,
-                        "at_mean_curve": b.at_mean_curve, "replicate_crossings": b.replicate_crossings.as_dict(),
-                        "sentence": break_even_sentence(b)} for b in found],
+                    "error": f.error, "traceback": f.detail} for f in r.failures],
+        "break_even": [{"policy": b.policy, "parameter": b.parameter, "metric": b.metric, "given": b.given,
+                        "at_mean_curve": b.at_mean_curve, "low": _json_bound(b.low), "high": _json_bound(b.high),
+                        "bootstrap_share_without_crossing": b.no_crossing, "replicates": b.replicates,
+                        "sentence": break_even_sentence(b, labels.get(b.parameter))} for b in found],
         "tornado": [{"policy": b.policy, "parameter": b.parameter, "low": b.low_value, "high": b.high_value,
                      "at_low": b.at_low, "at_high": b.at_high, "base": b.base} for b in bars],
         "curve_metrics_first_point": {p: {m: iv.as_dict() for m, iv in ms.items()} for p, ms in curve_ivs.items()},
@@ -84,11 +106,22 @@ def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_sweep(r: SweepResult, out: Path) -> tuple[Path, dict]:
-    """Write the sweep folder atomically (replacing an earlier sweep folder, never anything else)."""
+def check_sweep_target(out: Path) -> None:
+    """Fail before running when `out` cannot become a sweep folder (a file, or a folder of something else)."""
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "sweep.json").exists())):
         raise ResultsError(f"{out}: exists and is not a simroute sweep folder; refusing to replace it")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ResultsError(f"{out}: '{parent}' is not a folder")
+            return
+
+
+def write_sweep(r: SweepResult, out: Path) -> tuple[Path, dict]:
+    """Write the sweep folder atomically (replacing an earlier sweep folder, never anything else)."""
+    out = Path(out)
+    check_sweep_target(out)
     found, bars = analysis.break_even(r), analysis.tornado(r)
     doc = sweep_document(r, found, bars, analysis.curve_metric_intervals(r, 0))
     try:

@@ -18,7 +18,10 @@ def grid_values(p: Parameter) -> list[Any]:
     if p.values is not None:
         return list(p.values)
     space = np.geomspace if p.log else np.linspace
-    return [float(v) for v in space(p.low, p.high, p.steps)]
+    points = space(p.low, p.high, p.steps)
+    if p.whole:
+        return sorted({int(v) for v in np.round(points)})
+    return [float(v) for v in points]
 
 
 def _random_points(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -29,7 +32,10 @@ def _random_points(spec: SweepSpec) -> list[dict[str, Any]]:
         if p.values is not None:
             columns[p.path] = [p.values[i] for i in rng.integers(0, len(p.values), spec.samples)]
         elif p.log:
-            columns[p.path] = np.exp(rng.uniform(np.log(p.low), np.log(p.high), spec.samples)).tolist()
+            draws = np.exp(rng.uniform(np.log(p.low), np.log(p.high), spec.samples))
+            columns[p.path] = [int(v) for v in np.round(draws)] if p.whole else draws.tolist()
+        elif p.whole:
+            columns[p.path] = [int(v) for v in rng.integers(p.low, p.high + 1, spec.samples)]
         else:
             columns[p.path] = rng.uniform(p.low, p.high, spec.samples).tolist()
     return [{k: v[i] for k, v in columns.items()} for i in range(spec.samples)]
@@ -54,12 +60,21 @@ def points(spec: SweepSpec) -> list[dict[str, Any]]:
     return [{**spec.fixed, **pt} for pt in pts]
 
 
-def job(scenario: Scenario, spec: SweepSpec) -> Job:
-    """What every task of the sweep shares; unknown policy names are an error here, not in a worker."""
+def job(scenario: Scenario, spec: SweepSpec, source: str = "sweep") -> Job:
+    """What every task of the sweep shares; unknown policy or figure names are an error here, before any
+    task runs, not a silently missing chart afterwards."""
+    from ..uncertainty import figure_names
     known = [p.name for p in scenario.policies]
-    unknown = [p for p in spec.policies or () if p not in known]
-    if unknown:
-        raise SimrouteError(f"policies: {', '.join(unknown)} not in the scenario (it has {', '.join(known)})")
+    for field, names in (("policies", spec.policies), ("tornado.policies", spec.tornado.policies)):
+        unknown = [p for p in names or () if p not in known]
+        if unknown:
+            raise SimrouteError(f"{source}: {field}: {', '.join(unknown)} not in the scenario (it has "
+                                f"{', '.join(known)})")
+    figures = figure_names(scenario)
+    for field, metric in (("break_even.metric", spec.break_even.metric if spec.break_even else None),
+                          ("tornado.metric", spec.tornado.metric)):
+        if metric is not None and metric not in figures:
+            raise SimrouteError(f"{source}: {field}: unknown figure {metric!r}; expected one of {', '.join(figures)}")
     return Job(scenario.model_dump(mode="json"), spec.policies, spec.monitors)
 
 

@@ -6,7 +6,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from ..report.style import policy_colors
-from .analysis import BreakEven, TornadoBar, curve_metric_intervals, frontier
+from .analysis import BreakEven, TornadoBar, curve_metric_intervals, frontier, metric_label
 from .run import SweepResult
 
 
@@ -72,22 +72,32 @@ def break_even_plot(r: SweepResult, found: list[BreakEven]) -> Figure | None:
     fig = Figure(figsize=(8, 5), layout="constrained")
     ax = fig.add_subplot()
     rows = r.table.filter((pl.col("kind") == "policy") & (pl.col("metric") == metric))
+    styles = ["-", "--", ":", "-."]
+    combos = list(dict.fromkeys(tuple(be.given.items()) for be in found))
     for be in found:
         d = rows.filter(pl.col("subject") == be.policy)
+        for k, v in be.given.items():
+            d = d.filter(pl.col(k) == v)
         g = d.group_by(path).agg(m=pl.col("value").mean(), lo=pl.col("value").min(), hi=pl.col("value").max()).sort(path)
         x = g[path].cast(pl.Float64).to_numpy()
         color = colors.get(be.policy, "#555")
-        ax.plot(x, g["m"] / 1e3, "-o", ms=3, color=color, label=be.policy)
-        ax.fill_between(x, g["lo"] / 1e3, g["hi"] / 1e3, color=color, alpha=0.12)
-        iv = be.replicate_crossings
+        given = ", ".join(f"{k}={v}" for k, v in be.given.items())
+        style = styles[combos.index(tuple(be.given.items())) % len(styles)]
+        ax.plot(x, g["m"] / 1e3, style, marker="o", ms=3, color=color,
+                label=be.policy + (f" ({given})" if given else ""))
+        ax.fill_between(x, g["lo"] / 1e3, g["hi"] / 1e3, color=color, alpha=0.10)
         if np.isfinite(be.at_mean_curve):
             ax.axvline(be.at_mean_curve, color=color, ls="--", lw=0.9)
-            if iv.n >= 2:
-                ax.axvspan(iv.low, iv.high, color=color, alpha=0.10)
+            lo, hi = (max(be.low, x[0]), min(be.high, x[-1])) if np.isfinite(be.low) or np.isfinite(be.high) \
+                else (np.nan, np.nan)
+            if np.isfinite(lo) and np.isfinite(hi):
+                ax.axvspan(lo, hi, color=color, alpha=0.10)
     ax.axhline(0, color="#222", lw=0.8)
-    ax.set_xlabel(path)
-    ax.set_ylabel(f"{metric.replace('_', ' ')} (thousand USD)" if "usd" in metric else metric)
-    ax.set_title("Break-even: dashed where the mean crosses zero, band = 95% interval of the crossing", fontsize=10)
+    label = {p.path: p.name for p in r.spec.parameters}[path]
+    ax.set_xlabel(label)
+    ax.set_ylabel(f"{metric_label(metric)} (thousand USD)" if "usd" in metric else metric_label(metric))
+    ax.set_title("Break-even: dashed where the mean crosses zero; band = its 95% bootstrap interval; "
+                 "shade = replicates' range", fontsize=9)
     ax.legend(fontsize=8)
     return fig
 

@@ -12,7 +12,6 @@ from ..tasks import TaskResult
 from . import plan
 from .spec import SweepSpec
 
-TABLE_KEYS = ("point", "replicate")
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def run_sweep(scenario: Scenario, spec: SweepSpec, executor=None, progress: Call
     from ..executors import make_executor, run_all
 
     pts = plan.points(spec)
-    job = plan.job(scenario, spec)
+    job = plan.job(scenario, spec, source)
     plan.validate_points(job, pts, source)
     tasks = plan.tasks(pts, spec.replicates)
     own = executor is None
@@ -61,7 +60,7 @@ def run_sweep(scenario: Scenario, spec: SweepSpec, executor=None, progress: Call
     ok = [r for r in results if r.error is None]
     if not ok:
         raise SimrouteError(f"sweep: all {len(results)} tasks failed; first: {results[0].error}")
-    n_reps = 1 if spec.replicates == 1 else spec.replicates
+    n_reps = spec.replicates
     params = _param_columns(spec, pts)
     table = pl.concat([_stamp(r, r.rows, n_reps) for r in ok]).join(params, on="point", how="left")
     order = ["point", "replicate", *[p.path for p in spec.parameters], "subject", "kind", "metric", "value"]

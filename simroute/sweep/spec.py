@@ -34,8 +34,8 @@ class Parameter(Frozen):
     path: str = Field(min_length=1, description="YAML path in the scenario, as for --set, e.g. "
                                                 "drift[2].to or economics.support.usd_per_contact.")
     values: tuple[Value, ...] | None = Field(None, min_length=1, description="The values to try.")
-    low: float | None = None
-    high: float | None = None
+    low: int | float | None = Field(None, description="Range start (whole numbers when low and high both are).")
+    high: int | float | None = None
     steps: Annotated[int, Field(ge=2, le=1000)] = 5
     log: bool = Field(False, description="Space grid points (or draw random ones) evenly in log(value).")
     label: str | None = Field(None, description="A short name for tables and charts (default: the path).")
@@ -49,6 +49,11 @@ class Parameter(Frozen):
         if self.log and self.values is None and self.low <= 0:
             raise ValueError("log spacing needs low > 0")
         return self
+
+    @property
+    def whole(self) -> bool:
+        """A range of whole numbers (an integer field such as users.mau): grid and draws stay integers."""
+        return isinstance(self.low, int) and isinstance(self.high, int)
 
     @property
     def name(self) -> str:
@@ -121,4 +126,9 @@ def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> Swe
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as e:
-        raise SweepError([f"{path}: {_where(err['loc'])}: {err['msg']}" for err in e.errors()]) from None
+        errors = e.errors()
+        inner = {err["loc"][0] for err in errors if len(err["loc"]) > 1}
+        errors = [err for err in errors  # a list emptied by its own invalid items is not also "too short"
+                  if not (err["type"] == "too_short" and len(err["loc"]) == 1 and err["loc"][0] in inner)]
+        raise SweepError([f"{path}: {_where(err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+                          for err in errors]) from None
