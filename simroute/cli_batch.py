@@ -26,8 +26,10 @@ def sweep(scenario: Scenario,
           sets: Sets = [],  # noqa: B006
           workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None,
           quiet: Quiet = False, as_json: AsJson = False) -> None:
-    """Run SCENARIO over a grid (or random sample) of parameter values, with replicates; write one Parquet
-    table, break-even values, curve metrics, frontier/break-even/tornado plots."""
+    """Run SCENARIO over a grid or random sample of parameter values, with replicates.
+
+    Writes one Parquet table, break-even values, curve metrics and frontier, break-even and tornado plots.
+    """
     from .api import resolve
     from .sweep import load_sweep, run_sweep
     from .sweep.output import check_sweep_target, write_sweep
@@ -66,8 +68,10 @@ def baseline(scenario: Scenario,
              sets: Sets = [],  # noqa: B006
              workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None,
              quiet: Quiet = False) -> None:
-    """Write the baseline `simroute check` compares against: each headline figure at the scenario's seed, with
-    its mean and spread over replicates."""
+    """Write the baseline that `simroute check` compares against.
+
+    It holds each headline figure at the scenario's seed, with its mean and spread over replicates.
+    """
     from .api import resolve
     from .atomic import check_file_target, write_file
     from .regression import make_baseline
@@ -104,8 +108,11 @@ def check(scenario: Scenario,
           sets: Sets = [],  # noqa: B006
           workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None,
           quiet: Quiet = False, as_json: AsJson = False) -> None:
-    """Rerun SCENARIO and compare its economics with a baseline; exit 1 when a figure got worse by more than
-    Monte Carlo noise explains (exit 0 otherwise, 2 on bad input)."""
+    """Rerun SCENARIO and compare its economics with a baseline (exit 1 on a regression).
+
+    A figure regresses when it got worse by more than Monte Carlo noise explains. Exit 0 otherwise, 2 on bad
+    input.
+    """
     from .api import resolve
     from .atomic import check_file_target, write_file
     from .regression import check_scenario, junit_xml, load_baseline, markdown, regressions, scenario_note

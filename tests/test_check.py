@@ -119,3 +119,14 @@ def test_shipped_scenario_matches_its_committed_baseline(name):
     doc = load_baseline(ROOT / "data" / "baselines" / f"{name}.json")
     rows = check_result(run_case(name), doc)
     assert not regressions(rows), markdown(rows, name)
+
+
+def test_check_refuses_an_unwritable_report_target_before_running(tiny_baseline, tmp_path):
+    res = runner.invoke(app, ["check", str(tiny_baseline[0]), "-b", str(tiny_baseline[1]), "--junit", str(tmp_path)])
+    assert res.exit_code == 2 and "is a folder; expected a file name" in res.output
+
+
+def test_baseline_pools_the_seed_run_into_the_spread(tiny_baseline):
+    doc = load_baseline(tiny_baseline[1])
+    fig = doc["figures"]["pre_route"]["savings_usd_per_month"]
+    assert fig["draws"] == 5 and fig["n"] == 5 and fig["sd"] > 0

@@ -201,3 +201,59 @@ def test_sweep_cli_rejects_a_bad_executor(tmp_path):
     res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
                               "--scheduler", "tcp://x:1"])
     assert res.exit_code == 2 and "--scheduler: only used with --executor dask" in res.output
+
+
+def test_whole_number_ranges_stay_integers():
+    s = spec(parameters=[{"path": "users.mau", "low": 1000, "high": 5000, "steps": 4}])
+    assert [p["users.mau"] for p in plan.points(s)] == [1000, 2333, 3667, 5000]
+    r = spec(mode="random", samples=20, parameters=[{"path": "users.mau", "low": 1000, "high": 5000}])
+    assert all(isinstance(p["users.mau"], int) and 1000 <= p["users.mau"] <= 5000 for p in plan.points(r))
+
+
+def test_tornado_bars_swing_around_the_base_point(tmp_path):
+    s = spec(mode="one_at_a_time", policies=["pre_route"], parameters=[
+        {"path": "economics.support.usd_per_contact", "low": 2.0, "high": 20.0},
+        {"path": "traffic.intents[1].hidden_intent_rate", "low": 0.0, "high": 0.6}])
+    r = run_sweep(scenario_from_dict(tiny()), s, LocalExecutor(2))
+    bars = analysis.tornado(r)
+    assert [b.policy for b in bars] == ["pre_route", "pre_route"]
+    assert bars[0].swing >= bars[1].swing
+    base = r.table.filter((pl.col("point") == 0) & (pl.col("subject") == "pre_route")
+                          & (pl.col("metric") == "trap_ratio"))["value"][0]
+    assert all(b.base == pytest.approx(base) for b in bars)
+    contact = next(b for b in bars if b.parameter == "economics.support.usd_per_contact")
+    assert contact.at_low < contact.base < contact.at_high  # dearer contacts, larger invisible loss
+    out, doc = write_sweep(r, tmp_path / "t")
+    assert (out / "plots" / "tornado.png").exists() and len(doc["tornado"]) == 2
+
+
+@pytest.mark.parametrize("extra, match", [
+    ({"break_even": {"metric": "net_valu"}}, "break_even.metric: unknown figure 'net_valu'"),
+    ({"tornado": {"policies": ["ghost"]}}, "tornado.policies: ghost not in the scenario"),
+])
+def test_unknown_names_fail_before_any_task_runs(tmp_path, extra, match):
+    g = tmp_path / "g.yaml"
+    g.write_text(yaml.safe_dump({"parameters": [{"path": "seed", "values": [1, 2]}], **extra}))
+    res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
+                              "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2 and match in res.output and not (tmp_path / "out").exists()
+
+
+def test_an_output_that_cannot_be_a_sweep_folder_fails_before_running(tmp_path):
+    g = tmp_path / "g.yaml"
+    g.write_text("parameters: [{path: seed, values: [1]}]")
+    (tmp_path / "file").write_text("x")
+    res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
+                              "-o", str(tmp_path / "file")])
+    assert res.exit_code == 2 and "is not a simroute sweep folder" in res.output
+
+
+def test_an_unreachable_dask_scheduler_is_one_error_line(tmp_path):
+    pytest.importorskip("distributed")
+    g = tmp_path / "g.yaml"
+    g.write_text("parameters: [{path: seed, values: [1]}]")
+    for address, match in (("tcp://127.0.0.1:1", "cannot reach the Dask scheduler"),
+                           ("foo://127.0.0.1:1", "unknown scheme 'foo'")):
+        res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
+                                  "--executor", "dask", "--scheduler", address, "-o", str(tmp_path / "o")])
+        assert res.exit_code == 2 and match in res.output

@@ -36,13 +36,21 @@ def frontier_plot(r: SweepResult) -> Figure | None:
     ax1, ax2 = fig.subplots(1, 2)
     base = r.curves.filter(pl.col("point") == 0) if r.curves.height else r.curves
     metrics = curve_metric_intervals(r, 0)
+    from ..frontier import nondecreasing_hull
     for (policy,), c in (base.group_by("policy", maintain_order=True) if base.height else []):
-        mean = c.group_by("threshold").agg(pl.col("cheap_share").mean(), pl.col("quality").mean()).sort("threshold")
+        mean = c.group_by("threshold").agg(pl.col("cheap_share").mean(), pl.col("quality").mean(),
+                                           pl.col("bill_pct_of_baseline").mean()).sort("threshold")
+        color = colors.get(policy.split("~")[0], "#555")
+        bill = mean["bill_pct_of_baseline"].to_numpy()
+        if np.isfinite(bill).all():
+            ax2.plot(bill, 100 * mean["quality"].to_numpy(), "-", color=color, lw=0.9, alpha=0.5)
+            hx, hy = nondecreasing_hull(bill, mean["quality"].to_numpy())
+            ax2.plot(hx, 100 * hy, "--", color=color, lw=1.2, label=f"{policy}: every threshold (hull dashed)")
         strong, q = 1.0 - mean["cheap_share"].to_numpy(), mean["quality"].to_numpy()
         q_weak, q_strong = q[np.argmin(strong)], q[np.argmax(strong)]
         pgr = (q - q_weak) / (q_strong - q_weak) if q_strong != q_weak else np.full_like(q, np.nan)
         order = np.argsort(strong)
-        ax1.plot(100 * strong[order], pgr[order], color=colors.get(policy.split("~")[0], "#555"), lw=1.8,
+        ax1.plot(100 * strong[order], pgr[order], color=color, lw=1.8,
                  label=f"{policy}: {_metric_label(metrics.get(policy, {}))}")
     ax1.plot([0, 100], [0, 1], ":", color="#888", lw=1, label="random router (APGR 0.5)")
     ax1.axhline(0.5, color="#bbb", lw=0.6)
@@ -55,10 +63,11 @@ def frontier_plot(r: SweepResult) -> Figure | None:
         color = colors.get(policy, "#555")
         ax2.scatter(d["bill_pct_of_baseline"], 100 * d["quality"], s=18, color=color, alpha=0.5)
         f = d.filter(pl.col("on_frontier")).sort("bill_pct_of_baseline")
-        ax2.plot(f["bill_pct_of_baseline"], 100 * f["quality"], "-", color=color, lw=1.6, label=f"{policy} frontier")
+        ax2.plot(f["bill_pct_of_baseline"], 100 * f["quality"], "-", color=color, lw=2.2,
+                 label=f"{policy}: Pareto frontier of the sweep points")
     ax2.set_xlabel("AI-platform bill (% of baseline)")
     ax2.set_ylabel("quality (% of answers correct)")
-    ax2.set_title("Cost-quality frontier across the sweep points", fontsize=10)
+    ax2.set_title("Cost vs quality: sweep points, and every threshold at the first point", fontsize=10)
     ax2.legend(fontsize=7)
     return fig
 
