@@ -38,7 +38,7 @@ def break_even_sentence(be: analysis.BreakEven, label: str | None = None) -> str
     what, name = analysis.metric_label(be.metric), label or be.parameter
     given = "".join(f", with {k} = {v}" for k, v in be.given.items())
     lo_x, hi_x, at_lo, at_hi = be.range
-    money = (lambda v: f"${v:,.0f}") if "usd" in be.metric else _fmt
+    money = (lambda v: f"{'−' if v < 0 else ''}${abs(v):,.0f}") if "usd" in be.metric else _fmt
     if not math.isfinite(be.at_mean_curve):
         side = "positive" if at_lo > 0 else "negative"
         return (f"{be.policy}: {what} stays {side} over {name} from {_fmt(lo_x)} to {_fmt(hi_x)}{given} "

@@ -124,8 +124,9 @@ def tornado_plot(r: SweepResult, bars: list[TornadoBar]) -> Figure | None:
         mine = [b for b in bars if b.policy == policy][::-1]
         base = mine[0].base
         for i, b in enumerate(mine):
-            ax.barh(i, b.at_low - base, left=base, color="#4c78a8", height=0.6)
-            ax.barh(i, b.at_high - base, left=base, color="#e45756", height=0.6)
+            ends = sorted(((b.at_low, "#4c78a8"), (b.at_high, "#e45756")), key=lambda e: -abs(e[0] - base))
+            for end, color in ends:  # the longer bar first, so a shorter one on the same side stays visible
+                ax.barh(i, end - base, left=base, color=color, height=0.6)
             ax.text(max(b.at_low, b.at_high), i, f"  {b.low_value:g} → {b.high_value:g}"
                     if isinstance(b.low_value, (int, float)) else f"  {b.low_value} → {b.high_value}",
                     va="center", fontsize=7)
