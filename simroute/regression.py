@@ -180,9 +180,13 @@ def junit_xml(rows: list[Comparison], suite: str) -> str:
 
 
 def _show(x: float | None) -> str:
+    """Compact: 4 significant digits, thousands as k and millions as M (a diff table must fit a terminal)."""
     if x is None:
         return "n/a"
-    return f"{x:,.2f}" if abs(x) >= 100 else f"{x:.4g}"
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(x) >= 10 * scale:
+            return f"{x / scale:.4g}{suffix}"
+    return f"{x:.4g}"
 
 
 def markdown(rows: list[Comparison], suite: str, note: str = "") -> str:

@@ -141,13 +141,14 @@ def check_table(rows, title: str, show_all: bool = False) -> Table:
     order = {"regressed": 0, "missing": 1, "changed": 2, "improved": 3, "new": 4, "ok": 5}
     t = Table(title=f"simroute check of {title}: figures that moved against the baseline (allowed noise = Monte Carlo tolerance)",
               title_justify="left")
-    for col in ("status", "policy / monitor", "figure", "baseline", "now", "change", "allowed noise"):
-        t.add_column(col, justify="right" if col in ("baseline", "now", "change", "allowed noise") else "left",
-                     overflow="fold", no_wrap=col in ("figure", "status", "policy / monitor"))
+    for col in ("status", "policy / monitor", "figure", "baseline", "now", "change", "± noise"):
+        numeric = col in ("baseline", "now", "change", "± noise")
+        t.add_column(col, justify="right" if numeric else "left", overflow="fold",
+                     no_wrap=col in ("figure", "status") or numeric)
     for r in sorted(rows, key=lambda r: order[r.status]):
         if r.status == "ok" and not show_all:
             continue
         style = STATUS_STYLE[r.status]
         t.add_row(f"[{style}]{r.status}[/]", r.subject, r.metric, _show(r.baseline), _show(r.new), _show(r.delta),
-                  f"±{_show(r.tolerance)}")
+                  _show(r.tolerance))
     return t
