@@ -46,17 +46,33 @@ def default_mode_dir(path: Path) -> None:
     os.chmod(path, 0o777 & ~mask)
 
 
+def check_parents(path: Path) -> None:
+    """Fail when a file sits where one of `path`'s parent folders must go."""
+    for parent in Path(path).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ResultsError(f"{path}: '{parent}' is not a folder")
+            return
+
+
+def check_output_folder(out: Path, marker: str, what: str) -> None:
+    """Fail before any work when `out` cannot become (or replace) a folder of `what`: it is a file, or a
+    non-empty folder without `marker` (someone else's folder, never replaced)."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"{out}: exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not (out / marker).exists():
+        raise ResultsError(f"{out}: exists and is not a {what}; refusing to replace it")
+    check_parents(out)
+
+
 def check_file_target(path: Path) -> None:
     """Fail before any work when `path` cannot become a file (it is a folder, or a file sits where a parent
     folder must go)."""
     path = Path(path)
     if not path.name or path.is_dir():
         raise ResultsError(f"{path}: is a folder; expected a file name")
-    for parent in path.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ResultsError(f"{path}: '{parent}' is not a folder")
-            return
+    check_parents(path)
 
 
 def write_file(path: Path, write) -> Path:

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from . import __version__
-from .atomic import default_mode_dir
+from .atomic import check_output_folder, default_mode_dir
 from .errors import ResultsError
 from .metrics import SCORE_BINS
 from .scenario.loader import dump_resolved
@@ -155,16 +155,7 @@ def _write_reports(folder: Path) -> None:
 
 def check_target(out: str | Path) -> None:
     """Fail early (before simulating) when `out` cannot become a results folder."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ResultsError(f"{out}: exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not (out / "summary.json").exists():
-        raise ResultsError(f"{out}: exists and is not a simroute results folder; refusing to replace it")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ResultsError(f"{out}: '{parent}' is not a folder")
-            break
+    check_output_folder(out, "summary.json", "simroute results folder")
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

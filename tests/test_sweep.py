@@ -245,7 +245,7 @@ def test_an_output_that_cannot_be_a_sweep_folder_fails_before_running(tmp_path):
     (tmp_path / "file").write_text("x")
     res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
                               "-o", str(tmp_path / "file")])
-    assert res.exit_code == 2 and "is not a simroute sweep folder" in res.output
+    assert res.exit_code == 2 and "exists and is not a folder" in res.output
 
 
 def test_an_unreachable_dask_scheduler_is_one_error_line(tmp_path):

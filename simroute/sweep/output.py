@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from .. import __version__
-from ..atomic import default_mode_dir
+from ..atomic import check_output_folder, default_mode_dir
 from ..errors import ResultsError
 from ..report import save_svg
 from ..results import _clean
@@ -108,14 +108,7 @@ def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
 
 def check_sweep_target(out: Path) -> None:
     """Fail before running when `out` cannot become a sweep folder (a file, or a folder of something else)."""
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "sweep.json").exists())):
-        raise ResultsError(f"{out}: exists and is not a simroute sweep folder; refusing to replace it")
-    for parent in out.parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ResultsError(f"{out}: '{parent}' is not a folder")
-            return
+    check_output_folder(out, "sweep.json", "simroute sweep folder")
 
 
 def write_sweep(r: SweepResult, out: Path) -> tuple[Path, dict]:
