@@ -257,3 +257,18 @@ def test_an_unreachable_dask_scheduler_is_one_error_line(tmp_path):
         res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(g),
                                   "--executor", "dask", "--scheduler", address, "-o", str(tmp_path / "o")])
         assert res.exit_code == 2 and match in res.output
+
+
+def test_a_missing_sweep_file_is_one_error_line(tmp_path):
+    res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(tmp_path / "no.yaml")])
+    assert res.exit_code == 2 and "cannot read the sweep file" in res.output
+
+
+def test_shipped_sweep_files_are_valid():
+    from simroute.api import resolve
+    from simroute.sweep import load_sweep
+    for path in sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml")):
+        s = load_sweep(path)
+        target = "quickstart" if path.name.startswith("quickstart") else "case1_saas_support"
+        j = plan.job(resolve(ROOT / "scenarios" / f"{target}.yaml"), s, str(path))
+        plan.validate_points(j, plan.points(s), str(path))
