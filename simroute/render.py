@@ -139,8 +139,8 @@ def check_table(rows, title: str, show_all: bool = False) -> Table:
     """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first."""
     from .regression import _show
     order = {"regressed": 0, "missing": 1, "changed": 2, "improved": 3, "new": 4, "ok": 5}
-    t = Table(title=f"simroute check of {title}: figures that moved against the baseline (allowed noise = Monte Carlo tolerance)",
-              title_justify="left")
+    t = Table(title=f"simroute check of {title}: figures that moved against the baseline (± noise = the Monte "
+                    "Carlo tolerance)", title_justify="left")
     for col in ("status", "policy / monitor", "figure", "baseline", "now", "change", "± noise"):
         numeric = col in ("baseline", "now", "change", "± noise")
         t.add_column(col, justify="right" if numeric else "left", overflow="fold",

@@ -9,7 +9,7 @@ import polars as pl
 
 from .errors import SimrouteError
 from .scenario.schema import Scenario
-from .tasks import Job, Task, TaskResult
+from .tasks import Job, TaskResult, point_tasks
 from .uncertainty import LEVEL, Interval, intervals
 
 MAX_REPLICATES = 10_000
@@ -42,24 +42,13 @@ def check_count(n: int) -> None:
         raise SimrouteError(f"--replicates: expected an integer from 2 to {MAX_REPLICATES}, got {n}")
 
 
-def replicate_tasks(n: int, params: dict | None = None, first_index: int = 0) -> list[Task]:
-    """Tasks for replicates 0..n-1 of one parameter point."""
-    return [Task(first_index + k, dict(params or {}), k) for k in range(n)]
-
-
 def run_replicates(scenario: Scenario, n: int, executor=None, progress: Callable[[TaskResult], None] | None = None,
                    level: float = LEVEL) -> ReplicateSet:
     """Simulate `scenario` under replicates 0..n-1 (on `executor`, default local processes)."""
-    from .executors import make_executor, run_all
+    from .executors import run_all
 
     check_count(n)
-    own = executor is None
-    executor = executor or make_executor()
-    try:
-        results = run_all(executor, Job(scenario.model_dump(mode="json")), replicate_tasks(n), progress)
-    finally:
-        if own:
-            executor.close()
+    results = run_all(executor, Job(scenario.model_dump(mode="json")), point_tasks([{}], n), progress)
     ok = [r for r in results if r.error is None]
     failures = [r for r in results if r.error is not None]
     if len(ok) < 2:

@@ -61,6 +61,13 @@ class TaskResult:
     detail: str = field(default="", repr=False)
 
 
+def point_tasks(points: list[dict[str, Any]], replicates: int) -> list[Task]:
+    """points x replicates, numbered in that order. One replicate runs the scenario's own seed; more run its
+    child seeds 0..N-1, the same seeds at every point (common random numbers across points)."""
+    reps = [None] if replicates == 1 else list(range(replicates))
+    return [Task(i * len(reps) + j, params, r) for i, params in enumerate(points) for j, r in enumerate(reps)]
+
+
 def run_task(job: Job, task: Task) -> TaskResult:
     """Run one task in whatever process the executor chose; errors become a result, never an exception, so
     one bad parameter combination does not stop the others."""

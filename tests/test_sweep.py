@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 import simroute.tasks as tasks_mod
+from simroute.tasks import point_tasks
 from simroute.cli import app
 from simroute.curves import curve_metrics_table
 from simroute.executors import LocalExecutor
@@ -55,10 +56,10 @@ def test_one_at_a_time_is_base_then_low_and_high_of_each_parameter():
 
 
 def test_tasks_share_replicate_seeds_across_points():
-    t = plan.tasks([{"a": 1}, {"a": 2}], 3)
+    t = point_tasks([{"a": 1}, {"a": 2}], 3)
     assert [(x.index, x.params["a"], x.replicate) for x in t] == [(0, 1, 0), (1, 1, 1), (2, 1, 2),
                                                                    (3, 2, 0), (4, 2, 1), (5, 2, 2)]
-    assert [x.replicate for x in plan.tasks([{}], 1)] == [None]
+    assert [x.replicate for x in point_tasks([{}], 1)] == [None]
 
 
 @pytest.mark.parametrize("bad, match", [

@@ -32,9 +32,17 @@ class Executor(ABC):
         """Release workers or connections."""
 
 
-def run_all(executor: Executor, job: Job, tasks: list[Task],
+def run_all(executor: Executor | None, job: Job, tasks: list[Task],
             progress: Progress | None = None) -> list[TaskResult]:
-    """Every task's result in task order, reporting each completion to `progress`."""
+    """Every task's result in task order, reporting each completion to `progress`; with no executor, local
+    worker processes are started for this call and stopped after it."""
+    if executor is None:
+        from .local import LocalExecutor
+        own = LocalExecutor()
+        try:
+            return run_all(own, job, tasks, progress)
+        finally:
+            own.close()
     done: dict[int, TaskResult] = {}
     for result in executor.map(job, tasks):
         done[result.task.index] = result

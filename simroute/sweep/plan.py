@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import SimrouteError
 from ..scenario.schema import Scenario
-from ..tasks import Job, Task
+from ..tasks import Job
 from .spec import Mode, Parameter, SweepSpec
 
 
@@ -82,10 +82,3 @@ def validate_points(j: Job, pts: list[dict[str, Any]], source: str) -> None:
     """Every point must give a valid scenario before anything runs: errors name the point and the path."""
     for i, params in enumerate(pts):
         j.build(params, source=f"{source}: point {i} {params}")
-
-
-def tasks(pts: list[dict[str, Any]], replicates: int) -> list[Task]:
-    """points x replicates; one replicate runs the scenario's own seed, more run its child seeds 0..N-1 (the
-    same seeds at every point: common random numbers across the sweep)."""
-    reps = [None] if replicates == 1 else list(range(replicates))
-    return [Task(i * len(reps) + j, params, r) for i, params in enumerate(pts) for j, r in enumerate(reps)]

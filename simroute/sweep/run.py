@@ -8,7 +8,7 @@ import polars as pl
 
 from ..errors import SimrouteError
 from ..scenario.schema import Scenario
-from ..tasks import TaskResult
+from ..tasks import TaskResult, point_tasks
 from . import plan
 from .spec import SweepSpec
 
@@ -44,19 +44,12 @@ def run_sweep(scenario: Scenario, spec: SweepSpec, executor=None, progress: Call
               source: str = "sweep") -> SweepResult:
     """Validate every point, run points x replicates, and return the table (failed tasks listed, not fatal
     unless every task failed)."""
-    from ..executors import make_executor, run_all
+    from ..executors import run_all
 
     pts = plan.points(spec)
     job = plan.job(scenario, spec, source)
     plan.validate_points(job, pts, source)
-    tasks = plan.tasks(pts, spec.replicates)
-    own = executor is None
-    executor = executor or make_executor()
-    try:
-        results = run_all(executor, job, tasks, progress)
-    finally:
-        if own:
-            executor.close()
+    results = run_all(executor, job, point_tasks(pts, spec.replicates), progress)
     ok = [r for r in results if r.error is None]
     if not ok:
         raise SimrouteError(f"sweep: all {len(results)} tasks failed; first: {results[0].error}")
