@@ -240,7 +240,8 @@ class Engine:
             pos = chunk[world.active[user[chunk]]]
             if len(pos) == 0:
                 continue
-            qv, ov, who = q.take(pos), o.take(pos), user[pos]
+            rows = slice(int(pos[0]), int(pos[-1]) + 1) if len(pos) == pos[-1] - pos[0] + 1 else pos
+            qv, ov, who = q.take(rows), o.take(rows), user[rows]  # a contiguous block is a view, not a copy
             r = p.route(qv, ov, pos)
             treated = self.world.population.rollout_bucket[who] < self.share[p.name]
             if not treated.all():

@@ -67,8 +67,7 @@ class PolicyDays:
                                                            SCORE_BINS - 1), minlength=SCORE_BINS)
         if r.verified is not None:
             self.day[day, D["verifier_calls"]] += int(r.verified.sum())
-        self.latency_hist[day] += np.bincount(np.searchsorted(LATENCY_EDGES, r.latency_s),
-                                              minlength=len(LATENCY_EDGES) + 1)
+        self.latency_hist[day] += np.bincount(latency_bins(r.latency_s), minlength=len(LATENCY_EDGES) + 1)
         if self.curve is not None and r.decision is not None:
             self._add_curve(day, r.decision, o)
 
@@ -81,6 +80,22 @@ class PolicyDays:
         for j, c in enumerate(cols):
             counts = np.bincount(b, weights=None if c is None else c.astype(np.float64), minlength=CURVE_BINS)
             self.curve[day, :, j] += np.rint(counts).astype(np.int64)
+
+
+_LOG_LO, _LOG_STEP = np.log(LATENCY_EDGES[0]), np.log(LATENCY_EDGES[1] / LATENCY_EDGES[0])
+
+
+def latency_bins(latency: np.ndarray) -> np.ndarray:
+    """np.searchsorted(LATENCY_EDGES, latency) computed from the log-spaced edges: a first guess from the
+    logarithm, then one exact comparison on each side (identical result, a fraction of the binary search)."""
+    last = len(LATENCY_EDGES)
+    x = np.asarray(latency, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.ceil((np.log(x) - _LOG_LO) / _LOG_STEP)
+    k = np.clip(np.nan_to_num(k, nan=0.0, posinf=last, neginf=0.0), 0, last).astype(np.int64)
+    k += (k < last) & (x > LATENCY_EDGES[np.minimum(k, last - 1)])
+    k -= (k > 0) & (x <= LATENCY_EDGES[np.maximum(k - 1, 0)])
+    return k
 
 
 def latency_quantile(hist: np.ndarray, q: float) -> float:

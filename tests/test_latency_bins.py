@@ -1,0 +1,23 @@
+"""The arithmetic latency binning equals the binary search it replaces, including exactly on the edges."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simroute.metrics import LATENCY_EDGES, latency_bins
+
+
+def test_latency_bins_match_searchsorted_on_and_around_every_edge():
+    x = np.concatenate([LATENCY_EDGES, np.nextafter(LATENCY_EDGES, 0), np.nextafter(LATENCY_EDGES, np.inf),
+                        [0.0, 1e-12, 1e12, np.inf]])
+    for dtype in (np.float64, np.float32):
+        v = x.astype(dtype)
+        assert (latency_bins(v) == np.searchsorted(LATENCY_EDGES, v)).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0.0, max_value=1e6, allow_nan=False), min_size=1, max_size=50))
+def test_latency_bins_match_searchsorted(values):
+    v = np.array(values)
+    assert (latency_bins(v) == np.searchsorted(LATENCY_EDGES, v)).all()
