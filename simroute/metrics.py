@@ -13,6 +13,7 @@ from .world.outcomes import Outcomes
 TIER_FIELDS = ("queries", "correct", "wrong_hedged", "wrong_confident", "hidden", "hidden_wrong",
                "regulatory", "compliance_events", "compliance_caught", "thumbs_down", "contacts",
                "escalated")
+_FLAG_COUNTER = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11])  # flags -> TIER_FIELDS (contacts: 1st, 2nd)
 DAY_FIELDS = ("classifier_calls", "verifier_calls", "shadow_checks", "shadow_disagreements",
               "churned", "active_users")
 T = {name: i for i, name in enumerate(TIER_FIELDS)}  # column of each tier counter
@@ -50,10 +51,10 @@ class PolicyDays:
         m, cost_nano = self._m, o.cost_nano
         f = r.final
         wrong = x.outcome != 0
-        cols = (np.ones_like(wrong), x.outcome == 0, x.outcome == 1, x.outcome == 2, hidden,
-                hidden & wrong, regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts, r.escalated)
-        for j, c in enumerate(cols):
-            self.tier[day, :, j] += np.bincount(f, weights=c, minlength=m).astype(np.int64)
+        flags = (np.ones_like(wrong), x.outcome == 0, x.outcome == 1, x.outcome == 2, hidden, hidden & wrong,
+                 regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts >= 1, x.contacts >= 2, r.escalated)
+        codes = (_FLAG_COUNTER[:, None] * m + f[None, :])[np.stack(flags)]  # (counter, tier) of every event
+        self.tier[day, :, :len(TIER_FIELDS)] += np.bincount(codes, minlength=len(TIER_FIELDS) * m).reshape(-1, m).T
         self.inference_nano[day] += (cost_nano * r.ran).sum(axis=1)
         if r.shadow is not None:
             self.shadow_nano[day] += (cost_nano * r.shadow).sum(axis=1)
