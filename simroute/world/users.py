@@ -65,6 +65,7 @@ class PolicyUsers:
         self.base_churn = np.array([g.baseline_churn_per_month for g in u.segments])
         self.sensitivity = np.array([g.churn_sensitivity for g in u.segments])
         self.cycle_months = u.billing_cycle_days / 30.0
+        self.base_per_cycle = 1.0 - (1.0 - self.base_churn) ** self.cycle_months  # per segment
         self.churned_total = 0
 
     def frustration_at(self, users: np.ndarray, t: float) -> np.ndarray:
@@ -88,8 +89,11 @@ class PolicyUsers:
         live = self.active[ids]
         ids, u = ids[live], uniforms[live]
         seg = self.pop.segment[ids]
-        base = 1.0 - (1.0 - self.base_churn[seg]) ** self.cycle_months
-        excess = self.hazard * self.sensitivity[seg] * self.frustration_at(ids, float(day))
+        base = self.base_per_cycle[seg]
+        frustrated = self.frustration[ids] > 0  # most users never were: their decayed frustration is exactly 0
+        level = np.zeros(len(ids))
+        level[frustrated] = self.frustration_at(ids[frustrated], float(day))
+        excess = self.hazard * self.sensitivity[seg] * level
         p = 1.0 - (1.0 - base) * np.exp(-excess)
         gone = ids[u < p]
         self.active[gone] = False
