@@ -66,6 +66,33 @@ def check_output_folder(out: Path, marker: str, what: str) -> None:
     check_parents(out)
 
 
+@contextmanager
+def replacing_folder(out: Path, marker: str, what: str) -> Iterator[Path]:
+    """A temporary sibling folder to fill; when the block succeeds it replaces `out` in one rename (only an
+    earlier folder with `marker`, never anything else), when it fails it is removed."""
+    out = Path(out)
+    check_output_folder(out, marker, what)
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+        default_mode_dir(tmp)
+    except OSError as e:
+        raise ResultsError(f"{out}: cannot create the {what} ({e.strerror or e})") from None
+    try:
+        yield tmp
+        check_output_folder(out, marker, what)
+        old = out.with_name(f".{out.name}.old-{os.getpid()}") if out.exists() else None
+        if old is not None:
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def check_file_target(path: Path) -> None:
     """Fail before any work when `path` cannot become a file (it is a folder, or a file sits where a parent
     folder must go)."""

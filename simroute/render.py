@@ -66,19 +66,19 @@ def detection_table(r: RunResult) -> Table:
                   str(m.first_alarm_day) if m.first_alarm_day is not None else "[dim]never[/]",
                   f"{m.delay_days} d" if m.delay_days is not None else "—",
                   f"[bold red]{m.false_alarms}[/]" if m.false_alarms else "0", alarms or "—",
-                  *([] if reps is None else [_detection(reps.intervals.get(name, {}).get("detection_day"))]))
+                  *([] if reps is None else [_detection(reps, name)]))
     return t
+
+
+def _detection(reps, monitor: str) -> str:
+    from .report.content import detection_cell
+    iv = reps.intervals.get(monitor, {}).get("detection_day")
+    return detection_cell(None if iv is None else iv.as_dict(), reps.n)
 
 
 def _interval_text(iv, fmt) -> str:
     from .report.content import interval_cell
     return interval_cell(None if iv is None else iv.as_dict(), fmt)
-
-
-def _detection(iv) -> str:
-    if iv is None or iv.n == 0:
-        return f"never (0/{iv.replicates if iv else 0})"
-    return _interval_text(iv, lambda x: f"{x:.1f}")
 
 
 def intervals_tables(r: RunResult) -> list[Table]:

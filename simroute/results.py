@@ -9,17 +9,13 @@ import hashlib
 from dataclasses import asdict
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from . import __version__
-from .atomic import check_output_folder, default_mode_dir
-from .errors import ResultsError
+from .atomic import check_output_folder, replacing_folder
 from .metrics import SCORE_BINS
 from .scenario.loader import dump_resolved
 from .summary import RunResult
@@ -98,23 +94,11 @@ def _scores_table(result: RunResult) -> pl.DataFrame:
 def write_results(result: RunResult, out: str | Path, report: bool = True) -> Path:
     """Write every results file into `out` atomically (replacing an existing results folder); with `report`,
     also the comparison report (report.html, report.md, plots/) and the CFO ledger (ledger.xlsx)."""
-    out = Path(out)
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
-        default_mode_dir(tmp)
-    except OSError as e:
-        raise ResultsError(f"{out}: cannot create the results folder ({e.strerror or e})") from None
-    try:
+    with replacing_folder(Path(out), "summary.json", "simroute results folder") as tmp:
         _write_all(result, tmp)
         if report:
             _write_reports(tmp)
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return Path(out)
 
 
 def _write_all(result: RunResult, folder: Path) -> None:
@@ -156,14 +140,3 @@ def _write_reports(folder: Path) -> None:
 def check_target(out: str | Path) -> None:
     """Fail early (before simulating) when `out` cannot become a results folder."""
     check_output_folder(out, "summary.json", "simroute results folder")
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    check_target(out)
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

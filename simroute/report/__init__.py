@@ -27,6 +27,15 @@ def save_svg(fig, path: Path) -> None:
         fig.savefig(path, format="svg", metadata={"Date": None})
 
 
+def save_figure(fig, folder: Path, name: str) -> bytes:
+    """Write `fig` as folder/name.png and folder/name.svg; the PNG bytes (for embedding in HTML)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=PNG_DPI)
+    (folder / f"{name}.png").write_bytes(buf.getvalue())
+    save_svg(fig, folder / f"{name}.svg")
+    return buf.getvalue()
+
+
 def draw_plots(b: ResultsBundle, folder: Path) -> dict[Plot, bytes]:
     """Draw every plot the run has data for as PNG and SVG in `folder`; PNG bytes per plot for embedding."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -35,11 +44,7 @@ def draw_plots(b: ResultsBundle, folder: Path) -> dict[Plot, bytes]:
         fig = spec.build(b)
         if fig is None:
             continue
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=PNG_DPI)
-        pngs[kind] = buf.getvalue()
-        (folder / f"{kind.value}.png").write_bytes(pngs[kind])
-        save_svg(fig, folder / f"{kind.value}.svg")
+        pngs[kind] = save_figure(fig, folder, kind.value)
     return pngs
 
 

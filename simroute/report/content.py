@@ -112,6 +112,13 @@ def interval_cell(iv: dict | None, fmt) -> str:
     return f"{fmt(iv['mean'])} [{fmt(iv['low'])}, {fmt(iv['high'])}]{short}"
 
 
+def detection_cell(iv: dict | None, replicates: int) -> str:
+    """A monitor's first-alarm day over the replicates, or "never (0/N)" when no replicate alarmed."""
+    if not iv or not iv.get("n"):
+        return f"never (0/{replicates})"
+    return interval_cell(iv, lambda x: f"{x:.1f}")
+
+
 def interval_columns(tiers: list[str]) -> list[tuple[str, str, object]]:
     """(figure, header, format) of every headline figure the replicate tables show."""
     share = lambda x: pct(100 * x, 2)  # noqa: E731
@@ -168,8 +175,7 @@ def detection_table(b: ResultsBundle) -> Table | None:
                      f"{m['delay_days']} d" if m["delay_days"] is not None else "—", str(m["false_alarms"])])
         if reps:
             iv = reps["figures"].get(n, {}).get("detection_day")
-            rows[-1].append(f"never (0/{reps['n']})" if not iv or not iv.get("n") else
-                            interval_cell(iv, lambda x: f"{x:.1f}"))
+            rows[-1].append(detection_cell(iv, reps["n"]))
     cols = ["monitor", "watches", "kind", "onset", "first alarm", "delay", "false alarms"]
     if reps:
         cols.append(f"first alarm over {reps['n']} replicates")

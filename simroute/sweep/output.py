@@ -2,18 +2,13 @@
 into a temporary sibling and renamed into place."""
 from __future__ import annotations
 
-import io
 import json
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from .. import __version__
-from ..atomic import check_output_folder, default_mode_dir
-from ..errors import ResultsError
-from ..report import save_svg
+from ..atomic import check_output_folder, replacing_folder
+from ..report import save_figure
 from ..results import _clean
 from . import analysis, plots
 from .run import SweepResult
@@ -114,16 +109,9 @@ def check_sweep_target(out: Path) -> None:
 def write_sweep(r: SweepResult, out: Path) -> tuple[Path, dict]:
     """Write the sweep folder atomically (replacing an earlier sweep folder, never anything else)."""
     out = Path(out)
-    check_sweep_target(out)
     found, bars = analysis.break_even(r), analysis.tornado(r)
     doc = sweep_document(r, found, bars, analysis.curve_metric_intervals(r, 0))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-        default_mode_dir(tmp)
-    except OSError as e:
-        raise ResultsError(f"{out}: cannot create the sweep folder ({e.strerror or e})") from None
-    try:
+    with replacing_folder(out, "sweep.json", "simroute sweep folder") as tmp:
         r.table.write_parquet(tmp / "sweep.parquet")
         r.curves.write_parquet(tmp / "curves.parquet")
         (tmp / "plots").mkdir()
@@ -131,21 +119,8 @@ def write_sweep(r: SweepResult, out: Path) -> tuple[Path, dict]:
         for name, fig in (("frontier", plots.frontier_plot(r)), ("break_even", plots.break_even_plot(r, found)),
                           ("tornado", plots.tornado_plot(r, bars))):
             if fig is not None:
-                buf = io.BytesIO()
-                fig.savefig(buf, format="png", dpi=110)
-                (tmp / "plots" / f"{name}.png").write_bytes(buf.getvalue())
-                save_svg(fig, tmp / "plots" / f"{name}.svg")
+                save_figure(fig, tmp / "plots", name)
                 pictures.append(name)
         (tmp / "sweep.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         (tmp / "sweep.md").write_text(sweep_markdown(r, doc, pictures), encoding="utf-8")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out, doc
