@@ -9,9 +9,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
+from scipy.stats import t as student_t
+from xml.sax.saxutils import quoteattr
 
-from . import __version__
+from .curves import curve_metrics_table
 from .errors import SimrouteError
+from .replicates import run_replicates
+from .results import scenario_hash
+from .runner import run_resolved
+from .scenario.loader import dump_resolved
+from .uncertainty import headline, interval
+from .version import __version__
 
 BASELINE_SCHEMA_VERSION = 1
 FAMILY_ALPHA = 0.05
@@ -38,9 +46,6 @@ def baseline_document(scenario, seed_rows: pl.DataFrame, reps) -> dict:
     """The baseline file: each figure's value at the scenario's seed, and its mean, sd and n over the seed
     run and the replicates together (all independent draws of the same figure; pooling the seed run keeps a
     discrete figure that happens to repeat across a few replicates from getting a zero spread)."""
-    from .results import scenario_hash
-    from .scenario.loader import dump_resolved
-    from .uncertainty import interval
 
     draws = {(s, m): v for s, m, v in reps.table.group_by(["subject", "metric"]).agg(pl.col("value"))
              .select("subject", "metric", "value").iter_rows()}
@@ -91,14 +96,13 @@ def _tolerance(fig: dict, k: int, new_n: int, alpha: float, single_reference: bo
     """One-sided Bonferroni bound (family-wise `alpha` over `k` directional figures) on the difference between
     a new estimate (mean of `new_n` runs) and the reference: t·sd·√(1/new_n + 1/n) against the baseline mean
     of n draws, t·sd·√(1/new_n + 1) against the single run at the seed."""
-    from scipy.stats import t
     sd, n = fig.get("sd"), fig.get("n") or 0
     ref = fig.get("mean") if fig.get("mean") is not None else fig.get("value")
     floor = 1e-9 * max(1.0, abs(ref or 0.0))
     if sd is None or n < 2:
         return floor
     spread = math.sqrt(1.0 / new_n + (1.0 if single_reference else 1.0 / n))
-    return max(floor, float(t.ppf(1 - alpha / max(k, 1), n - 1)) * sd * spread)
+    return max(floor, float(student_t.ppf(1 - alpha / max(k, 1), n - 1)) * sd * spread)
 
 
 def compare(baseline: dict, new: dict[tuple[str, str], float], new_n: int, alpha: float = FAMILY_ALPHA,
@@ -151,8 +155,6 @@ def regressions(rows: list[Comparison]) -> list[Comparison]:
 def scenario_note(baseline: dict, scenario, source: Path | str = "baseline") -> str:
     """Refuse a baseline of another scenario; say when the same scenario has changed since (a changed
     scenario is still compared: that is how a parameter change that worsens the economics is caught)."""
-    from .results import scenario_hash
-    from .scenario.loader import dump_resolved
     if baseline.get("scenario") != scenario.name:
         raise SimrouteError(f"{source}: a baseline of scenario {baseline.get('scenario')!r}, not {scenario.name!r}")
     if baseline.get("scenario_sha256") == scenario_hash(dump_resolved(scenario)):
@@ -162,7 +164,6 @@ def scenario_note(baseline: dict, scenario, source: Path | str = "baseline") -> 
 
 def junit_xml(rows: list[Comparison], suite: str) -> str:
     """JUnit XML: one test case per figure, a failure element on each regression."""
-    from xml.sax.saxutils import quoteattr
     bad = regressions(rows)
     suite = f"simroute check {suite}"
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
@@ -205,15 +206,11 @@ def markdown(rows: list[Comparison], suite: str, note: str = "") -> str:
 
 def seed_figures(result) -> pl.DataFrame:
     """The figures a baseline holds for one run: headline rows plus its threshold-curve metrics."""
-    from .curves import curve_metrics_table
-    from .uncertainty import headline
     return pl.concat([headline(result), curve_metrics_table(result.curves)])
 
 
 def make_baseline(scenario, replicates: int, executor=None, progress=None) -> dict:
     """Run the scenario at its seed and under `replicates` child seeds; the baseline document."""
-    from .api import run_resolved
-    from .replicates import run_replicates
     reps = run_replicates(scenario, replicates, executor, progress)
     if reps.failures:
         raise SimrouteError(f"baseline: {len(reps.failures)} of {replicates} replicates failed (first: "
@@ -231,10 +228,8 @@ def check_result(result, baseline: dict, alpha: float = FAMILY_ALPHA) -> list[Co
 def check_scenario(scenario, baseline: dict, replicates: int = 1, executor=None, progress=None,
                    alpha: float = FAMILY_ALPHA) -> list[Comparison]:
     """Rerun the scenario (once at its seed, or as the mean of `replicates` child seeds) and compare."""
-    from .api import run_resolved
     if replicates == 1:
         return check_result(run_resolved(scenario), baseline, alpha)
-    from .replicates import run_replicates
     reps = run_replicates(scenario, replicates, executor, progress)
     new = {(s, m): iv.mean for s, ms in reps.intervals.items() for m, iv in ms.items()}
     return compare(baseline, new, replicates - len(reps.failures), alpha)

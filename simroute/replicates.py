@@ -8,6 +8,7 @@ from typing import Callable
 import polars as pl
 
 from .errors import SimrouteError
+from .executors import run_all
 from .scenario.schema import Scenario
 from .tasks import Job, TaskResult, point_tasks
 from .uncertainty import LEVEL, Interval, intervals
@@ -45,8 +46,6 @@ def check_count(n: int) -> None:
 def run_replicates(scenario: Scenario, n: int, executor=None, progress: Callable[[TaskResult], None] | None = None,
                    level: float = LEVEL) -> ReplicateSet:
     """Simulate `scenario` under replicates 0..n-1 (on `executor`, default local processes)."""
-    from .executors import run_all
-
     check_count(n)
     results = run_all(executor, Job(scenario.model_dump(mode="json")), point_tasks([{}], n), progress)
     ok = [r for r in results if r.error is None]

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
-if TYPE_CHECKING:
-    from .scenario.schema import Scenario
+from .curves import curve_metrics_table
+from .runner import run_resolved
+from .scenario.loader import apply_overrides, scenario_from_dict
+from .scenario.schema import Scenario
+from .uncertainty import headline
 
 
 @dataclass(frozen=True)
@@ -33,9 +36,8 @@ class Job:
     policies: tuple[str, ...] | None = None
     monitors: bool = True
 
-    def build(self, params: dict[str, Any], source: str = "task") -> "Scenario":
+    def build(self, params: dict[str, Any], source: str = "task") -> Scenario:
         """The validated scenario of one parameter point."""
-        from .scenario.loader import apply_overrides, scenario_from_dict
         full = scenario_from_dict(self.scenario, source=source, overrides=params)
         if self.policies is None and self.monitors:
             return full
@@ -72,10 +74,6 @@ def run_task(job: Job, task: Task) -> TaskResult:
     """Run one task in whatever process the executor chose; errors become a result, never an exception, so
     one bad parameter combination does not stop the others."""
     try:
-        from .api import run_resolved
-        from .curves import curve_metrics_table
-        from .uncertainty import headline
-
         result = run_resolved(job.build(task.params, f"task {task.index}"), replicate=task.replicate)
         rows = pl.concat([headline(result), curve_metrics_table(result.curves)], how="vertical")
         return TaskResult(task, rows, result.curves)

@@ -346,7 +346,7 @@ def test_rerun_replaces_an_existing_results_folder(tmp_path, quickstart_run):
 
 
 def test_failed_write_leaves_the_old_results_folder_intact(tmp_path, quickstart_run, monkeypatch):
-    from simroute import results
+    from simroute.results import writer as results
     from simroute.errors import ResultsError
 
     src, _ = quickstart_run

@@ -4,7 +4,8 @@ from __future__ import annotations
 import yaml
 
 import simroute
-from simroute.results import FILES, write_results
+from simroute.api import write_results
+from simroute.results import FILES
 from simroute.scenario.loader import scenario_from_dict
 
 from pathlib import Path

@@ -18,7 +18,7 @@ from simroute.cli import app
 from simroute.export import REGISTRY, LedgerFormat
 from simroute.export.content import DEFINITIONS
 from simroute.report import PLOTS, Plot, load_bundle
-from simroute.results import write_results
+from simroute.api import write_results
 
 CASES = ("case1", "case2", "case3")
 runner = CliRunner()

@@ -1,20 +1,46 @@
-"""Executors for replicates and sweeps, keyed by `ExecutorKind`."""
+"""Where tasks run: one interface, one module per executor, a registry keyed by `ExecutorKind`."""
 from __future__ import annotations
 
-from .interface import Executor, ExecutorKind, run_all
+from collections.abc import Callable
+
+from ..tasks import Job, Task, TaskResult
+from .interface import Executor, ExecutorKind, Progress
 from .local import LocalExecutor, default_workers
+
+
+def _dask(scheduler: str | None) -> Executor:
+    from .dask import DaskExecutor  # lazy: distributed is an optional extra (simroute[dask])
+    return DaskExecutor(scheduler)
+
+
+REGISTRY: dict[ExecutorKind, Callable[[int | None, str | None], Executor]] = {
+    ExecutorKind.local: lambda workers, scheduler: LocalExecutor(workers),
+    ExecutorKind.dask: lambda workers, scheduler: _dask(scheduler),
+}
 
 
 def make_executor(kind: ExecutorKind | str = ExecutorKind.local, *, workers: int | None = None,
                   scheduler: str | None = None) -> Executor:
     """An executor of `kind` (local: `workers` processes; dask: the cluster at `scheduler`)."""
-    kind = ExecutorKind(kind)
-    if kind is ExecutorKind.local:
-        return LocalExecutor(workers)
-    if kind is ExecutorKind.dask:
-        from .dask import DaskExecutor
-        return DaskExecutor(scheduler)
-    raise AssertionError(f"unhandled executor {kind}")
+    return REGISTRY[ExecutorKind(kind)](workers, scheduler)
 
 
-__all__ = ["Executor", "ExecutorKind", "LocalExecutor", "default_workers", "make_executor", "run_all"]
+def run_all(executor: Executor | None, job: Job, tasks: list[Task],
+            progress: Progress | None = None) -> list[TaskResult]:
+    """Every task's result in task order, reporting each completion to `progress`; with no executor, local
+    worker processes are started for this call and stopped after it."""
+    if executor is None:
+        own = LocalExecutor()
+        try:
+            return run_all(own, job, tasks, progress)
+        finally:
+            own.close()
+    done: dict[int, TaskResult] = {}
+    for result in executor.map(job, tasks):
+        done[result.task.index] = result
+        if progress is not None:
+            progress(result)
+    return [done[t.index] for t in tasks]
+
+
+__all__ = ["REGISTRY", "Executor", "ExecutorKind", "LocalExecutor", "default_workers", "make_executor", "run_all"]

@@ -1,8 +1,6 @@
-"""Where tasks run: one interface, one module per executor, a registry keyed by `ExecutorKind`.
-
-An executor maps `run_task(job, task)` over tasks and yields results as they complete; the caller
-orders them by task index, so the table does not depend on the executor or its worker count.
-"""
+"""The executor interface: an executor maps `run_task(job, task)` over tasks and yields results as they
+complete; the caller orders them by task index, so the table does not depend on the executor or its worker
+count."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -30,22 +28,3 @@ class Executor(ABC):
 
     def close(self) -> None:
         """Release workers or connections."""
-
-
-def run_all(executor: Executor | None, job: Job, tasks: list[Task],
-            progress: Progress | None = None) -> list[TaskResult]:
-    """Every task's result in task order, reporting each completion to `progress`; with no executor, local
-    worker processes are started for this call and stopped after it."""
-    if executor is None:
-        from .local import LocalExecutor
-        own = LocalExecutor()
-        try:
-            return run_all(own, job, tasks, progress)
-        finally:
-            own.close()
-    done: dict[int, TaskResult] = {}
-    for result in executor.map(job, tasks):
-        done[result.task.index] = result
-        if progress is not None:
-            progress(result)
-    return [done[t.index] for t in tasks]

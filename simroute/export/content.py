@@ -7,7 +7,7 @@ import polars as pl
 
 from ..ledger import INVISIBLE as LEDGER_INVISIBLE
 from ..ledger import CostCenter
-from ..report.bundle import ResultsBundle
+from ..results import ResultsBundle
 
 CENTERS = tuple(cc.value for cc in CostCenter)
 INVISIBLE = tuple(cc.value for cc in LEDGER_INVISIBLE)

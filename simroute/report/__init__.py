@@ -4,11 +4,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .. import __version__
+from matplotlib import rc_context
+
+from ..version import __version__
 from ..atomic import publish, staging
 from . import render_html as H
 from . import render_markdown as M
-from .bundle import ResultsBundle, load_bundle
+from ..results import ResultsBundle, load_bundle
 from .content import (assumption_counts, assumptions_table, detection_table, interval_table, ledger_table,
                       policy_table, scenario_paragraph)
 from .figures import PLOTS, Plot
@@ -22,7 +24,6 @@ __all__ = ["PLOTS", "Plot", "ResultsBundle", "load_bundle", "write_report", "ren
 
 def save_svg(fig, path: Path) -> None:
     """SVG with fixed element ids and no date, so the same run gives the same bytes."""
-    from matplotlib import rc_context
     with rc_context({"svg.hashsalt": "simroute"}):
         fig.savefig(path, format="svg", metadata={"Date": None})
 

@@ -11,7 +11,7 @@ from ..atomic import publish, staging
 from ..errors import ResultsError
 from . import render_html as H
 from . import render_markdown as M
-from .bundle import ResultsBundle
+from ..results import ResultsBundle
 from .content import Table, usd
 from .style import policy_colors
 

@@ -7,7 +7,7 @@ import polars as pl
 
 from ..ledger import INVISIBLE, CostCenter
 from .assumptions import economic_assumptions, label
-from .bundle import ResultsBundle
+from ..results import ResultsBundle
 
 CENTERS = tuple(cc.value for cc in CostCenter)
 

@@ -14,7 +14,7 @@ import polars as pl
 from matplotlib.figure import Figure
 
 from ..ledger import INVISIBLE as LEDGER_INVISIBLE
-from .bundle import ResultsBundle
+from ..results import ResultsBundle
 from .style import COST_CENTER_COLORS, COST_CENTER_LABELS, POOLED_COLOR, policy_colors, tier_colors
 
 INVISIBLE = tuple(cc.value for cc in LEDGER_INVISIBLE)

@@ -6,10 +6,10 @@ import json
 import math
 from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 from ..atomic import check_output_folder, replacing_folder
 from ..report import save_figure
-from ..results import _clean
+from ..results import json_safe
 from . import analysis, plots
 from .run import SweepResult
 
@@ -55,7 +55,7 @@ def _json_bound(x: float):
 def sweep_document(r: SweepResult, found, bars, curve_ivs) -> dict:
     """sweep.json: what ran, what failed (with the traceback), and what the table says."""
     labels = {p.path: p.name for p in r.spec.parameters}
-    return _clean({
+    return json_safe({
         "schema_version": SWEEP_SCHEMA_VERSION, "simroute_version": __version__,
         "scenario": r.scenario.name, "seed": r.scenario.seed, "spec": r.spec.model_dump(mode="json"),
         "points": r.points, "tasks": len(r.points) * r.spec.replicates,

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import polars as pl
 
 from ..errors import SimrouteError
+from ..executors import run_all
 from ..scenario.schema import Scenario
 from ..tasks import TaskResult, point_tasks
 from . import plan
@@ -44,8 +45,6 @@ def run_sweep(scenario: Scenario, spec: SweepSpec, executor=None, progress: Call
               source: str = "sweep") -> SweepResult:
     """Validate every point, run points x replicates, and return the table (failed tasks listed, not fatal
     unless every task failed)."""
-    from ..executors import run_all
-
     pts = plan.points(spec)
     job = plan.job(scenario, spec, source)
     plan.validate_points(job, pts, source)

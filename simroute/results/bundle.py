@@ -11,12 +11,10 @@ import polars as pl
 import yaml
 
 from ..errors import ResultsError, ScenarioError
-from ..results import FILES, SUMMARY_SCHEMA_VERSION
+from ..scenario.loader import scenario_from_dict
 from ..scenario.policies import TWIN_MARK
 from ..scenario.schema import Scenario
-
-TABLES = ("daily", "users_daily", "ledger", "ledger_daily", "monitors", "reliability", "calibration", "curves",
-          "model_reliability")
+from .layout import FILES, SUMMARY_SCHEMA_VERSION, TABLES
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,6 @@ def _read_table(path: Path) -> pl.DataFrame:
 
 
 def _read_scenario(path: Path) -> Scenario:
-    from ..scenario.loader import scenario_from_dict
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return scenario_from_dict(data, source=str(path))

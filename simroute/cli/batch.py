@@ -1,5 +1,5 @@
-"""`simroute sweep`, `simroute baseline` and `simroute check`: the batch commands (registered on the app of
-cli.py; thin layers over simroute.sweep and simroute.regression)."""
+"""`simroute sweep`, `simroute baseline` and `simroute check`: the batch commands (thin layers over
+simroute.sweep and simroute.regression)."""
 from __future__ import annotations
 
 import json
@@ -8,15 +8,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli import AsJson, ExecutorOpt, Quiet, Scheduler, Workers, _fail, _parse_sets, app, open_executor, task_bar
-from .errors import SimrouteError
-
-Scenario = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
-Sets = Annotated[list[str], typer.Option("--set", help="Override a scenario parameter: PATH=VALUE (repeatable).")]
+from ..errors import SimrouteError
+from .common import AsJson, ExecutorOpt, Quiet, ScenarioArg, Scheduler, Sets, Workers, console, fail, \
+    open_executor, parse_sets, task_bar
 
 
-@app.command()
-def sweep(scenario: Scenario,
+def sweep(scenario: ScenarioArg,
           grid: Annotated[Path, typer.Option("--grid", "-g", help="Sweep file: parameters by YAML path, mode "
                                              "(grid, random, one_at_a_time), replicates.", show_default=False)],
           out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Sweep folder (default: "
@@ -30,23 +27,22 @@ def sweep(scenario: Scenario,
 
     Writes one Parquet table, break-even values, curve metrics and frontier, break-even and tornado plots.
     """
-    from .api import resolve
-    from .sweep import load_sweep, run_sweep
-    from .sweep.output import check_sweep_target, write_sweep
+    from ..api import resolve  # lazy: keeps `simroute --help` fast
+    from ..sweep import load_sweep, plan, run_sweep
+    from ..sweep.output import check_sweep_target, write_sweep
 
     try:
         spec = load_sweep(grid, {"replicates": replicates} if replicates else None)
-        sc = resolve(scenario, overrides=_parse_sets(sets))
+        sc = resolve(scenario, overrides=parse_sets(sets))
         target = out or Path("results") / f"{sc.name}-{spec.name}"
         check_sweep_target(target)
-        from .sweep import plan
         n_tasks = len(plan.points(spec)) * spec.replicates
         with open_executor(executor, workers, scheduler) as ex, \
                 task_bar(n_tasks, f"sweep {spec.name}", quiet or as_json) as tick:
             result = run_sweep(sc, spec, ex, tick, source=str(grid))
         target, doc = write_sweep(result, target)
     except SimrouteError as e:
-        _fail(e)
+        fail(e)
     if as_json:
         typer.echo(json.dumps({"folder": str(target), **doc}, indent=2))
     elif not quiet:
@@ -59,8 +55,7 @@ def sweep(scenario: Scenario,
         raise typer.Exit(1)
 
 
-@app.command()
-def baseline(scenario: Scenario,
+def baseline(scenario: ScenarioArg,
              out: Annotated[Path, typer.Option("--out", "-o", help="Baseline JSON file to write.",
                                                show_default=False)],
              replicates: Annotated[int, typer.Option("--replicates", "-n", help="Replicates that measure the "
@@ -72,28 +67,27 @@ def baseline(scenario: Scenario,
 
     It holds each headline figure at the scenario's seed, with its mean and spread over replicates.
     """
-    from .api import resolve
-    from .atomic import check_file_target, write_file
-    from .regression import make_baseline
-    from .replicates import check_count
+    from ..api import resolve  # lazy: keeps `simroute --help` fast
+    from ..atomic import check_file_target, write_file
+    from ..regression import make_baseline
+    from ..replicates import check_count
     try:
         check_count(replicates)
         check_file_target(out)
-        sc = resolve(scenario, overrides=_parse_sets(sets))
+        sc = resolve(scenario, overrides=parse_sets(sets))
         with open_executor(executor, workers, scheduler) as ex, \
                 task_bar(replicates, f"baseline of {sc.name}", quiet) as tick:
             doc = make_baseline(sc, replicates, ex, tick)
         text = json.dumps(doc, indent=1, sort_keys=True) + "\n"
         write_file(out, lambda p: p.write_text(text, encoding="utf-8"))
     except SimrouteError as e:
-        _fail(e)
+        fail(e)
     if not quiet:
         n = sum(len(v) for v in doc["figures"].values())
         typer.echo(f"baseline of {sc.name} ({n} figures, {replicates} replicates) written to {out}")
 
 
-@app.command()
-def check(scenario: Scenario,
+def check(scenario: ScenarioArg,
           baseline_file: Annotated[Path, typer.Option("--baseline", "-b", help="Baseline JSON written by "
                                                       "simroute baseline.", show_default=False)],
           replicates: Annotated[int, typer.Option("--replicates", "-n", help="1: rerun at the scenario's seed; "
@@ -113,12 +107,12 @@ def check(scenario: Scenario,
     A figure regresses when it got worse by more than Monte Carlo noise explains. Exit 0 otherwise, 2 on bad
     input.
     """
-    from .api import resolve
-    from .atomic import check_file_target, write_file
-    from .regression import check_scenario, junit_xml, load_baseline, markdown, regressions, scenario_note
+    from ..api import resolve  # lazy: keeps `simroute --help` fast
+    from ..atomic import check_file_target, write_file
+    from ..regression import check_scenario, junit_xml, load_baseline, markdown, regressions, scenario_note
     try:
         doc = load_baseline(baseline_file)
-        sc = resolve(scenario, overrides=_parse_sets(sets))
+        sc = resolve(scenario, overrides=parse_sets(sets))
         note = scenario_note(doc, sc, baseline_file)
         for target in (junit, md):
             if target is not None:
@@ -132,21 +126,20 @@ def check(scenario: Scenario,
         if md:
             write_file(md, lambda p: p.write_text(markdown(rows, suite, note), encoding="utf-8"))
     except SimrouteError as e:
-        _fail(e)
+        fail(e)
     bad = regressions(rows)
     if as_json:
         typer.echo(json.dumps({"scenario": sc.name, "regressions": len(bad), "note": note,
                                "figures": [{**r.__dict__, "delta": r.delta} for r in rows]}, indent=2))
     elif not quiet:
-        from .cli import _console
-        from .render import check_table
-        console = _console()
+        from ..render import check_table
+        screen = console()
         table = check_table(rows, suite, show_all)
         if table.row_count:
-            console.print(table)
+            screen.print(table)
         if note:
-            console.print(f"[yellow]note:[/] {note}")
-        console.print(f"[bold red]{len(bad)} regression(s)[/] beyond Monte Carlo noise" if bad else
+            screen.print(f"[yellow]note:[/] {note}")
+        screen.print(f"[bold red]{len(bad)} regression(s)[/] beyond Monte Carlo noise" if bad else
                       f"[green]no regression[/] in {len(rows)} figures")
     if bad:
         raise typer.Exit(1)

@@ -1,43 +1,35 @@
-"""The results folder: Parquet tables, the ledger (Parquet + CSV), summary.json and the resolved scenario.
+"""Writing a results folder: Parquet tables, the ledger (Parquet + CSV), summary.json and the resolved scenario.
 
 Written into a temporary sibling folder and renamed into place, so a failed run never leaves a half-written
 folder behind. summary.json is a documented contract (see README, "summary.json").
 """
 from __future__ import annotations
 
-import hashlib
-from dataclasses import asdict
 import json
 import math
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from . import __version__
-from .atomic import check_output_folder, replacing_folder
-from .metrics import SCORE_BINS
-from .scenario.loader import dump_resolved
-from .summary import RunResult
+from ..version import __version__
+from ..atomic import replacing_folder
+from ..metrics import SCORE_BINS
+from ..scenario.loader import dump_resolved
+from ..summary import RunResult
+from .layout import KIND, MARKER, SUMMARY_SCHEMA_VERSION, scenario_hash
 
-SUMMARY_SCHEMA_VERSION = 2
-FILES = ("summary.json", "daily.parquet", "users_daily.parquet", "ledger.parquet", "ledger.csv",
-         "ledger_daily.parquet", "router_scores.parquet", "scenario.resolved.yaml", "monitors.parquet",
-         "reliability.parquet", "calibration.parquet", "curves.parquet", "model_reliability.parquet",
-         "provenance.json")
+Finish = Callable[[Path], None]
 
 
-def scenario_hash(resolved_yaml: str) -> str:
-    """SHA-256 of the resolved scenario text: two runs with the same hash simulated the same world."""
-    return hashlib.sha256(resolved_yaml.encode("utf-8")).hexdigest()
-
-
-def _clean(x):
+def json_safe(x):
     """JSON-safe: NaN/inf become null, numpy scalars become Python numbers."""
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
+        return {k: json_safe(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_clean(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, (np.floating, float)):
         return None if not math.isfinite(float(x)) else float(x)
     if isinstance(x, np.integer):
@@ -74,7 +66,7 @@ def summary_document(result: RunResult, resolved_yaml: str) -> dict:
     }
     if result.replicates is not None:
         doc["replicates"] = result.replicates.document()
-    return _clean(doc)
+    return json_safe(doc)
 
 
 def _scores_table(result: RunResult) -> pl.DataFrame:
@@ -91,13 +83,14 @@ def _scores_table(result: RunResult) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def write_results(result: RunResult, out: str | Path, report: bool = True) -> Path:
-    """Write every results file into `out` atomically (replacing an existing results folder); with `report`,
-    also the comparison report (report.html, report.md, plots/) and the CFO ledger (ledger.xlsx)."""
-    with replacing_folder(Path(out), "summary.json", "simroute results folder") as tmp:
+def write_results(result: RunResult, out: str | Path, finish: Finish | None = None) -> Path:
+    """Write every results file into `out` atomically (replacing an existing results folder). `finish` runs on
+    the complete temporary folder before it is published: the layers above add their reports there, so the
+    folder appears with everything or not at all."""
+    with replacing_folder(Path(out), MARKER, KIND) as tmp:
         _write_all(result, tmp)
-        if report:
-            _write_reports(tmp)
+        if finish is not None:
+            finish(tmp)
     return Path(out)
 
 
@@ -124,19 +117,3 @@ def _write_all(result: RunResult, folder: Path) -> None:
         result.replicates.table.write_parquet(folder / "replicates.parquet")
     (folder / "provenance.json").write_text(json.dumps(result.provenance, indent=2, sort_keys=True) + "\n",
                                             encoding="utf-8")
-
-
-def _write_reports(folder: Path) -> None:
-    """Render the report and the spreadsheet from the files just written (the same path `simroute report` and
-    `simroute ledger` take on an existing folder)."""
-    from .export import LedgerFormat, REGISTRY
-    from .report import load_bundle, render_report
-    bundle = load_bundle(folder)
-    render_report(bundle, folder)
-    exporter = REGISTRY[LedgerFormat.xlsx]
-    exporter.write(bundle, folder / exporter.default_name())
-
-
-def check_target(out: str | Path) -> None:
-    """Fail early (before simulating) when `out` cannot become a results folder."""
-    check_output_folder(out, "summary.json", "simroute results folder")

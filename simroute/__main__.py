@@ -1,0 +1,4 @@
+"""`python -m simroute`: the same as the `simroute` command."""
+from .cli import main
+
+main()

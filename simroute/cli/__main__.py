@@ -1,0 +1,4 @@
+"""`python -m simroute.cli`: the same as the `simroute` command."""
+from .app import main
+
+main()

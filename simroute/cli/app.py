@@ -1,0 +1,47 @@
+"""The `simroute` application: every command, registered here in the order `--help` lists them."""
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ..version import __version__
+from . import batch, folders, run
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Offline simulator and cost/quality economics for LLM routing policies.")
+
+COMMANDS = (run.run, folders.report, folders.ledger, folders.compare, run.validate, run.schema, batch.sweep,
+            batch.baseline, batch.check)
+for command in COMMANDS:
+    app.command()(command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"simroute {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the version and exit.")] = False) -> None:
+    """Offline simulator and cost/quality economics for LLM routing policies."""
+
+
+def main() -> None:
+    """Console-script entry point: command-line usage errors become one `error:` line and exit code 2."""
+    try:
+        code = app(standalone_mode=False)
+    except Exception as e:  # click's usage errors, from typer's vendored click: matched by their interface
+        message, exit_code = getattr(e, "format_message", None), getattr(e, "exit_code", None)
+        if message is None or exit_code is None:
+            raise
+        if type(e).__name__ == "NoArgsIsHelpError":
+            typer.echo(message())
+            sys.exit(0)
+        typer.echo(f"error: {message()}", err=True)
+        sys.exit(exit_code)
+    if type(code) is int:  # click returns the exit code of typer.Exit in this mode
+        sys.exit(code)

@@ -1,0 +1,102 @@
+"""What every command shares: the one-line error exit, `--set` parsing, option types, the executor the options
+name, progress bars and the console. rich is imported only here and in the renderers, at the edge."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+from ..errors import SimrouteError
+
+EXIT_BAD_INPUT = 2
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+Sets = Annotated[list[str], typer.Option("--set", help="Override a scenario parameter: PATH=VALUE (repeatable).")]
+Folder = Annotated[Path, typer.Argument(help="A results folder written by `simroute run`.", show_default=False)]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")]
+Workers = Annotated[Optional[int], typer.Option("--workers", "-w", help="Local worker processes (default: one "
+                                               "per core).", min=1)]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where replicates and sweep tasks run: local "
+                                          "(worker processes) or dask (a Dask cluster, see --scheduler).")]
+Scheduler = Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler ADDRESS, e.g. "
+                                                  "tcp://10.0.0.5:8786 (with --executor dask).")]
+
+
+def fail(err: SimrouteError) -> NoReturn:
+    """Print each problem as one `error:` line and exit with code 2."""
+    for line in err.lines:
+        typer.echo(f"error: {line}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def parse_sets(sets: list[str]) -> dict:
+    """`--set PATH=VALUE` items as overrides, each value read as YAML."""
+    import yaml  # lazy: keeps `simroute --help` fast
+    out = {}
+    for item in sets:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SimrouteError(f"--set {item!r}: expected PATH=VALUE, e.g. policies[1].threshold=0.5")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as e:
+            raise SimrouteError(f"--set {item!r}: the value is not valid YAML ({getattr(e, 'problem', e)})") \
+                from None
+    return out
+
+
+@contextmanager
+def open_executor(kind: str, workers: int | None, scheduler: str | None) -> Iterator:
+    """The executor the options name, closed afterwards; bad names are one-line errors."""
+    from ..executors import ExecutorKind, make_executor  # lazy: keeps `simroute --help` fast
+    kinds = [k.value for k in ExecutorKind]
+    if kind not in kinds:
+        raise SimrouteError(f"--executor: expected one of {', '.join(kinds)}, got {kind!r}")
+    if scheduler and kind != ExecutorKind.dask.value:
+        raise SimrouteError("--scheduler: only used with --executor dask")
+    if workers and kind != ExecutorKind.local.value:
+        raise SimrouteError("--workers: only used with --executor local (a Dask cluster has its own workers)")
+    ex = make_executor(kind, workers=workers, scheduler=scheduler)
+    try:
+        yield ex
+    finally:
+        ex.close()
+
+
+@contextmanager
+def task_bar(total: int, label: str, silent: bool) -> Iterator[Callable]:
+    """A progress bar over tasks on a terminal (yields the per-result callback); failed tasks print a line."""
+    def report_failure(result) -> None:
+        if result.error:
+            typer.echo(f"warning: task {result.task.index} failed (params {result.task.params or '{}'}, replicate "
+                       f"{result.task.replicate}): {result.error}", err=True)
+    if silent or not sys.stderr.isatty():
+        yield report_failure
+        return
+    from rich.progress import (  # lazy: keeps `simroute --help` fast
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def tick(result) -> None:
+            report_failure(result)
+            bar.advance(task)
+        yield tick
+
+
+def console():
+    """A rich console: the terminal's width, or 100 columns when writing to a file or pipe."""
+    from rich.console import Console  # lazy: keeps `simroute --help` fast
+    return Console(width=None if sys.stdout.isatty() else 100)
