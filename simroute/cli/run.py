@@ -47,7 +47,7 @@ def run(scenario: ScenarioArg,
     if as_json:
         typer.echo(json.dumps(summary_document(result, dump_resolved(sc)), indent=2, sort_keys=True))
     elif not quiet:
-        from ..render import print_summary
+        from ..render import print_summary  # lazy: keeps `simroute --help` fast
         screen = console()
         print_summary(result, screen)
         screen.print(f"results written to [bold]{target}[/]" + (f" (open {target / 'report.html'})" if report
@@ -62,7 +62,7 @@ def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler
     """The replicate set of `sc` (None without --replicates), with a progress bar over replicates."""
     if n is None:
         return None
-    from ..replicates import check_count, run_replicates
+    from ..replicates import check_count, run_replicates  # lazy: keeps `simroute --help` fast
     check_count(n)
     with open_executor(executor, workers, scheduler) as ex, task_bar(n, f"replicates of {sc.name}", silent) as tick:
         return run_replicates(sc, n, ex, tick)
@@ -71,7 +71,7 @@ def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler
 def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
     if silent or not sys.stderr.isatty():
         return run_resolved(sc, provenance)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn  # lazy: fast --help
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("day {task.completed:.0f}"
                   "/{task.total:.0f}"), TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=sc.horizon_days)
@@ -80,7 +80,7 @@ def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
 
 def validate(scenario: ScenarioArg) -> None:
     """Check a scenario file; print one line per problem (with its YAML path) and exit 2 if any."""
-    from ..scenario.loader import load_scenario
+    from ..scenario.loader import load_scenario  # lazy: keeps `simroute --help` fast
     try:
         sc = load_scenario(scenario)
     except SimrouteError as e:
@@ -91,5 +91,5 @@ def validate(scenario: ScenarioArg) -> None:
 
 def schema() -> None:
     """Print the scenario JSON Schema (for editor autocompletion)."""
-    from ..scenario.schema import Scenario
+    from ..scenario.schema import Scenario  # lazy: keeps `simroute --help` fast
     typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))

@@ -1,6 +1,7 @@
 """A Dask distributed cluster (optional extra `simroute[dask]`): the same tasks, submitted to a scheduler."""
 from __future__ import annotations
 
+import queue
 import socket
 import uuid
 from typing import Iterable, Iterator
@@ -13,7 +14,7 @@ from .interface import Executor, ExecutorKind
 def _reachable(address: str, timeout_s: float = 5.0) -> None:
     """Fail in seconds, with one line, on an address that is malformed or has nobody listening (the Dask
     client would otherwise retry until its timeout and then print a traceback from its destructor)."""
-    from distributed.comm import parse_address, parse_host_port
+    from distributed.comm import parse_address, parse_host_port  # lazy: optional extra simroute[dask]
     try:
         scheme, location = parse_address(address, strict=True)
     except ValueError:
@@ -40,7 +41,7 @@ class DaskExecutor(Executor):
             raise SimrouteError("--scheduler: the dask executor needs the scheduler ADDRESS "
                                 "(e.g. tcp://127.0.0.1:8786)")
         try:
-            from distributed import Client
+            from distributed import Client  # lazy: optional extra simroute[dask]
         except ImportError:
             raise SimrouteError("--executor dask: dask.distributed is not installed; "
                                 "pip install 'simroute[dask]'") from None
@@ -51,7 +52,6 @@ class DaskExecutor(Executor):
             raise SimrouteError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})") from None
 
     def map(self, job: Job, tasks: Iterable[Task]) -> Iterator[TaskResult]:
-        import queue
         tasks = list(tasks)
         if not tasks:
             return

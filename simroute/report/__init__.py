@@ -1,10 +1,7 @@
 """The policy comparison report (HTML + Markdown + plots) for a results folder, and the cross-run comparison."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
-
-from matplotlib import rc_context
 
 from ..version import __version__
 from ..atomic import publish, staging
@@ -14,27 +11,13 @@ from ..results import ResultsBundle, load_bundle
 from .content import (assumption_counts, assumptions_table, detection_table, interval_table, ledger_table,
                       policy_table, scenario_paragraph)
 from .figures import PLOTS, Plot
+from .files import save_figure, save_svg
 
 PLOT_DIR = "plots"
 REPORT_FILES = ("report.html", "report.md")
-PNG_DPI = 110
 
-__all__ = ["PLOTS", "Plot", "ResultsBundle", "load_bundle", "write_report", "render_report"]
-
-
-def save_svg(fig, path: Path) -> None:
-    """SVG with fixed element ids and no date, so the same run gives the same bytes."""
-    with rc_context({"svg.hashsalt": "simroute"}):
-        fig.savefig(path, format="svg", metadata={"Date": None})
-
-
-def save_figure(fig, folder: Path, name: str) -> bytes:
-    """Write `fig` as folder/name.png and folder/name.svg; the PNG bytes (for embedding in HTML)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=PNG_DPI)
-    (folder / f"{name}.png").write_bytes(buf.getvalue())
-    save_svg(fig, folder / f"{name}.svg")
-    return buf.getvalue()
+__all__ = ["PLOTS", "Plot", "ResultsBundle", "load_bundle", "render_report", "save_figure", "save_svg",
+           "write_report"]
 
 
 def draw_plots(b: ResultsBundle, folder: Path) -> dict[Plot, bytes]:

@@ -13,6 +13,7 @@ from . import render_html as H
 from . import render_markdown as M
 from ..results import ResultsBundle
 from .content import Table, usd
+from .files import save_svg
 from .style import policy_colors
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -110,7 +111,6 @@ def write_comparison(bundles: list[ResultsBundle], out: Path) -> tuple[list[dict
     meta = "runs: " + "; ".join(f"{lab} = scenario '{b.name}' seed {b.summary['seed']} "
                                  f"(sha256 {b.summary['scenario']['sha256'][:12]})" for lab, b in zip(labels, bundles))
     caption = "Each policy's move between runs: up and left is better; a policy that moves down paid in quality."
-    from . import save_svg
     with staging(out) as tmp:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)

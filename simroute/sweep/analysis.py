@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from ..frontier import pareto_front
 from ..uncertainty import Interval, interval
 from .run import SweepResult
 from .spec import Mode
@@ -156,7 +157,6 @@ def tornado(r: SweepResult) -> list[TornadoBar]:
 def frontier(r: SweepResult) -> pl.DataFrame:
     """Per policy and point: mean bill (% of baseline) and quality, and whether the point is on the policy's
     cost-quality Pareto frontier across the sweep."""
-    from ..frontier import pareto_front
 
     m = point_means(r).filter(pl.col("kind") == "policy")
     wide = (m.filter(pl.col("metric").is_in(["bill_pct_of_baseline", "quality", "net_value_usd_per_month"]))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..version import __version__
 from ..atomic import check_output_folder, replacing_folder
-from ..report import save_figure
+from ..report.files import save_figure
 from ..results import json_safe
 from . import analysis, plots
 from .run import SweepResult

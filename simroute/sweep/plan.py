@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import SimrouteError
 from ..scenario.schema import Scenario
 from ..tasks import Job
+from ..uncertainty import figure_names
 from .spec import Mode, Parameter, SweepSpec
 
 
@@ -63,7 +64,6 @@ def points(spec: SweepSpec) -> list[dict[str, Any]]:
 def job(scenario: Scenario, spec: SweepSpec, source: str = "sweep") -> Job:
     """What every task of the sweep shares; unknown policy or figure names are an error here, before any
     task runs, not a silently missing chart afterwards."""
-    from ..uncertainty import figure_names
     known = [p.name for p in scenario.policies]
     for field, names in (("policies", spec.policies), ("tornado.policies", spec.tornado.policies)):
         unknown = [p for p in names or () if p not in known]

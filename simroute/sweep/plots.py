@@ -5,6 +5,7 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
+from ..frontier import nondecreasing_hull
 from ..report.style import policy_colors
 from .analysis import BreakEven, TornadoBar, curve_metric_intervals, frontier, metric_label
 from .run import SweepResult
@@ -36,7 +37,6 @@ def frontier_plot(r: SweepResult) -> Figure | None:
     ax1, ax2 = fig.subplots(1, 2)
     base = r.curves.filter(pl.col("point") == 0) if r.curves.height else r.curves
     metrics = curve_metric_intervals(r, 0)
-    from ..frontier import nondecreasing_hull
     for (policy,), c in (base.group_by("policy", maintain_order=True) if base.height else []):
         mean = c.group_by("threshold").agg(pl.col("cheap_share").mean(), pl.col("quality").mean(),
                                            pl.col("bill_pct_of_baseline").mean()).sort("threshold")
