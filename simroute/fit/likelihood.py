@@ -38,6 +38,8 @@ class Design:
     ceiling: np.ndarray     # (M,)
     tail: np.ndarray        # (T,) difficulty tail nodes
     tail_w: np.ndarray      # (T,)
+    hidden: np.ndarray      # bool (C,): a hidden-intent component
+    regulatory: np.ndarray  # bool (C,): a regulatory-weight component
 
     @property
     def n_models(self) -> int:
