@@ -8,7 +8,7 @@ import pytest
 from scipy.special import expit, ndtri
 from scipy.stats import multivariate_normal
 
-from simroute.fit import FitError, NOT_IN_DATA, EvalSet, fit_eval, synth_eval
+from simroute.fit import NOT_IN_DATA, EvalSet, FitError, fit_eval, synth_eval
 from simroute.fit.likelihood import Design, _factor, _pairs, negloglik, negloglik_grad
 from simroute.scenario.loader import load_scenario
 from simroute.scenario.measurable import tail_rule
@@ -181,3 +181,14 @@ def test_errors_name_the_model_or_intent():
     odd = EvalSet(ev.frame.with_columns(intent=pl.lit("weather")), ev.models, "e.csv")
     with pytest.raises(FitError, match="e.csv: intent 'weather' is not in the base scenario"):
         fit_eval(odd, truth, "small", "large")
+
+
+def test_accuracy_at_the_floor_is_an_error_naming_the_intent():
+    truth = load_scenario(QUICKSTART, overrides={"models[0].quality.floor": 0.3, "models[1].quality.floor": 0.3})
+    rows = 200
+    frame = pl.DataFrame({"query_id": [f"q{i}" for i in range(2 * rows)],
+                          "intent": ["faq"] * rows + ["billing"] * rows,
+                          "correct:small": [True] * rows + [i % 10 == 0 for i in range(rows)],
+                          "correct:large": [True] * rows + [i % 7 == 0 for i in range(rows)]})
+    with pytest.raises(FitError, match=r"e\.csv: intent 'billing' \(n=200\): base_difficulty .* is outside"):
+        fit_eval(EvalSet(frame, ("small", "large"), "e.csv"), truth, "small", "large")

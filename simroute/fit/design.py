@@ -52,7 +52,8 @@ def layout(ev: EvalSet, base: Scenario | None, cheap: str, capable: str,
         known = [m.name for m in base.models]
         missing = [n for n in sc_names if n not in known]
         if missing:
-            raise FitError(f"{ev.source}: model {missing[0]!r} is not in the base scenario (models: {', '.join(known)})")
+            raise FitError(f"{ev.source}: model {missing[0]!r} is not in the base scenario "
+                           f"(models: {', '.join(known)})")
         index = tuple(known.index(n) for n in sc_names)
     else:
         index = tuple(range(len(sc_names)))

@@ -19,12 +19,14 @@ import polars as pl
 from scipy.linalg import null_space
 from scipy.optimize import minimize
 
+from ..scenario.measurable import SKILL_RANGE
 from ..scenario.schema import Scenario
 from .design import FitError, Layout, WorldParts, build_design, layout, world_parts
 from .evalset import EvalSet
 from .likelihood import Design, negloglik_grad, pattern_probs, rho_max
 
 BOUND = 60.0
+DIFFICULTY_RANGE = (-10.0, 20.0)   # the schema's range of base_difficulty
 _EDGE = 1e-3
 _H = 1e-4
 
@@ -160,7 +162,31 @@ def fit_parts(ev: EvalSet, base: Scenario | None, cheap: str, capable: str,
     est = estimate(d, lay, weights, anchor)
     if not est.converged:
         raise FitError(f"{ev.source}: the likelihood did not converge")
+    _check_ranges(ev, lay, parts, est)
     return lay, parts, d, est
+
+
+def _check_ranges(ev: EvalSet, lay: Layout, parts: WorldParts, est: Estimates) -> None:
+    """An estimate outside the schema's range means the eval is at the edge of what floor and ceiling allow."""
+    lo, hi = DIFFICULTY_RANGE
+    for name, b in zip(lay.fitted, est.diff):
+        if not lo <= b <= hi:
+            rows = lay.cells.filter(pl.col("intent") == name)
+            n = int(rows["n"].sum())
+            accs = ", ".join(f"{m} {_accuracy(rows, i, n):.3f} (floor {q.floor:g}, ceiling {q.ceiling:g})"
+                             for i, (m, q) in enumerate(zip(lay.models, parts.quality)))
+            raise FitError(f"{ev.source}: intent {name!r} (n={n}): base_difficulty {b:.1f} is outside "
+                           f"[{lo:g}, {hi:g}]; its accuracies {accs} are at the edge of what the stated floor "
+                           "and ceiling allow")
+    lo, hi = SKILL_RANGE
+    for name, sk in zip(lay.models, est.skill):
+        if not lo <= sk <= hi:
+            raise FitError(f"{ev.source}: model {name!r}: skill {sk:.1f} is outside [{lo:g}, {hi:g}]")
+
+
+def _accuracy(rows: pl.DataFrame, m: int, n: int) -> float:
+    right = sum(int(rows[c].sum()) for c in rows.columns if c.isdigit() and (int(c) >> m) & 1)
+    return right / max(n, 1)
 
 
 __all__ = ["Estimates", "FitError", "estimate", "fit_parts", "model_tables"]

@@ -11,7 +11,8 @@ import polars as pl
 from ..scenario.loader import apply_overrides, scenario_from_dict
 from ..scenario.schema import Scenario
 from ..scenario.tiers import Confidence, FailureStyle
-from .calibration import NAMES as CALIBRATION_NAMES, Calibration, fit_calibration
+from .calibration import NAMES as CALIBRATION_NAMES
+from .calibration import Calibration, fit_calibration
 from .design import Layout, WorldParts
 from .eval_fit import Estimates, fit_parts, model_tables
 from .evalset import EvalSet, correct_col
