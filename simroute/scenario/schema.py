@@ -1,10 +1,13 @@
 """The scenario root: one validated, frozen config tree built once at the boundary."""
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from typing import Any
+
+from pydantic import Field, ModelWrapValidatorHandler, model_validator
 
 from .base import Day, Frozen, Name, PositiveInt, ranged
 from .economics import Economics, Reactions
+from .measurable import needs_resolution, resolved_models
 from .policies import CascadePolicy, OraclePolicy, PolicyConfig, PolicyKind, SinglePolicy, TwoTierPolicy
 from .monitors import MonitorConfig, MonitorKind
 from .tiers import Model
@@ -68,6 +71,18 @@ class Scenario(Frozen):
     monitors: tuple[MonitorConfig, ...] = Field((), description="The measurement architecture: what the "
                                                                 "team watches, and how it alarms.")
     report: Report = Report()
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _measurable_units(cls, data: Any, handler: ModelWrapValidatorHandler["Scenario"]) -> "Scenario":
+        """Quality or confidence stated in measurable units is solved once here for the logit-unit parameters
+        (on the validated traffic), then the tree is validated again with them."""
+        s = handler(data)
+        if not needs_resolution(s.models):
+            return s
+        raw = s.model_dump(mode="json")
+        raw["models"] = resolved_models(s.models, s.traffic)
+        return handler(raw)
 
     @model_validator(mode="after")
     def _cross_references(self) -> "Scenario":

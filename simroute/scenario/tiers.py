@@ -1,7 +1,7 @@
 """Scenario nodes for the models (tiers): price, latency, quality, failure style and self-reported confidence."""
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import Frozen, Name, NonNegative, Positive, Probability, ranged
 
@@ -14,15 +14,29 @@ class Latency(Frozen):
 
 
 class Quality(Frozen):
-    """P(correct) = floor + (ceiling - floor) * sigmoid(skill - difficulty - penalties)."""
+    """P(correct) = floor + (ceiling - floor) * sigmoid(skill - difficulty - penalties).
 
-    skill: ranged(float, -20.0, 30.0) = Field(description="Ability on the difficulty scale (logit units).")
+    `skill` may be stated as `accuracy` instead; the scenario solves skill for it (scenario.measurable)."""
+
+    skill: ranged(float, -20.0, 30.0) | None = Field(
+        None, description="Ability on the difficulty scale (logit units); or give accuracy.")
+    accuracy: ranged(float, 0.0, 1.0, lo_open=True, hi_open=True) | None = Field(
+        None, exclude=True, description="Measured accuracy on the scenario's own traffic at day 0, before drift "
+                                        "(fraction); simroute solves skill for it. Give skill or accuracy.")
     hidden_intent_penalty: NonNegative = Field(
         0.0, description="Extra difficulty of a hidden-intent query for this model (logit units).")
     regulatory_penalty: NonNegative = Field(
         0.0, description="Extra difficulty of a regulatory-weight query for this model (logit units).")
     ceiling: Probability = Field(1.0, description="Best achievable accuracy (fraction).")
     floor: Probability = Field(0.0, description="Accuracy on impossibly hard queries (fraction).")
+
+    @model_validator(mode="after")
+    def _skill_or_accuracy(self) -> "Quality":
+        if self.skill is not None and self.accuracy is not None:
+            raise ValueError("accuracy: give either skill (logit units) or accuracy (fraction), not both")
+        if self.skill is None and self.accuracy is None:
+            raise ValueError("skill: required field missing (or state the model's accuracy)")
+        return self
 
 
 class FailureStyle(Frozen):
@@ -33,8 +47,19 @@ class FailureStyle(Frozen):
         None, description="Same, on hidden-intent queries (fraction); default confident_share.")
 
 
+class WrongBelow(Frozen):
+    """A measured point of the confidence of wrong answers: `share` of them report less than `confidence`."""
+
+    confidence: ranged(float, 0.0, 1.0, lo_open=True, hi_open=True) = Field(
+        description="Confidence threshold (fraction).")
+    share: ranged(float, 0.0, 1.0, lo_open=True, hi_open=True) = Field(
+        description="Share of wrong answers below the threshold (fraction).")
+
+
 class Confidence(Frozen):
-    """Self-reported confidence: sigmoid(slope * perceived logit + bias + noise), lowered on wrong answers."""
+    """Self-reported confidence: sigmoid(slope * perceived logit + bias + noise), lowered on wrong answers.
+
+    `bias` may be stated as `mean_confidence`, `error_awareness` as `wrong_below` (scenario.measurable)."""
 
     slope: NonNegative = Field(1.0, description="Calibration slope on the model's perceived logit (dimensionless).")
     bias: ranged(float, -10.0, 10.0) = Field(0.0, description="Over(+)/under(-)confidence offset (logit units).")
@@ -47,6 +72,19 @@ class Confidence(Frozen):
                          "hidden_awareness.")
     hedge_drop: NonNegative = Field(
         2.0, description="Extra drop of the confidence of a hedged wrong answer (logit units).")
+    mean_confidence: ranged(float, 0.0, 1.0, lo_open=True, hi_open=True) | None = Field(
+        None, exclude=True, description="Measured mean self-reported confidence on the scenario's traffic at day 0 "
+                                        "(fraction); simroute solves bias for it.")
+    wrong_below: WrongBelow | None = Field(
+        None, exclude=True, description="Measured share of wrong answers below a confidence; simroute solves "
+                                        "error_awareness for it.")
+
+    @model_validator(mode="after")
+    def _one_unit_each(self) -> "Confidence":
+        for latent, measured in (("bias", "mean_confidence"), ("error_awareness", "wrong_below")):
+            if latent in self.model_fields_set and getattr(self, measured) is not None:
+                raise ValueError(f"{measured}: give either {latent} (logit units) or {measured}, not both")
+        return self
 
 
 class Model(Frozen):

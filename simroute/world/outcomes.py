@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import expit, ndtr
 
+from ..scenario.measurable import quality_curve
 from ..scenario.schema import Scenario
 from .drift import DayParams
 from .traffic import Queries
@@ -67,7 +68,7 @@ class ModelBank:
     def p_correct(self, q: Queries, skill_delta: np.ndarray) -> np.ndarray:
         """P(correct | difficulty, hidden intent, regulatory weight) for every model and query."""
         logit = self._logit(q, skill_delta, self.hidden_penalty)
-        return self.floor + (self.ceiling - self.floor) * expit(logit)
+        return quality_curve(logit, self.floor, self.ceiling)
 
     def _logit(self, q: Queries, skill_delta: np.ndarray, hidden_penalty: np.ndarray) -> np.ndarray:
         return (self.skill + skill_delta[:, None] - q.difficulty[None, :]
