@@ -147,10 +147,10 @@ def _is_scalar(v: Any) -> bool:
     return not isinstance(v, (dict, list))
 
 
-def _comment_for(path: YamlPath, comments: dict[YamlPath, str]) -> str | None:
+def _comment_for(path: YamlPath, comments: dict[YamlPath, str], default: str) -> str | None:
     if path and isinstance(path[-1], str) and path[-1] in _UNCOMMENTED:
         return comments.get(path)
-    return comments.get(path, ASSUMED)
+    return comments.get(path, default)
 
 
 def _line(text: str, comment: str | None) -> str:
@@ -160,34 +160,33 @@ def _line(text: str, comment: str | None) -> str:
 
 
 def _emit(node: dict, path: YamlPath, indent: int, comments: dict[YamlPath, str], lines: list[str],
-          collections: set[YamlPath]) -> None:
+          collections: set[YamlPath], default: str = ASSUMED) -> None:
     """Append `node`'s block lines; a collection's key line carries a comment only when it is in `collections`."""
     pad = " " * indent
     for key, v in node.items():
         here = path + (key,)
         if _is_scalar(v):
-            lines.append(_line(f"{pad}{key}: {_scalar(v)}", _comment_for(here, comments)))
+            lines.append(_line(f"{pad}{key}: {_scalar(v)}", _comment_for(here, comments, default)))
         elif isinstance(v, list) and all(_is_scalar(x) for x in v):
-            lines.append(_line(f"{pad}{key}: [{', '.join(_scalar(x) for x in v)}]", _comment_for(here, comments)))
+            lines.append(_line(f"{pad}{key}: [{', '.join(_scalar(x) for x in v)}]", _comment_for(here, comments, default)))
         elif isinstance(v, dict):
             lines.append(_line(f"{pad}{key}:", comments.get(here) if here in collections else None))
-            _emit(v, here, indent + 2, comments, lines, collections)
+            _emit(v, here, indent + 2, comments, lines, collections, default)
         else:
             lines.append(_line(f"{pad}{key}:", comments.get(here) if here in collections else None))
             for k, item in enumerate(v):
                 start = len(lines)
-                _emit(item, here + (k,), indent + 4, comments, lines, collections)
+                _emit(item, here + (k,), indent + 4, comments, lines, collections, default)
                 first = lines[start]
                 lines[start] = f"{pad}  - {first[indent + 4:]}"
 
 
 def render(data: dict, comments: dict[YamlPath, str], header: str = "",
-           collections: set[YamlPath] | None = None) -> str:
-    """Block-style YAML of `data` with a trailing comment per value (`# assumption: not in the data` when
-    no comment is given), preceded by `header` as `#` lines; keys of collections get a comment only when
-    listed in `collections`."""
+           collections: set[YamlPath] | None = None, default: str = ASSUMED) -> str:
+    """Block-style YAML of `data` with a trailing comment per value (`default` when no comment is given),
+    preceded by `header` as `#` lines; keys of collections get a comment only when listed in `collections`."""
     lines = [f"# {h}".rstrip() for h in header.splitlines()]
-    _emit(data, (), 0, comments, lines, collections or set())
+    _emit(data, (), 0, comments, lines, collections or set(), default)
     return "\n".join(lines) + "\n"
 
 
