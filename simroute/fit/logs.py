@@ -439,8 +439,8 @@ def _fit_thumbs(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
 
 
 def _implied_thumbs(t: pl.DataFrame, base: Scenario, out: _Out) -> float:
-    """Thumbs-down rate the base scenario's reactions give on the logged model mix, with the fitted traffic,
-    before frustration skew and day factors (mean 1)."""
+    """Thumbs-down rate the base scenario's reactions give on the logged mix of models and intents, with the
+    fitted traffic, before frustration skew and day factors (mean 1)."""
     from ..scenario.loader import scenario_from_dict
     from ..rng import Streams
     from ..world.drift import DriftSchedule
@@ -453,11 +453,23 @@ def _implied_thumbs(t: pl.DataFrame, base: Scenario, out: _Out) -> float:
     traffic = TrafficModel(world, SurfaceGeometry(world, streams.generator("fit:taxonomy")))
     params = DriftSchedule(world).at(0.5)
     rng = streams.generator("fit:thumbs")
-    o = ModelBank(world).draw(rng, traffic.draw(rng, THUMBS_DRAWS, params), params)
+    q = traffic.draw(rng, THUMBS_DRAWS, params)
+    o = ModelBank(world).draw(rng, q, params)
     probs = np.array([getattr(world.reactions, k).thumbs_down_probability for k in OUTCOME_KEYS])
-    per_model = (o.correct * probs[0] + (~o.correct & ~o.confident) * probs[1]
-                 + (~o.correct & o.confident) * probs[2]).mean(axis=1)
+    p = (o.correct * probs[0] + (~o.correct & ~o.confident) * probs[1] + (~o.correct & o.confident) * probs[2])
     names = [m.name for m in world.models]
-    calls = dict(zip(*t.group_by("model").len().to_dict(as_series=False).values()))
-    w = np.array([calls.get(nm, 0) for nm in names], dtype=float)
-    return float(per_model @ w / w.sum())
+    intents = [i.name for i in world.traffic.intents]
+    k = len(intents)
+    drawn = np.bincount(q.intent, minlength=k)
+    cell = np.stack([np.bincount(q.intent, weights=p[m], minlength=k) for m in range(len(names))])
+    cell = cell / np.maximum(drawn, 1)[None, :]  # P(thumbs) by model x intent
+    by = ["model", "intent"] if t["intent"].null_count() < t.height else ["model"]
+    calls = t.group_by(by).len()
+    w = np.zeros((len(names), k))
+    for row in calls.iter_rows(named=True):
+        j = names.index(row["model"])
+        if "intent" in row and row["intent"] in intents:
+            w[j, intents.index(row["intent"])] += row["len"]
+        else:
+            w[j] += row["len"] * drawn / drawn.sum()
+    return float((cell * w).sum() / w.sum())

@@ -89,27 +89,25 @@ def _day(s: Scenario, w: World, policy, users: PolicyUsers, streams: Streams, da
 def _calls(s: Scenario, w: World, r, q, o, thumbs: np.ndarray, t: np.ndarray, who: np.ndarray, day: int,
            order: list[int]) -> pl.DataFrame:
     """One row per model run on the answer path; calls before the final one start at the query and chain."""
-    offset = np.zeros(len(t))
+    t_us = _EPOCH_US + np.rint(t * _DAY_US).astype(np.int64)
+    offset = np.zeros(len(t), dtype=np.int64)
     pieces = []
-    final_last = [m for m in order] + [-1]
-    for m in final_last:
+    for m in [*order, -1]:  # -1: the final answer's call, after every other call on its answer path
         rows = np.flatnonzero(r.ran[m] & (r.final != m)) if m >= 0 else np.arange(len(t))
         model = np.full(len(rows), m) if m >= 0 else r.final.astype(np.int64)
-        lat = o.latency_s[model, rows].astype(np.float64)
-        start = t[rows] + offset[rows] / 86_400.0
+        lat_us = np.rint(o.latency_s[model, rows].astype(np.float64) * 1e6).astype(np.int64)
+        start_us = t_us[rows] + offset[rows]
         if m >= 0:
-            offset[rows] += lat
-        pieces.append((rows, model, start, lat, m < 0))
+            offset[rows] += lat_us
+        pieces.append((rows, model, start_us, lat_us, m < 0))
     rows = np.concatenate([p[0] for p in pieces])
     model = np.concatenate([p[1] for p in pieces])
-    start = np.concatenate([p[2] for p in pieces])
-    lat = np.concatenate([p[3] for p in pieces])
+    start_us = np.concatenate([p[2] for p in pieces])
+    end_us = start_us + np.concatenate([p[3] for p in pieces])
     final = np.concatenate([np.full(len(p[0]), p[4]) for p in pieces])
     tin = np.maximum(1, np.rint(q.tokens_in[rows])).astype(np.int64)
     tout = np.maximum(1, np.rint(q.tokens_out[rows] * w.models.out_mult[model, 0])).astype(np.int64)
     cost = (tin * w.models.price_in[model, 0] + tout * w.models.price_out[model, 0]) / 1000.0
-    start_us = _EPOCH_US + np.rint(start * _DAY_US).astype(np.int64)
-    end_us = start_us + np.rint(lat * 1e6).astype(np.int64)
     names = np.array([m.name for m in s.models])
     intents = np.array([i.name for i in s.traffic.intents])
     uid = who[rows]
