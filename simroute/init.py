@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import yaml
@@ -68,7 +69,7 @@ class InitInputs(BaseModel):
     seed: int = Field(0, ge=0, description="Root seed of the run.")
 
     @model_validator(mode="after")
-    def _check(self) -> "InitInputs":
+    def _check(self) -> InitInputs:
         if self.mau is None and self.queries_per_day is None:
             raise ValueError("give mau or queries_per_day (or both)")
         if self.cheap_model == self.capable_model:
@@ -145,50 +146,57 @@ def _cost_per_query(tokens: tuple[float, float], price_in: float, price_out: flo
 
 
 def _sizes(x: InitInputs, c: dict[YamlPath, str], notes: list[str]) -> tuple[int, float, tuple[float, float]]:
-    """MAU, queries per user per day and token medians, with their provenance comments."""
-    base_cost = _cost_per_query(DEFAULT_TOKENS, x.capable_price_in, x.capable_price_out)
-    qpd, mau = x.queries_per_day, x.mau
-    tokens = (x.tokens_in_median, x.tokens_out_median)
-    tok_note = "input"
-    if qpd is None:
-        assert mau is not None
-        if x.monthly_ai_bill_usd is not None:
-            known = tokens if tokens[0] is not None else DEFAULT_TOKENS
-            per_query = _cost_per_query(known, x.capable_price_in, x.capable_price_out)  # type: ignore[arg-type]
-            qpd = x.monthly_ai_bill_usd / (DAYS_PER_MONTH * per_query)
-            q_note = (f"calibration: the monthly bill ${x.monthly_ai_bill_usd:,.0f} / {DAYS_PER_MONTH} days / "
-                      f"${per_query:.4g} a query on the capable model, per user")
-        else:
-            qpd = mau * DEFAULT_QUERIES_PER_USER_PER_DAY
-            q_note = f"assumption: {DEFAULT_QUERIES_PER_USER_PER_DAY:g} queries per user per day (not given)"
+    """MAU, queries per user per day and token medians, with their provenance comments in `c`.
+
+    Queries a day: stated, else the bill / cost per query (stated or default tokens), else MAU x a default
+    rate. MAU: stated, else queries a day / the default rate. Tokens: stated (checked against the bill),
+    else the default in:out shape scaled to the bill when traffic is stated, else the default.
+    """
+    stated = (x.tokens_in_median, x.tokens_out_median)
+    given: tuple[float, float] | None = None
+    if stated[0] is not None and stated[1] is not None:
+        given = (stated[0], stated[1])
+    bill, p_in, p_out = x.monthly_ai_bill_usd, x.capable_price_in, x.capable_price_out
+    if x.queries_per_day is not None:
+        qpd = x.queries_per_day
+        q_note = f"input: {qpd:,.0f} queries a day / MAU"
+    elif bill is not None:
+        per_query = _cost_per_query(given or DEFAULT_TOKENS, p_in, p_out)
+        qpd = bill / (DAYS_PER_MONTH * per_query)
+        q_note = (f"calibration: the monthly bill ${bill:,.0f} / {DAYS_PER_MONTH} days / ${per_query:.4g} a query "
+                  f"on the capable model, per user")
     else:
-        q_note = f"input: {qpd:,.0f} queries a day / MAU" if mau is not None else ""
-    if mau is None:
+        assert x.mau is not None
+        qpd = x.mau * DEFAULT_QUERIES_PER_USER_PER_DAY
+        q_note = f"assumption: {DEFAULT_QUERIES_PER_USER_PER_DAY:g} queries per user per day (not given)"
+    if x.mau is None:
         mau = max(1, round(qpd / DEFAULT_QUERIES_PER_USER_PER_DAY))
         c[("users", "mau")] = f"assumption: {qpd:,.0f} queries a day at {DEFAULT_QUERIES_PER_USER_PER_DAY:g} per user"
         q_note = f"assumption: {DEFAULT_QUERIES_PER_USER_PER_DAY:g} queries per user per day (MAU not given)"
     else:
+        mau = x.mau
         c[("users", "mau")] = "input: monthly active users"
     c[("users", "queries_per_user_per_day")] = q_note
-    if tokens[0] is None:
-        if x.monthly_ai_bill_usd is not None and x.queries_per_day is not None:
-            f = x.monthly_ai_bill_usd / (DAYS_PER_MONTH * qpd * base_cost)
-            tokens = (DEFAULT_TOKENS[0] * f, DEFAULT_TOKENS[1] * f)
-            tok_note = (f"calibration: {DEFAULT_TOKENS[0]:g}:{DEFAULT_TOKENS[1]:g} in:out scaled x{f:.3g} so the single "
-                        f"policy's bill is the stated ${x.monthly_ai_bill_usd:,.0f}/month")
-        else:
-            tokens = DEFAULT_TOKENS
-            tok_note = "assumption: a typical chat query (no bill or token counts given)"
-    elif x.monthly_ai_bill_usd is not None:
-        implied = DAYS_PER_MONTH * qpd * _cost_per_query(tokens, x.capable_price_in, x.capable_price_out)  # type: ignore[arg-type]
-        off = implied / x.monthly_ai_bill_usd - 1.0
-        if abs(off) > BILL_MISMATCH:
-            notes.append(f"the stated bill ${x.monthly_ai_bill_usd:,.0f}/month is {-off:+.0%} off the "
-                         f"${implied:,.0f}/month that traffic x tokens x capable prices give; check the inputs")
+    if given is not None:
+        tokens, tok_note = given, "input: median tokens per query"
+        if bill is not None and x.queries_per_day is not None:
+            implied = DAYS_PER_MONTH * qpd * _cost_per_query(given, p_in, p_out)
+            off = implied / bill - 1.0
+            if abs(off) > BILL_MISMATCH:
+                notes.append(f"the stated bill ${bill:,.0f}/month is {-off:+.0%} off the ${implied:,.0f}/month "
+                             f"that traffic x tokens x capable prices give; check the inputs")
+    elif bill is not None and x.queries_per_day is not None:
+        f = bill / (DAYS_PER_MONTH * qpd * _cost_per_query(DEFAULT_TOKENS, p_in, p_out))
+        tokens = (round(DEFAULT_TOKENS[0] * f, 1), round(DEFAULT_TOKENS[1] * f, 1))
+        tok_note = (f"calibration: the {DEFAULT_TOKENS[0]:g}:{DEFAULT_TOKENS[1]:g} in:out shape scaled x{f:.3g} so "
+                    f"the single policy's bill is the stated ${bill:,.0f}/month")
+    else:
+        tokens = DEFAULT_TOKENS
+        tok_note = "assumption: a typical chat query (no token counts given)"
     for k in (0, 1):
         for leaf in ("tokens_in", "tokens_out"):
             c[("traffic", "intents", k, leaf, "median")] = tok_note
-    return int(mau), float(qpd) / mau, (round(float(tokens[0]), 1), round(float(tokens[1]), 1))  # type: ignore[arg-type]
+    return int(mau), qpd / mau, tokens
 
 
 def _model(name: str, p_in: float, p_out: float, skill: float, cheap: bool) -> dict:
@@ -253,7 +261,7 @@ def init_scenario(x: InitInputs) -> InitResult:
     traffic = _traffic(x, tokens)
     tr = Traffic.model_validate(traffic)
     skills = (skill_for_accuracy(x.cheap_accuracy, tr), skill_for_accuracy(x.capable_accuracy, tr))
-    data = {
+    data: dict[str, Any] = {
         "name": x.name,
         "description": "Scaffolded by simroute init from business numbers; edit the assumptions.",
         "seed": x.seed, "horizon_days": x.horizon_days, "outcome_correlation": 0.7,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -26,7 +27,7 @@ DAYS = 28
 SEASON = (1.3, 1.15, 1.05, 1.0, 0.95, 0.7, 0.85)
 
 
-def _world(**changes) -> "Scenario":  # noqa: F821
+def _world(**changes) -> Scenario:  # noqa: F821
     """The recovery world: quickstart with a steady population (no churn), a clear weekly pattern, distinct
     token distributions per intent, a terse cheap model, a day factor on thumbs and a random router."""
     d = load_scenario(QUICKSTART).model_dump(mode="json", exclude_none=True)
@@ -183,7 +184,7 @@ def test_writer_restructures_intents_and_drops_their_drift():
     recs = [FittedValue("traffic.intents", ["billing", "new_one"], "fitted: intents"),
             FittedValue("traffic.intents[0].share", 0.75, "fitted: a"),
             FittedValue("traffic.intents[1].share", 0.25, "fitted: b")]
-    text = write_scenario(base, recs, base_provenance=extract_provenance(open(QUICKSTART).read()))
+    text = write_scenario(base, recs, base_provenance=extract_provenance(Path(QUICKSTART).read_text()))
     s = scenario_from_dict(yaml.safe_load(text))
     assert [i.name for i in s.traffic.intents] == ["billing", "new_one"]
     assert s.traffic.intents[0].base_difficulty == base.traffic.intents[1].base_difficulty

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -60,6 +62,11 @@ class _Out:
             self.estimates[path] = est
 
 
+def _num(x: Any) -> float:
+    """A polars scalar aggregate as a float (0 for an empty column)."""
+    return 0.0 if x is None else float(x)
+
+
 def fmt_n(n: int) -> str:
     """12,345."""
     return f"{int(n):,}"
@@ -74,7 +81,7 @@ def sig(x: float, digits: int = 4) -> float:
     """`x` rounded to `digits` significant digits (what the scenario file shows)."""
     if x == 0 or not np.isfinite(x):
         return float(x)
-    return float(round(x, digits - 1 - int(math.floor(math.log10(abs(x))))))
+    return float(round(x, digits - 1 - math.floor(math.log10(abs(x)))))
 
 
 def fit_logs(logs: LogSet, base: Scenario, *, reference_model: str | None = None) -> LogFit:
@@ -157,10 +164,10 @@ def _rounded_shares(shares: list[float], decimals: int = 4) -> list[float]:
 def _daily(f: pl.DataFrame) -> pl.DataFrame:
     """Calls per UTC date over the full span (days without calls count 0), partial edge days dropped."""
     per = f.group_by(pl.col("start_time").dt.date().alias("date")).len()
-    lo, hi = per["date"].min(), per["date"].max()
+    lo, hi = cast(date, per["date"].min()), cast(date, per["date"].max())
     span = pl.DataFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
     days = span.join(per, on="date", how="left").with_columns(pl.col("len").fill_null(0))
-    med = float(days["len"].median() or 0.0)
+    med = _num(days["len"].median())
     counts = days["len"].to_list()
     keep = np.ones(len(counts), dtype=bool)
     if len(counts) > 2:
@@ -189,8 +196,8 @@ def _fit_arrivals(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
             out.estimates[f"users.weekly_seasonality[{i}]"] = Estimate(float(mult[i]), float(se[i]), int(wk["k"][i]))
         se_day = float(np.sqrt((se_m ** 2).sum()) / 7)
     else:
-        per_day = float(days["len"].mean())
-        se_day = math.sqrt(max(float(days["len"].var() or 0.0), per_day) / t)
+        per_day = _num(days["len"].mean())
+        se_day = math.sqrt(max(_num(days["len"].var()), per_day) / t)
         out.notes.append(f"logs cover {wk.height} weekdays only: weekly seasonality keeps the base scenario's")
     lo, hi = days["date"].min(), days["date"].max()
     window = f.filter(pl.col("start_time").dt.date().is_between(lo, hi))
@@ -203,7 +210,7 @@ def _population(q: int, d: int) -> float:
         return math.inf
     if d <= 1:
         return 1.0
-    fn = lambda n: n * -math.expm1(q * math.log1p(-1.0 / n)) - d  # noqa: E731
+    fn = lambda n: n * -math.expm1(q * math.log1p(-1.0 / n)) - d
     hi = 2.0 * d
     while fn(hi) < 0:
         hi *= 2.0
@@ -228,8 +235,8 @@ def _fit_users(w: pl.DataFrame, base: Scenario, per_day: float, se_day: float, t
     lam = q / n
     var_d = n * math.exp(-lam) * (1.0 - (1.0 + lam) * math.exp(-lam))
     se_n = math.sqrt(max(var_d, 0.0)) / max(1.0 - (1.0 + lam) * math.exp(-lam), 1e-12)
-    dau = float(ids.group_by(pl.col("start_time").dt.date()).agg(pl.col("user_id").n_unique())["user_id"].mean())
-    out.add("users.mau", int(round(n)),
+    dau = _num(ids.group_by(pl.col("start_time").dt.date()).agg(pl.col("user_id").n_unique())["user_id"].mean())
+    out.add("users.mau", round(n),
             f"fitted: {fmt_n(round(n))} users (se {fmt_n(round(se_n))}) whose uniform draws leave the "
             f"{fmt_n(d)} distinct user ids of {fmt_n(q)} calls in {t} days of logs; {dau:,.0f} distinct users/day",
             Estimate(n, se_n, d))
@@ -416,7 +423,7 @@ def _fit_thumbs(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
         out.notes.append("feedback not logged: thumbs-down probabilities keep the base scenario's")
         return
     n = t.height
-    rate = float(t["thumbs_down"].cast(pl.Float64).mean())
+    rate = _num(t["thumbs_down"].cast(pl.Float64).mean())
     per = t.group_by(pl.col("start_time").dt.date()).agg(pl.len().alias("n"),
                                                           pl.col("thumbs_down").cast(pl.Float64).sum().alias("k"))
     nd, kd = per["n"].to_numpy().astype(float), per["k"].to_numpy().astype(float)
@@ -441,8 +448,8 @@ def _fit_thumbs(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
 def _implied_thumbs(t: pl.DataFrame, base: Scenario, out: _Out) -> float:
     """Thumbs-down rate the base scenario's reactions give on the logged mix of models and intents, with the
     fitted traffic, before frustration skew and day factors (mean 1)."""
-    from ..scenario.loader import scenario_from_dict
     from ..rng import Streams
+    from ..scenario.loader import scenario_from_dict
     from ..world.drift import DriftSchedule
     from ..world.outcomes import ModelBank
     from ..world.traffic import SurfaceGeometry, TrafficModel
@@ -460,9 +467,9 @@ def _implied_thumbs(t: pl.DataFrame, base: Scenario, out: _Out) -> float:
     names = [m.name for m in world.models]
     intents = [i.name for i in world.traffic.intents]
     k = len(intents)
-    drawn = np.bincount(q.intent, minlength=k)
-    cell = np.stack([np.bincount(q.intent, weights=p[m], minlength=k) for m in range(len(names))])
-    cell = cell / np.maximum(drawn, 1)[None, :]  # P(thumbs) by model x intent
+    drawn = np.bincount(q.intent, minlength=k).astype(np.float64)
+    sums = np.stack([np.bincount(q.intent, weights=p[m], minlength=k) for m in range(len(names))])
+    cell = sums / np.maximum(drawn, 1.0)[None, :]  # P(thumbs) by model x intent
     by = ["model", "intent"] if t["intent"].null_count() < t.height else ["model"]
     calls = t.group_by(by).len()
     w = np.zeros((len(names), k))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from ..scenario.schema import Scenario
 from .records import FittedValue
 
 ASSUMED = "assumption: not in the data"
-NEW_ITEMS = {  # defaults for a named list member the base scenario does not have
+NEW_ITEMS: dict[YamlPath, Callable[[str], dict]] = {  # defaults for a named list member the base scenario does not have
     ("traffic", "intents"): lambda name: {"name": name, "share": 0.0, "surface_class": "simple"},
 }
 DRIFT_TARGETS_INTENT = ("intent_share", "hidden_intent_rate")
@@ -71,7 +71,7 @@ def _restructure(data: dict, records: Sequence[FittedValue]) -> dict[YamlPath, d
         if not _is_structural(r):
             continue
         path = parse_path(r.path)
-        assert path is not None
+        assert path is not None and isinstance(r.value, list)
         old = _get(data, path)
         index = {item["name"]: k for k, item in enumerate(old)}
         new = [copy.deepcopy(old[index[n]]) if n in index else NEW_ITEMS[path](n) for n in r.value]
@@ -104,10 +104,11 @@ def _moved(path: YamlPath, moves: dict[YamlPath, dict[int, int]]) -> YamlPath | 
     """Where a base path ends up after restructuring (None when its item was dropped)."""
     for prefix, table in moves.items():
         n = len(prefix)
-        if path[:n] == prefix and len(path) > n and isinstance(path[n], int):
-            if path[n] not in table:
+        at = path[n] if len(path) > n else None
+        if path[:n] == prefix and isinstance(at, int):
+            if at not in table:
                 return None
-            path = path[:n] + (table[path[n]],) + path[n + 1:]
+            path = path[:n] + (table[at],) + path[n + 1:]
     return path
 
 
@@ -168,7 +169,8 @@ def _emit(node: dict, path: YamlPath, indent: int, comments: dict[YamlPath, str]
         if _is_scalar(v):
             lines.append(_line(f"{pad}{key}: {_scalar(v)}", _comment_for(here, comments, default)))
         elif isinstance(v, list) and all(_is_scalar(x) for x in v):
-            lines.append(_line(f"{pad}{key}: [{', '.join(_scalar(x) for x in v)}]", _comment_for(here, comments, default)))
+            flow = ", ".join(_scalar(x) for x in v)
+            lines.append(_line(f"{pad}{key}: [{flow}]", _comment_for(here, comments, default)))
         elif isinstance(v, dict):
             lines.append(_line(f"{pad}{key}:", comments.get(here) if here in collections else None))
             _emit(v, here, indent + 2, comments, lines, collections, default)

@@ -9,7 +9,7 @@ escalated query is two calls, the second starting when the first ends); shadow c
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -25,7 +25,7 @@ from ..scenario.schema import Scenario
 from ..world.users import PolicyUsers
 from .logset import LOG_SCHEMA, LogSet
 
-EPOCH = datetime(2026, 1, 5, tzinfo=timezone.utc)  # a Monday: day 0 of the world, as weekly_seasonality counts
+EPOCH = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday: day 0 of the world, as weekly_seasonality counts
 _DAY_US = 86_400_000_000
 _EPOCH_US = int(EPOCH.timestamp() * 1_000_000)
 
