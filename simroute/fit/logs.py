@@ -118,7 +118,7 @@ def _checked(logs: LogSet, base: Scenario) -> pl.DataFrame:
     if unknown:
         raise LogFitError(f"{logs.source}: column model: unknown model(s) {', '.join(map(repr, unknown))} "
                           f"(the base scenario's models: {', '.join(sorted(known))})")
-    return f.filter(pl.col("model").is_not_null())
+    return f.filter(pl.col("model").is_not_null()).with_columns(pl.col("start_time").dt.date().alias("date"))
 
 
 # --- intents ---------------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def _rounded_shares(shares: list[float], decimals: int = 4) -> list[float]:
 
 def _daily(f: pl.DataFrame) -> pl.DataFrame:
     """Calls per UTC date over the full span (days without calls count 0), partial edge days dropped."""
-    per = f.group_by(pl.col("start_time").dt.date().alias("date")).len()
+    per = f.group_by("date").len()
     lo, hi = cast(date, per["date"].min()), cast(date, per["date"].max())
     span = pl.DataFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
     days = span.join(per, on="date", how="left").with_columns(pl.col("len").fill_null(0))
@@ -200,7 +200,7 @@ def _fit_arrivals(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
         se_day = math.sqrt(max(_num(days["len"].var()), per_day) / t)
         out.notes.append(f"logs cover {wk.height} weekdays only: weekly seasonality keeps the base scenario's")
     lo, hi = days["date"].min(), days["date"].max()
-    window = f.filter(pl.col("start_time").dt.date().is_between(lo, hi))
+    window = f.filter(pl.col("date").is_between(lo, hi))
     _fit_users(window, base, per_day, se_day, t, out, src)
 
 
@@ -235,7 +235,7 @@ def _fit_users(w: pl.DataFrame, base: Scenario, per_day: float, se_day: float, t
     lam = q / n
     var_d = n * math.exp(-lam) * (1.0 - (1.0 + lam) * math.exp(-lam))
     se_n = math.sqrt(max(var_d, 0.0)) / max(1.0 - (1.0 + lam) * math.exp(-lam), 1e-12)
-    dau = _num(ids.group_by(pl.col("start_time").dt.date()).agg(pl.col("user_id").n_unique())["user_id"].mean())
+    dau = _num(ids.group_by("date").agg(pl.col("user_id").n_unique())["user_id"].mean())
     out.add("users.mau", round(n),
             f"fitted: {fmt_n(round(n))} users (se {fmt_n(round(se_n))}) whose uniform draws leave the "
             f"{fmt_n(d)} distinct user ids of {fmt_n(q)} calls in {t} days of logs; {dau:,.0f} distinct users/day",
@@ -251,12 +251,17 @@ def _fit_users(w: pl.DataFrame, base: Scenario, per_day: float, se_day: float, t
 
 # --- tokens ------------------------------------------------------------------------------------------------
 
-def _lognormal(x: np.ndarray) -> tuple[float, float, float, float]:
-    """MLE (median, sigma) of a lognormal sample and their standard errors."""
-    lx = np.log(x)
-    n = len(lx)
-    mu, s = float(lx.mean()), float(lx.std())
-    return math.exp(mu), s, math.exp(mu) * s / math.sqrt(n), s / math.sqrt(2 * n)
+def _lognormal_by(f: pl.DataFrame, by: str, value: pl.Expr) -> dict[str, tuple[float, float, float, float, int]]:
+    """Per group of `by`: MLE (median, sigma) of a lognormal `value` (> 0), their standard errors, and n."""
+    g = (f.with_columns(value.alias("_v")).filter(pl.col("_v") > 0)
+         .group_by(by).agg(pl.len().alias("n"), pl.col("_v").log().mean().alias("mu"),
+                           pl.col("_v").log().std(ddof=0).alias("s")))
+    out = {}
+    for key, n, mu, s in g.select(by, "n", "mu", "s").iter_rows():
+        if n >= 2:
+            med = math.exp(mu)
+            out[key] = (med, float(s), med * s / math.sqrt(n), s / math.sqrt(2 * n), int(n))
+    return out
 
 
 def _token_records(out: _Out, path: str, what: str, med: float, s: float, se_med: float, se_s: float,
@@ -280,14 +285,15 @@ def _fit_tokens(f: pl.DataFrame, base: Scenario, intents: list[str] | None, mode
     targets = intents if intents is not None else ["*"]
     paths = ({n: f"traffic.intents[{i}]" for i, n in enumerate(intents)} if intents is not None else
              {"*": None})
+    fits = _lognormal_by(g, "_intent", pl.col("tokens_in").cast(pl.Float64))
     for name in targets:
-        x = g.filter((pl.col("_intent") == name) & (pl.col("tokens_in") > 0))["tokens_in"].to_numpy()
-        if len(x) < 2:
+        if name not in fits:
             out.notes.append(f"intent {name}: fewer than 2 calls with input tokens; tokens_in not fitted")
             continue
+        med, s, se_med, se_s, n = fits[name]
         for path in _intent_paths(paths[name], base, "tokens_in"):
             what = f"input tokens of {name}" if name != "*" else "input tokens (all intents; intent not logged)"
-            _token_records(out, path, what, *_lognormal(x.astype(float)), n=len(x))
+            _token_records(out, path, what, med, s, se_med, se_s, n=n)
     _fit_output(g.filter(pl.col("tokens_out") > 0), base, targets, paths, models, reference, out)
 
 
@@ -369,15 +375,12 @@ def _fit_output(g: pl.DataFrame, base: Scenario, intents: list[str], paths: dict
 
 def _fit_latency(f: pl.DataFrame, models: list[str], out: _Out, src: str) -> None:
     """Lognormal MLE of end - start per model."""
-    lat = (f.filter(pl.col("end_time").is_not_null())
-           .with_columns(((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1e6).alias("s"))
-           .filter(pl.col("s") > 0))
+    seconds = (pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1e6
+    fits = _lognormal_by(f.filter(pl.col("end_time").is_not_null()), "model", seconds)
     for j, name in enumerate(models):
-        x = lat.filter(pl.col("model") == name)["s"].to_numpy()
-        if len(x) < 2:
+        if name not in fits:
             continue
-        med, s, se_med, se_s = _lognormal(x.astype(float))
-        n = len(x)
+        med, s, se_med, se_s, n = fits[name]
         out.add(f"models[{j}].latency.median_s", sig(med, 4),
                 f"fitted: median latency of {name} {med:.3f} s from end - start (n={fmt_n(n)}, se {fmt_se(se_med)})",
                 Estimate(med, se_med, n))
@@ -391,26 +394,30 @@ def _fit_prices(f: pl.DataFrame, models: list[str], out: _Out, src: str) -> None
     if c.height == 0:
         out.notes.append("cost not logged: prices keep the base scenario's")
         return
+    xi, xo, y = pl.col("tokens_in") / 1000.0, pl.col("tokens_out") / 1000.0, pl.col("cost_usd")
+    sums = c.group_by("model").agg(pl.len().alias("n"), (xi * xi).sum().alias("ii"), (xi * xo).sum().alias("io"),
+                                   (xo * xo).sum().alias("oo"), (xi * y).sum().alias("iy"),
+                                   (xo * y).sum().alias("oy"), (y * y).sum().alias("yy"))
+    by_model = {row["model"]: row for row in sums.iter_rows(named=True)}
     for j, name in enumerate(models):
-        m = c.filter(pl.col("model") == name)
-        if m.height < 3:
+        row = by_model.get(name)
+        if row is None or row["n"] < 3:
             continue
-        x = np.column_stack([m["tokens_in"].to_numpy() / 1000.0, m["tokens_out"].to_numpy() / 1000.0])
-        y = m["cost_usd"].to_numpy().astype(float)
-        xtx, xty = x.T @ x, x.T @ y
+        n = int(row["n"])
+        xtx = np.array([[row["ii"], row["io"]], [row["io"], row["oo"]]], dtype=float)
+        xty = np.array([row["iy"], row["oy"]], dtype=float)
         if np.linalg.cond(xtx) > 1e12:
             out.notes.append(f"{name}: input and output tokens move together; prices not separable, not fitted")
             continue
         r = np.linalg.cholesky(xtx).T  # ||R b - R^-T X'y||^2 = ||X b - y||^2 - const
         beta = nnls(r, np.linalg.solve(r.T, xty))[0]
-        resid = y - x @ beta
-        s2 = float(resid @ resid) / max(m.height - 2, 1)
-        se = np.sqrt(np.diag(s2 * np.linalg.inv(xtx)))
+        rss = max(0.0, float(row["yy"] - 2 * beta @ xty + beta @ xtx @ beta))
+        se = np.sqrt(np.diag(rss / max(n - 2, 1) * np.linalg.inv(xtx)))
         for k, (leaf, what) in enumerate((("price_in_usd_per_1k_tokens", "input"),
                                           ("price_out_usd_per_1k_tokens", "output"))):
             out.add(f"models[{j}].{leaf}", sig(float(beta[k]), 6),
                     f"fitted: {what} price of {name} ${beta[k]:.6g}/1k tokens, least squares of cost on tokens "
-                    f"(n={fmt_n(m.height)}, se {fmt_se(se[k])})", Estimate(float(beta[k]), float(se[k]), m.height))
+                    f"(n={fmt_n(n)}, se {fmt_se(se[k])})", Estimate(float(beta[k]), float(se[k]), n))
 
 
 # --- thumbs-down ---------------------------------------------------------------------------------------------
@@ -424,7 +431,7 @@ def _fit_thumbs(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
         return
     n = t.height
     rate = _num(t["thumbs_down"].cast(pl.Float64).mean())
-    per = t.group_by(pl.col("start_time").dt.date()).agg(pl.len().alias("n"),
+    per = t.group_by("date").agg(pl.len().alias("n"),
                                                           pl.col("thumbs_down").cast(pl.Float64).sum().alias("k"))
     nd, kd = per["n"].to_numpy().astype(float), per["k"].to_numpy().astype(float)
     days = len(nd)

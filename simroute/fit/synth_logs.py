@@ -52,7 +52,9 @@ def synth_logs(scenario: Scenario, policy_name: str, days: int, seed: int | None
             ids = world.population.billed_on(day)
             users.bill(day, streams.generator(streams_mod.USERS, day).random(len(ids)), ids)
         parts.append(_day(scenario, world, policy, users, streams, day))
-    frame = pl.concat(parts, how="vertical").sort("start_time", maintain_order=True)
+    frame = pl.concat(parts, how="vertical")
+    if not frame["start_time"].is_sorted():  # a late call of one day can start after the next day's first
+        frame = frame.sort("start_time", maintain_order=True)
     return LogSet(frame, f"synthetic logs of {scenario.name}/{policy_name} ({days} days, seed {streams.seed})")
 
 
@@ -108,25 +110,28 @@ def _calls(s: Scenario, w: World, r, q, o, thumbs: np.ndarray, t: np.ndarray, wh
     tin = np.maximum(1, np.rint(q.tokens_in[rows])).astype(np.int64)
     tout = np.maximum(1, np.rint(q.tokens_out[rows] * w.models.out_mult[model, 0])).astype(np.int64)
     cost = (tin * w.models.price_in[model, 0] + tout * w.models.price_out[model, 0]) / 1000.0
-    names = np.array([m.name for m in s.models])
-    intents = np.array([i.name for i in s.traffic.intents])
-    uid = who[rows]
+    order_rows = np.argsort(start_us, kind="stable")
+    take = lambda a: a[order_rows]
+    models = pl.Series([m.name for m in s.models], dtype=pl.Utf8)
+    intents = pl.Series([i.name for i in s.traffic.intents], dtype=pl.Utf8)
+    uid = pl.Series("uid", take(who[rows]), dtype=pl.Int64).cast(pl.Utf8)
     frame = pl.DataFrame({
-        "start_time": pl.Series(start_us, dtype=pl.Int64),
-        "end_time": pl.Series(end_us, dtype=pl.Int64),
-        "model": names[model],
-        "user_id": np.char.add("u", uid.astype(str)),
-        "session_id": np.char.add(np.char.add("s", uid.astype(str)), f"-{day}"),
-        "tokens_in": tin,
-        "tokens_out": tout,
-        "cost_usd": cost,
-        "intent": intents[q.intent[rows]],
-        "thumbs_down": pl.Series(thumbs[rows], dtype=pl.Boolean),
-        "_final": final,
+        "start_time": pl.Series(take(start_us), dtype=pl.Int64),
+        "end_time": pl.Series(take(end_us), dtype=pl.Int64),
+        "model": models.gather(take(model)),
+        "user_id": uid,
+        "tokens_in": take(tin),
+        "tokens_out": take(tout),
+        "cost_usd": take(cost),
+        "intent": intents.gather(take(q.intent[rows].astype(np.int64))),
+        "thumbs_down": pl.Series(take(thumbs[rows]), dtype=pl.Boolean),
+        "_final": take(final),
     })
     frame = frame.with_columns(
         pl.from_epoch("start_time", time_unit="us").dt.replace_time_zone("UTC"),
         pl.from_epoch("end_time", time_unit="us").dt.replace_time_zone("UTC"),
+        pl.concat_str([pl.lit("u"), pl.col("user_id")]).alias("user_id"),
+        pl.concat_str([pl.lit("s"), pl.col("user_id"), pl.lit(f"-{day}")]).alias("session_id"),
         pl.when(pl.col("_final")).then(pl.col("thumbs_down")).otherwise(None).alias("thumbs_down"),
     )
     return frame.select([pl.col(c).cast(t) for c, t in LOG_SCHEMA.items()])
