@@ -145,6 +145,7 @@ def test_recovers_models(world, fit):
 def test_recovers_thumbs_down(fit):
     """The truth's reactions are the base's, so the fitted scale on them is 1 within its se."""
     _close(fit, "thumbs_down_factor", 1.0)
+    _close(fit, "reactions.thumbs_down_daily_sd", 0.3)
 
 
 def test_output_multiplier_controls_for_intent_mix():

@@ -14,7 +14,8 @@ from typing import Any, cast
 
 import numpy as np
 import polars as pl
-from scipy.optimize import brentq, nnls
+from scipy.optimize import brentq, minimize, nnls
+from scipy.special import gammaln, logsumexp
 
 from ..errors import SimrouteError
 from ..scenario.schema import Scenario
@@ -24,7 +25,10 @@ from .records import FittedValue
 REQUIRED = ("start_time", "model", "tokens_in", "tokens_out")
 EDGE_DAY_SHARE = 0.5  # a first or last day with fewer calls than this share of the median day is partial
 OUTCOME_KEYS = ("correct", "wrong_hedged", "wrong_confident")
-THUMBS_DRAWS = 200_000  # queries drawn to find the fitted world's outcome mix for the thumbs-down scale
+MIN_DAYS_FOR_SD = 7  # days of feedback needed to fit the thumbs-down day factor
+THUMBS_DRAWS = 200_000
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(40)
+_GH = (_GH_X, _GH_W / _GH_W.sum())  # standard-normal nodes and weights  # queries drawn to find the fitted world's outcome mix for the thumbs-down scale
 
 
 class LogFitError(SimrouteError):
@@ -74,7 +78,9 @@ def fmt_n(n: int) -> str:
 
 def fmt_se(se: float) -> str:
     """A standard error to two significant digits."""
-    return "0" if not np.isfinite(se) or se == 0 else f"{se:.2g}"
+    if not np.isfinite(se):
+        return "n/a"
+    return "0" if se == 0 else f"{se:.2g}"
 
 
 def sig(x: float, digits: int = 4) -> float:
@@ -431,12 +437,12 @@ def _fit_thumbs(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
         return
     n = t.height
     rate = _num(t["thumbs_down"].cast(pl.Float64).mean())
-    per = t.group_by("date").agg(pl.len().alias("n"),
-                                                          pl.col("thumbs_down").cast(pl.Float64).sum().alias("k"))
+    per = t.group_by("date").agg(pl.len().alias("n"), pl.col("thumbs_down").cast(pl.Float64).sum().alias("k"))
     nd, kd = per["n"].to_numpy().astype(float), per["k"].to_numpy().astype(float)
     days = len(nd)
     se = (math.sqrt(float(((kd - rate * nd) ** 2).sum()) * days / max(days - 1, 1)) / n if days > 1
           else math.sqrt(rate * (1 - rate) / n))
+    _fit_thumbs_day_sd(nd, kd, rate, out)
     implied = _implied_thumbs(t, base, out)
     factor = rate / implied if implied > 0 else float("nan")
     out.estimates["thumbs_down_rate"] = Estimate(rate, se, n)
@@ -450,6 +456,40 @@ def _fit_thumbs(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
         out.add(f"reactions.{key}.thumbs_down_probability", sig(p, 4),
                 f"fitted: x{factor:.3f} on {p0:g} so the world's thumbs-down rate matches the logs' "
                 f"{1000 * rate:.2f}/1k (n={fmt_n(n)}, se {1000 * se:.2g}/1k); the split by outcome is an assumption")
+
+
+def _day_factor_nll(theta: np.ndarray, nd: np.ndarray, kd: np.ndarray) -> float:
+    """Negative log-likelihood of daily counts k_d ~ Poisson(n_d p F_d), log F_d ~ N(-sd^2/2, sd^2), with the
+    day factor integrated out by Gauss-Hermite quadrature; theta = (log p, log sd)."""
+    p, sd = math.exp(theta[0]), math.exp(theta[1])
+    z, w = _GH
+    lam = nd[:, None] * p * np.exp(sd * z[None, :] - sd * sd / 2)
+    logf = kd[:, None] * np.log(lam) - lam - gammaln(kd + 1)[:, None]
+    return -float(logsumexp(logf, b=w[None, :], axis=1).sum())
+
+
+def _fit_thumbs_day_sd(nd: np.ndarray, kd: np.ndarray, rate: float, out: _Out) -> None:
+    """The day-to-day log-sd of thumbs-down probabilities (a mean-1 lognormal factor shared by a day's users),
+    by maximum likelihood on daily counts; se from the curvature of the profile in log sd."""
+    days = len(nd)
+    if days < MIN_DAYS_FOR_SD or rate <= 0:
+        out.notes.append(f"thumbs-down day factor: needs {MIN_DAYS_FOR_SD}+ days of feedback; not fitted")
+        return
+    start = np.array([math.log(rate), math.log(0.2)])
+    res = minimize(_day_factor_nll, start, args=(nd, kd), method="Nelder-Mead",
+                   options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
+    sd = math.exp(res.x[1])
+    if sd < 1e-3:
+        sd, se = 0.0, math.nan
+    else:
+        h = 1e-3
+        f0, fp, fm = (_day_factor_nll(res.x + np.array([0.0, d]), nd, kd) for d in (0.0, h, -h))
+        curv = (fp - 2 * f0 + fm) / (h * h)
+        se = sd / math.sqrt(curv) if curv > 0 else math.nan  # delta method from log sd
+    sd = min(sd, 3.0)
+    out.add("reactions.thumbs_down_daily_sd", sig(sd, 3),
+            f"fitted: log-sd {sd:.3f} of a day factor shared by all users, maximum likelihood on daily "
+            f"thumbs-down counts over {days} days (se {fmt_se(se)})", Estimate(sd, se, days))
 
 
 def _implied_thumbs(t: pl.DataFrame, base: Scenario, out: _Out) -> float:
