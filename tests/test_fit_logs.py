@@ -13,10 +13,21 @@ import yaml
 
 from simroute.api import run
 from simroute.engine import simulate
-from simroute.fit.logs import LogFitError, fit_logs
+from simroute.fit.logs import (
+    LogFitError,
+    _day_factor_nll,
+    _fit_thumbs_day_sd,
+    _Out,
+    fit_logs,
+)
 from simroute.fit.logset import LOG_SCHEMA, LogSet
 from simroute.fit.records import FittedValue
-from simroute.fit.scenario_writer import apply_records, save_scenario, write_scenario
+from simroute.fit.scenario_writer import (
+    apply_records,
+    fit_header,
+    save_scenario,
+    write_scenario,
+)
 from simroute.fit.synth_logs import EPOCH, synth_logs
 from simroute.scenario.loader import load_scenario, scenario_from_dict
 from simroute.scenario.provenance import extract_provenance, missing_provenance
@@ -164,10 +175,36 @@ def test_output_multiplier_controls_for_intent_mix():
     assert abs(naive - 0.6) > 10 * e.se
 
 
+def test_day_factor_mle_known_answer():
+    """Daily counts drawn straight from the model (Poisson with a mean-1 lognormal day factor, sd 0.5)."""
+    rng = np.random.default_rng(5)
+    nd = rng.integers(2000, 6000, size=300).astype(float)
+    factor = np.exp(0.5 * rng.standard_normal(300) - 0.125)
+    kd = rng.poisson(nd * 0.004 * factor).astype(float)
+    out = _Out()
+    _fit_thumbs_day_sd(nd, kd, float(kd.sum() / nd.sum()), out)
+    e = out.estimates["reactions.thumbs_down_daily_sd"]
+    assert abs(e.value - 0.5) <= Z * e.se
+    assert _day_factor_nll(np.array([np.log(0.004), np.log(0.5)]), nd, kd) < \
+        _day_factor_nll(np.array([np.log(0.004), np.log(0.05)]), nd, kd)
+
+
+def test_intents_new_to_the_base_are_added_as_assumptions(world, logs):
+    renamed = logs.frame.head(30_000).with_columns(
+        pl.when(pl.col("intent") == "faq").then(pl.lit("onboarding")).otherwise(pl.col("intent")).alias("intent"))
+    f = fit_logs(LogSet(renamed, "langfuse.csv"), world)
+    text = write_scenario(world, f.records)
+    s = scenario_from_dict(yaml.safe_load(text))
+    assert [i.name for i in s.traffic.intents] == ["billing", "troubleshooting", "onboarding"]
+    assert s.traffic.intents[2].surface_class.value == "simple"
+    assert extract_provenance(text)["traffic.intents[2].surface_class"] == "assumption: not in the data"
+    assert any("onboarding" in n for n in f.notes) and any("dropped: faq" in n for n in f.notes)
+
+
 # --- the written scenario ------------------------------------------------------------------------------------
 
 def test_written_scenario_loads_runs_and_credits_every_fitted_key(tmp_path, world, fit):
-    text = write_scenario(world, fit.records, header="fitted from synthetic logs")
+    text = write_scenario(world, fit.records, header=fit_header("fitted", [world.name], fit.notes))
     path = save_scenario(tmp_path / "fitted.yaml", text)
     s = load_scenario(path)
     prov = extract_provenance(text)

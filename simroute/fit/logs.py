@@ -148,6 +148,10 @@ def _fit_intents(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> list[s
         se = math.sqrt(p * (1 - p) / n)
         out.add(f"traffic.intents[{i}].share", r,
                 f"fitted: share of {name} {p:.4f} from logs (n={fmt_n(n)}, se {fmt_se(se)})", Estimate(p, se, n))
+    new = [n for n in names if n not in known]
+    if new:
+        out.notes.append(f"intents new to the base scenario: {', '.join(new)} (surface_class simple, difficulty and "
+                         f"hidden-intent rate at defaults: assumptions)")
     dropped = [i.name for i in base.traffic.intents if i.name not in by_name]
     if dropped:
         out.notes.append(f"base intents not in the logs, dropped: {', '.join(dropped)}")

@@ -203,6 +203,15 @@ def write_scenario(base: Scenario, records: Sequence[FittedValue], *, base_prove
     return text
 
 
+def fit_header(title: str, sources: Sequence[str], notes: Sequence[str]) -> str:
+    """The header of a fitted scenario: what it was fitted from, and what the data could not say."""
+    lines = [title, "", "Fitted from: " + "; ".join(sources),
+             "fitted: set from the data (with n and se); assumption: not in the data (kept from the base scenario)."]
+    if notes:
+        lines += ["", "Not fitted / assumed:"] + [f"  - {n}" for n in notes]
+    return "\n".join(lines)
+
+
 def base_provenance_of(path: str | Path) -> dict[str, str]:
     """The trailing comments of a base scenario file, by YAML path."""
     return extract_provenance(Path(path).read_text(encoding="utf-8-sig"))
