@@ -159,6 +159,23 @@ def test_recovers_thumbs_down(fit):
     _close(fit, "reactions.thumbs_down_daily_sd", 0.3)
 
 
+def test_cascade_calls_group_into_queries(world):
+    """A cascade logs two calls for an escalated query; the fit counts queries, so users, arrivals and intent
+    shares come back as from one call per query."""
+    logs = synth_logs(world, "cascade", 14)
+    f = fit_logs(logs, world)
+    queries = logs.frame["thumbs_down"].is_not_null().sum()
+    assert logs.frame.height > queries
+    n = f.estimates["traffic.intents[0].share"].n  # two queries of one user within 2 s are rare, not impossible
+    assert queries - 3 <= n <= queries
+    _close(f, "users.mau", world.users.mau)
+    _close(f, "users.queries_per_user_per_day", world.users.queries_per_user_per_day)
+    for i, it in enumerate(world.traffic.intents):
+        _close(f, f"traffic.intents[{i}].share", it.share)
+        _close(f, f"traffic.intents[{i}].tokens_in.median", it.tokens_in.median)
+    _close(f, "models[0].output_length_multiplier", 0.6)
+
+
 def test_output_multiplier_controls_for_intent_mix():
     """Under pre-routing the cheap model serves the short-answer intents; the naive ratio of geometric means
     is biased, the within-intent ratio is not."""

@@ -23,6 +23,7 @@ from .logset import LOG_SCHEMA, LogSet
 from .records import FittedValue
 
 REQUIRED = ("start_time", "model", "tokens_in", "tokens_out")
+QUERY_GAP_S = 2.0  # a call starting this soon after the same user's previous call ended continues its query
 EDGE_DAY_SHARE = 0.5  # a first or last day with fewer calls than this share of the median day is partial
 OUTCOME_KEYS = ("correct", "wrong_hedged", "wrong_confident")
 MIN_DAYS_FOR_SD = 7  # days of feedback needed to fit the thumbs-down day factor
@@ -90,9 +91,14 @@ def sig(x: float, digits: int = 4) -> float:
     return float(round(x, digits - 1 - math.floor(math.log10(abs(x)))))
 
 
-def fit_logs(logs: LogSet, base: Scenario, *, reference_model: str | None = None) -> LogFit:
+def fit_logs(logs: LogSet, base: Scenario, *, reference_model: str | None = None,
+             query_gap_s: float = QUERY_GAP_S) -> LogFit:
     """Fit arrivals, seasonality, users, intent shares, tokens, output lengths, latency, prices and the
     thumbs-down rate from `logs`; `base` supplies the models (by name) and everything the logs cannot say.
+
+    Calls of one user (or session) that start within `query_gap_s` seconds of the previous call's end are one
+    query (a cascade's escalation, an agent's chain): arrivals, users, intent shares and input tokens count
+    queries; output tokens, latency and prices count calls.
 
     `reference_model` keeps its output-length multiplier from `base` and the other models' multipliers are
     fitted relative to it (default: the baseline policy's model when logged, else the most-called model).
@@ -100,13 +106,32 @@ def fit_logs(logs: LogSet, base: Scenario, *, reference_model: str | None = None
     frame = _checked(logs, base)
     out = _Out()
     models = [m.name for m in base.models]
-    intents = _fit_intents(frame, base, out, logs.source)
-    _fit_arrivals(frame, base, out, logs.source)
-    _fit_tokens(frame, base, intents, models, reference_model, out, logs.source)
+    queries = _first_calls(frame, query_gap_s, out)
+    intents = _fit_intents(queries, base, out, logs.source)
+    _fit_arrivals(queries, base, out, logs.source)
+    _fit_tokens(queries, frame, base, intents, models, reference_model, out)
     _fit_latency(frame, models, out, logs.source)
     _fit_prices(frame, models, out, logs.source)
     _fit_thumbs(frame, base, out, logs.source)
     return LogFit(tuple(out.records), out.estimates, tuple(out.notes))
+
+
+def _first_calls(f: pl.DataFrame, gap_s: float, out: _Out) -> pl.DataFrame:
+    """The first call of every query: a call starts a new query unless the same user (else session) made a
+    call that ended at most `gap_s` seconds before it started."""
+    who = pl.coalesce(pl.col("user_id"), pl.col("session_id"))
+    keyed = f.with_row_index("_row").with_columns(who.alias("_who"))
+    if keyed["_who"].null_count() == keyed.height:
+        return f
+    s = keyed.filter(pl.col("_who").is_not_null()).sort(["_who", "start_time"])
+    prev_end = pl.coalesce(pl.col("end_time"), pl.col("start_time")).shift(1)
+    chained = ((pl.col("_who") == pl.col("_who").shift(1))
+               & (pl.col("start_time") <= prev_end + pl.duration(microseconds=int(gap_s * 1e6))))
+    later = s.filter(chained.fill_null(False))["_row"]
+    if later.len():
+        out.notes.append(f"{later.len():,} calls chained to an earlier call of the same user within {gap_s:g} s "
+                         f"count as one query with it (cascade escalations, agent steps)")
+    return keyed.filter(~pl.col("_row").is_in(later.implode())).drop("_row", "_who")
 
 
 def _checked(logs: LogSet, base: Scenario) -> pl.DataFrame:
@@ -284,18 +309,21 @@ def _token_records(out: _Out, path: str, what: str, med: float, s: float, se_med
             f"fitted: log-sd of {what} {s:.3f} from logs (n={fmt_n(n)}, se {fmt_se(se_s)})", Estimate(s, se_s, n))
 
 
-def _fit_tokens(f: pl.DataFrame, base: Scenario, intents: list[str] | None, models: list[str],
-                reference: str | None, out: _Out, src: str) -> None:
+def _fit_tokens(queries: pl.DataFrame, f: pl.DataFrame, base: Scenario, intents: list[str] | None,
+                models: list[str], reference: str | None, out: _Out) -> None:
     """Input tokens per intent (lognormal MLE); output tokens by a two-way model on log tokens, intent + model,
     which gives each intent's distribution at the reference model and every other model's multiplier."""
     key = pl.col("intent") if intents is not None else pl.lit("*")
-    g = f.with_columns(key.alias("_intent"))
-    if intents is not None:
-        g = g.filter(pl.col("intent").is_not_null())
+
+    def keyed(frame: pl.DataFrame) -> pl.DataFrame:
+        frame = frame.with_columns(key.alias("_intent"))
+        return frame.filter(pl.col("intent").is_not_null()) if intents is not None else frame
+
+    g = keyed(f)
     targets = intents if intents is not None else ["*"]
     paths = ({n: f"traffic.intents[{i}]" for i, n in enumerate(intents)} if intents is not None else
              {"*": None})
-    fits = _lognormal_by(g, "_intent", pl.col("tokens_in").cast(pl.Float64))
+    fits = _lognormal_by(keyed(queries), "_intent", pl.col("tokens_in").cast(pl.Float64))
     for name in targets:
         if name not in fits:
             out.notes.append(f"intent {name}: fewer than 2 calls with input tokens; tokens_in not fitted")
