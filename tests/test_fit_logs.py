@@ -159,6 +159,19 @@ def test_recovers_thumbs_down(fit):
     _close(fit, "reactions.thumbs_down_daily_sd", 0.3)
 
 
+def test_partial_edge_days_are_left_out(world, logs):
+    """Logs exported from mid-morning of the first day to mid-afternoon of the last: the two partial days are
+    dropped, so arrivals and seasonality are as from whole days."""
+    start, end = EPOCH + timedelta(hours=9, minutes=17), EPOCH + timedelta(days=DAYS - 1, hours=15)
+    cut = LogSet(logs.frame.filter(pl.col("start_time").is_between(start, end)), "cut.parquet")
+    f = fit_logs(cut, world)
+    assert "from 26 days" in next(r.comment for r in f.records if r.path == "users.weekly_seasonality")
+    _close(f, "users.queries_per_user_per_day", world.users.queries_per_user_per_day)
+    truth = np.array(SEASON) / np.mean(SEASON)
+    for i in range(7):
+        _close(f, f"users.weekly_seasonality[{i}]", truth[i])
+
+
 def test_cascade_calls_group_into_queries(world):
     """A cascade logs two calls for an escalated query; the fit counts queries, so users, arrivals and intent
     shares come back as from one call per query."""

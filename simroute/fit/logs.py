@@ -24,7 +24,7 @@ from .records import FittedValue
 
 REQUIRED = ("start_time", "model", "tokens_in", "tokens_out")
 QUERY_GAP_S = 2.0  # a call starting this soon after the same user's previous call ended continues its query
-EDGE_DAY_SHARE = 0.5  # a first or last day with fewer calls than this share of the median day is partial
+EDGE_GAPS = 8.0  # an edge day whose first/last query is further from midnight than this many mean gaps is partial
 OUTCOME_KEYS = ("correct", "wrong_hedged", "wrong_confident")
 MIN_DAYS_FOR_SD = 7  # days of feedback needed to fit the thumbs-down day factor
 THUMBS_DRAWS = 200_000
@@ -197,17 +197,20 @@ def _rounded_shares(shares: list[float], decimals: int = 4) -> list[float]:
 # --- arrivals and users -------------------------------------------------------------------------------------
 
 def _daily(f: pl.DataFrame) -> pl.DataFrame:
-    """Calls per UTC date over the full span (days without calls count 0), partial edge days dropped."""
-    per = f.group_by("date").len()
+    """Queries per UTC date over the full span (days without any count 0), without partial edge days.
+
+    The first (last) date counts only when its first (last) query falls within EDGE_GAPS mean gaps of that
+    day's rate of midnight, as on a day the logs cover whole; otherwise the export began (ended) mid-day.
+    """
+    seconds = (pl.col("start_time") - pl.col("start_time").dt.truncate("1d")).dt.total_microseconds() / 1e6
+    per = f.group_by("date").agg(pl.len(), seconds.min().alias("first_s"), seconds.max().alias("last_s"))
     lo, hi = cast(date, per["date"].min()), cast(date, per["date"].max())
     span = pl.DataFrame({"date": pl.date_range(lo, hi, "1d", eager=True)})
-    days = span.join(per, on="date", how="left").with_columns(pl.col("len").fill_null(0))
-    med = _num(days["len"].median())
-    counts = days["len"].to_list()
-    keep = np.ones(len(counts), dtype=bool)
-    if len(counts) > 2:
-        keep[0] = counts[0] >= EDGE_DAY_SHARE * med
-        keep[-1] = counts[-1] >= EDGE_DAY_SHARE * med
+    days = span.join(per, on="date", how="left").with_columns(pl.col("len").fill_null(0)).sort("date")
+    keep = np.ones(days.height, dtype=bool)
+    if days.height > 2:
+        for k, gap in ((0, days["first_s"][0]), (-1, 86_400.0 - days["last_s"][-1])):
+            keep[k] = gap <= EDGE_GAPS * 86_400.0 / days["len"][k]
     return days.filter(pl.Series(keep)).with_columns(pl.col("date").dt.weekday().alias("weekday"))
 
 
