@@ -24,6 +24,7 @@ from simroute.fit.logset import LOG_SCHEMA, LogSet
 from simroute.fit.records import FittedValue
 from simroute.fit.scenario_writer import (
     apply_records,
+    assumed_parameters,
     fit_header,
     save_scenario,
     write_scenario,
@@ -243,6 +244,9 @@ def test_written_scenario_loads_runs_and_credits_every_fitted_key(tmp_path, worl
     assert missing_provenance(text) == []
     assert s.users.mau == fit.estimates["users.mau"].value.__round__()
     assert all(c.startswith(("fitted:", "assumption: not in the data")) for c in prov.values())
+    assumed = assumed_parameters(text)
+    assert "models[0].quality.skill" in assumed and "users.mau" not in assumed
+    assert not set(assumed) & {r.path for r in fit.records}
     short = run(path, overrides={"horizon_days": 7})
     assert set(short.policies) >= {"single", "random"}
 

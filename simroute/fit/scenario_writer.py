@@ -212,6 +212,11 @@ def fit_header(title: str, sources: Sequence[str], notes: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def assumed_parameters(text: str) -> list[str]:
+    """YAML paths of the values a written scenario marks `assumption: not in the data` (for the fit report)."""
+    return [p for p, c in extract_provenance(text).items() if c.startswith(ASSUMED)]
+
+
 def base_provenance_of(path: str | Path) -> dict[str, str]:
     """The trailing comments of a base scenario file, by YAML path."""
     return extract_provenance(Path(path).read_text(encoding="utf-8-sig"))
