@@ -108,11 +108,11 @@ def fit_logs(logs: LogSet, base: Scenario, *, reference_model: str | None = None
     models = [m.name for m in base.models]
     queries = _first_calls(frame, query_gap_s, out)
     intents = _fit_intents(queries, base, out, logs.source)
-    _fit_arrivals(queries, base, out, logs.source)
+    _fit_arrivals(queries, base, out)
     _fit_tokens(queries, frame, base, intents, models, reference_model, out)
-    _fit_latency(frame, models, out, logs.source)
-    _fit_prices(frame, models, out, logs.source)
-    _fit_thumbs(frame, base, out, logs.source)
+    _fit_latency(frame, models, out)
+    _fit_prices(frame, models, out)
+    _fit_thumbs(frame, base, out)
     return LogFit(tuple(out.records), out.estimates, tuple(out.notes))
 
 
@@ -214,7 +214,7 @@ def _daily(f: pl.DataFrame) -> pl.DataFrame:
     return days.filter(pl.Series(keep)).with_columns(pl.col("date").dt.weekday().alias("weekday"))
 
 
-def _fit_arrivals(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
+def _fit_arrivals(f: pl.DataFrame, base: Scenario, out: _Out) -> None:
     """Weekly seasonality, arrivals per day, and (from user ids) the user population and queries per user."""
     days = _daily(f)
     t = days.height
@@ -239,7 +239,7 @@ def _fit_arrivals(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
         out.notes.append(f"logs cover {wk.height} weekdays only: weekly seasonality keeps the base scenario's")
     lo, hi = days["date"].min(), days["date"].max()
     window = f.filter(pl.col("date").is_between(lo, hi))
-    _fit_users(window, base, per_day, se_day, t, out, src)
+    _fit_users(window, base, per_day, se_day, t, out)
 
 
 def _population(q: int, d: int) -> float:
@@ -255,7 +255,7 @@ def _population(q: int, d: int) -> float:
     return float(brentq(fn, max(float(d), 1.0 + 1e-9), hi, xtol=1e-6, rtol=1e-12))
 
 
-def _fit_users(w: pl.DataFrame, base: Scenario, per_day: float, se_day: float, t: int, out: _Out, src: str) -> None:
+def _fit_users(w: pl.DataFrame, base: Scenario, per_day: float, se_day: float, t: int, out: _Out) -> None:
     """Population (occupancy MLE on distinct user ids) and queries per user per day = arrivals / population."""
     ids = w.filter(pl.col("user_id").is_not_null())
     q, d = ids.height, int(ids["user_id"].n_unique()) if ids.height else 0
@@ -414,7 +414,7 @@ def _fit_output(g: pl.DataFrame, base: Scenario, intents: list[str], paths: dict
 
 # --- latency and prices ----------------------------------------------------------------------------------
 
-def _fit_latency(f: pl.DataFrame, models: list[str], out: _Out, src: str) -> None:
+def _fit_latency(f: pl.DataFrame, models: list[str], out: _Out) -> None:
     """Lognormal MLE of end - start per model."""
     seconds = (pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / 1e6
     fits = _lognormal_by(f.filter(pl.col("end_time").is_not_null()), "model", seconds)
@@ -429,7 +429,7 @@ def _fit_latency(f: pl.DataFrame, models: list[str], out: _Out, src: str) -> Non
                 f"fitted: log-sd of latency of {name} {s:.3f} (n={fmt_n(n)}, se {fmt_se(se_s)})", Estimate(s, se_s, n))
 
 
-def _fit_prices(f: pl.DataFrame, models: list[str], out: _Out, src: str) -> None:
+def _fit_prices(f: pl.DataFrame, models: list[str], out: _Out) -> None:
     """Per model, non-negative least squares of cost on input and output thousands of tokens (no intercept)."""
     c = f.filter(pl.col("cost_usd").is_not_null())
     if c.height == 0:
@@ -463,7 +463,7 @@ def _fit_prices(f: pl.DataFrame, models: list[str], out: _Out, src: str) -> None
 
 # --- thumbs-down ---------------------------------------------------------------------------------------------
 
-def _fit_thumbs(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> None:
+def _fit_thumbs(f: pl.DataFrame, base: Scenario, out: _Out) -> None:
     """Scale every outcome's thumbs-down probability by one factor, so that the fitted world's thumbs-down
     rate on the logged model mix equals the logs'; the split by outcome stays the base scenario's."""
     t = f.filter(pl.col("thumbs_down").is_not_null())
