@@ -3,6 +3,7 @@ come back from its logs (parameter recovery), written as a commented scenario th
 from __future__ import annotations
 
 import math
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -299,3 +300,33 @@ def test_unknown_model_is_named(world, logs):
     bad = logs.frame.head(100).with_columns(pl.lit("gpt-9").alias("model"))
     with pytest.raises(LogFitError, match="unknown model.*'gpt-9'.*large, small"):
         fit_logs(LogSet(bad, "otel.jsonl"), world)
+
+
+def _python_calls(fn) -> int:
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+def test_synthesis_and_fit_are_vectorised():
+    """Ten times the queries must not mean ten times the Python function calls (no per-query loop)."""
+    small, large = (_world(users={**_world().model_dump(mode="json")["users"], "mau": m}) for m in (1_000, 10_000))
+    _python_calls(lambda: fit_logs(synth_logs(small, "cascade", 3), small))  # warm-up
+    counts = []
+    for s in (small, large):
+        logs = synth_logs(s, "cascade", 7)
+        counts.append((_python_calls(lambda s=s: synth_logs(s, "cascade", 7)),
+                       _python_calls(lambda s=s, logs=logs: fit_logs(logs, s)), logs.frame.height))
+    (synth_small, fit_small, n_small), (synth_large, fit_large, n_large) = counts
+    assert n_large > 8 * n_small
+    assert synth_large < 1.5 * synth_small and fit_large < 1.5 * fit_small
