@@ -13,7 +13,7 @@ from scipy.stats import chi2
 
 from simroute.fit import EvalSet, fit_eval
 from simroute.fit.design import build_design, layout, world_parts
-from simroute.fit.eval_fit import model_tables
+from simroute.fit.estimate import model_tables
 from simroute.scenario.loader import scenario_from_dict
 
 CHEAP, CAPABLE = "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview"
@@ -73,7 +73,7 @@ def main() -> None:
     lay = layout(ev_test, fit.apply(base), CHEAP, CAPABLE, names)
     fitted = fit.apply(base)
     d = build_design(lay, world_parts(lay, fitted), fitted)
-    from simroute.fit.eval_fit import Estimates
+    from simroute.fit.estimate import Estimates
     est = Estimates(np.array([fitted.models[i].quality.skill for i in lay.model_index]), np.array(
         [next(x.base_difficulty for x in fitted.traffic.intents if x.name == s) for s in lay.fitted]),
         fitted.outcome_correlation, np.zeros(2), np.zeros(0), None, np.zeros((1, 1)), 0.0, 0.0, True)

@@ -19,7 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in
     "detection curves frontier ledger summary uncertainty",
     "runner tasks executors replicates",
     "results",
-    "report export regression sweep fit",
+    "report export regression sweep fit init",
     "api",
     "render cli __main__ <root>",
 ))
