@@ -13,72 +13,22 @@ from typing import Any
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.optimize import brentq
-from scipy.special import expit
 
 from .engine import World
+from .fit.scenario_writer import render
+from .init_inputs import InitInputs
 from .ledger import DAYS_PER_MONTH
 from .rng import Streams
 from .scenario.loader import scenario_from_dict
 from .scenario.provenance import Path as YamlPath
 from .scenario.schema import Scenario
-from .scenario.world import Traffic
 
 DEFAULT_QUERIES_PER_USER_PER_DAY = 0.05  # assumption when only one of MAU and queries a day is given
 DEFAULT_TOKENS = (1000.0, 300.0)         # (input, output) medians when neither tokens nor the bill say
 TOKEN_SIGMA = 0.5
 BILL_MISMATCH = 0.25                     # stated bill vs tokens x prices x traffic: note beyond +-25%
 CALIBRATION_DRAWS = 40_000               # queries drawn to place the routing thresholds
-QUADRATURE_POINTS = 4096                 # midpoint rule over the difficulty quantiles
 DEFAULT_COMMENT = "assumption: simroute's default; edit to your case"
-
-
-class InitInputs(BaseModel):
-    """What `simroute init` asks for (each field is one CLI flag / one interactive question)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field("my_scenario", pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="Scenario name.")
-    mau: int | None = Field(None, ge=1, description="Monthly active users (users).")
-    queries_per_day: float | None = Field(None, gt=0, description="LLM queries a day (queries/day).")
-    monthly_ai_bill_usd: float | None = Field(
-        None, gt=0, description="Today's monthly AI bill, all traffic on the capable model (USD/month); "
-                                "used to derive token counts (or traffic) or to check them.")
-    cheap_model: str = Field("cheap", pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="Cheap model's name.")
-    cheap_price_in: float = Field(0.00015, ge=0, description="Cheap model's input price (USD per 1k tokens).")
-    cheap_price_out: float = Field(0.0006, ge=0, description="Cheap model's output price (USD per 1k tokens).")
-    cheap_accuracy: float = Field(0.88, gt=0, lt=1, description="Cheap model's measured accuracy on your "
-                                                                "traffic (fraction, e.g. from an eval).")
-    capable_model: str = Field("capable", pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$",
-                               description="Capable (current) model's name.")
-    capable_price_in: float = Field(0.0025, ge=0, description="Capable model's input price (USD per 1k tokens).")
-    capable_price_out: float = Field(0.01, ge=0, description="Capable model's output price (USD per 1k tokens).")
-    capable_accuracy: float = Field(0.94, gt=0, lt=1, description="Capable model's measured accuracy on your "
-                                                                  "traffic (fraction).")
-    cheap_share: float = Field(0.6, gt=0, lt=1, description="Share of queries the team would route to the "
-                                                            "cheap model (fraction).")
-    usd_per_support_contact: float = Field(7.0, ge=0, description="Fully loaded cost of one human support "
-                                                                  "contact (USD).")
-    arpu_usd_per_month: float = Field(20.0, ge=0, description="Average revenue per user (USD/user/month).")
-    churn_per_month: float = Field(0.03, ge=0, le=1, description="Monthly churn of a user with no bad "
-                                                                 "experiences (fraction per month).")
-    tokens_in_median: float | None = Field(None, ge=1, description="Median input tokens per query (tokens); "
-                                                                   "default: from the bill, else 1000.")
-    tokens_out_median: float | None = Field(None, ge=1, description="Median output tokens per query (tokens); "
-                                                                    "default: from the bill, else 300.")
-    horizon_days: int = Field(84, ge=7, le=3660, description="Days to simulate (days).")
-    seed: int = Field(0, ge=0, description="Root seed of the run.")
-
-    @model_validator(mode="after")
-    def _check(self) -> InitInputs:
-        if self.mau is None and self.queries_per_day is None:
-            raise ValueError("give mau or queries_per_day (or both)")
-        if self.cheap_model == self.capable_model:
-            raise ValueError("cheap_model and capable_model must have different names")
-        if (self.tokens_in_median is None) != (self.tokens_out_median is None):
-            raise ValueError("give both tokens_in_median and tokens_out_median, or neither")
-        return self
 
 
 @dataclass(frozen=True)
@@ -89,41 +39,6 @@ class InitResult:
     text: str
     scenario: Scenario
     notes: tuple[str, ...]
-
-
-def accuracy_at(skill: float, traffic: Traffic, *, floor: float = 0.0, ceiling: float = 1.0,
-                hidden_penalty: float = 0.0, regulatory_penalty: float = 0.0) -> float:
-    """P(correct) of a model with `skill`, integrated over the traffic's intents, power-law difficulty,
-    hidden and regulatory shares, with simroute.world.outcomes' quality function (day-0 mix, no drift)."""
-    u = (np.arange(QUADRATURE_POINTS) + 0.5) / QUADRATURE_POINTS
-    d = traffic.difficulty
-    tail = d.scale * (u ** (-1.0 / d.tail_index) - 1.0)
-    total = 0.0
-    for it in traffic.intents:
-        if it.share == 0:
-            continue
-        logit = skill - it.base_difficulty - tail
-        p = 0.0
-        for hidden, w_h in ((False, 1 - it.hidden_intent_rate), (True, it.hidden_intent_rate)):
-            for reg, w_r in ((False, 1 - it.regulatory_share), (True, it.regulatory_share)):
-                if w_h * w_r == 0:
-                    continue
-                z = logit - hidden_penalty * hidden - regulatory_penalty * reg
-                p += w_h * w_r * float(np.mean(floor + (ceiling - floor) * expit(z)))
-        total += it.share * p
-    return total
-
-
-def skill_for_accuracy(accuracy: float, traffic: Traffic, **quality) -> float:
-    """The `skill` whose accuracy over `traffic` is `accuracy` (a deterministic root-find on `accuracy_at`).
-
-    To be replaced by the schema's `quality: {accuracy: x}` form when it lands; kept isolated for the swap.
-    """
-    lo, hi = -20.0, 30.0
-    a_lo, a_hi = accuracy_at(lo, traffic, **quality), accuracy_at(hi, traffic, **quality)
-    if not a_lo < accuracy < a_hi:
-        raise ValueError(f"accuracy {accuracy:g} is outside what this traffic allows ({a_lo:.4f}..{a_hi:.4f})")
-    return float(brentq(lambda s: accuracy_at(s, traffic, **quality) - accuracy, lo, hi, xtol=1e-6))
 
 
 def _traffic(x: InitInputs, tokens: tuple[float, float]) -> dict:
@@ -201,12 +116,12 @@ def _sizes(x: InitInputs, c: dict[YamlPath, str], notes: list[str]) -> tuple[int
     return int(mau), qpd / mau, tokens
 
 
-def _model(name: str, p_in: float, p_out: float, skill: float, cheap: bool) -> dict:
+def _model(name: str, p_in: float, p_out: float, accuracy: float, cheap: bool) -> dict:
     return {
         "name": name, "price_in_usd_per_1k_tokens": p_in, "price_out_usd_per_1k_tokens": p_out,
         "output_length_multiplier": 1.0,
         "latency": {"median_s": 1.0 if cheap else 2.5, "sigma": 0.4},
-        "quality": {"skill": round(skill, 4), "hidden_intent_penalty": 0.0},
+        "quality": {"accuracy": accuracy, "hidden_intent_penalty": 0.0},
         "failure": {"confident_share": 0.3 if cheap else 0.2},
         "confidence": {"error_awareness": 2.0 if cheap else 1.0, "hedge_drop": 2.0},
     }
@@ -231,8 +146,8 @@ def _comments_static(x: InitInputs) -> dict[YamlPath, str]:
         c[("models", j, "name")] = f"input: the {which} model"
         c[("models", j, "price_in_usd_per_1k_tokens")] = f"input: {which} model's input price"
         c[("models", j, "price_out_usd_per_1k_tokens")] = f"input: {which} model's output price"
-        c[("models", j, "quality", "skill")] = (f"calibration: accuracy {acc:g} on this traffic (stated, measured); "
-                                               f"skill_for_accuracy")
+        c[("models", j, "quality", "accuracy")] = (f"input: {which} model's measured accuracy {acc:g} on this "
+                                                  "traffic (simroute solves its skill)")
     return c
 
 
@@ -252,14 +167,10 @@ def _thresholds(s: Scenario, share: float) -> tuple[float, float]:
 
 def init_scenario(x: InitInputs) -> InitResult:
     """Build, calibrate and validate the scenario for `x`; the text carries a comment on every value."""
-    from .fit.scenario_writer import render
-
     notes: list[str] = []
     c = _comments_static(x)
     mau, qpu, tokens = _sizes(x, c, notes)
     traffic = _traffic(x, tokens)
-    tr = Traffic.model_validate(traffic)
-    skills = (skill_for_accuracy(x.cheap_accuracy, tr), skill_for_accuracy(x.capable_accuracy, tr))
     data: dict[str, Any] = {
         "name": x.name,
         "description": "Scaffolded by simroute init from business numbers; edit the assumptions.",
@@ -269,8 +180,8 @@ def init_scenario(x: InitInputs) -> InitResult:
                                 "baseline_churn_per_month": x.churn_per_month}],
                   "frustration": {"decay_days": 30.0, "churn_hazard_per_unit": 0.02}},
         "traffic": traffic,
-        "models": [_model(x.cheap_model, x.cheap_price_in, x.cheap_price_out, skills[0], True),
-                   _model(x.capable_model, x.capable_price_in, x.capable_price_out, skills[1], False)],
+        "models": [_model(x.cheap_model, x.cheap_price_in, x.cheap_price_out, x.cheap_accuracy, True),
+                   _model(x.capable_model, x.capable_price_in, x.capable_price_out, x.capable_accuracy, False)],
         "reactions": {
             "correct": {"contact_probability": 0.02, "thumbs_down_probability": 0.002, "csat": 4.4, "frustration": 0.0},
             "wrong_hedged": {"contact_probability": 0.2, "thumbs_down_probability": 0.02, "csat": 3.2,
@@ -307,7 +218,7 @@ def init_scenario(x: InitInputs) -> InitResult:
     c[("monitors", 0, "reviews_per_day")] = "assumption: about 0.5% of traffic reviewed, 20..200 a day"
     header = (f"{x.name}: scaffolded by `simroute init` from business numbers.\n"
               "input: stated by the team; calibration: solved from the inputs; assumption: a default to check.\n"
-              "Model accuracy is stated on this scenario's traffic; skill is solved so `single` reproduces it.")
+              "Model accuracy is stated on this scenario's traffic; simroute solves each model's skill from it.")
     text = render(data, c, header, default=DEFAULT_COMMENT)
     scenario = scenario_from_dict(yaml.safe_load(text), source=x.name)
     return InitResult(text, scenario, tuple(notes))

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from simroute.api import run
-from simroute.init import InitInputs, accuracy_at, init_scenario, skill_for_accuracy
+from simroute.init import InitInputs, init_scenario
 from simroute.scenario.loader import load_scenario
 from simroute.scenario.provenance import extract_provenance, missing_provenance
 from simroute.world.drift import DriftSchedule
@@ -37,22 +37,12 @@ def test_scaffold_validates_from_its_file_with_a_comment_on_every_value(tmp_path
     assert s == scaffold.scenario
     assert missing_provenance(scaffold.text) == []
     prov = extract_provenance(scaffold.text)
-    assert prov["models[0].quality.skill"].startswith("calibration: accuracy 0.88")
+    assert prov["models[0].quality.accuracy"].startswith("input: cheap model's measured accuracy 0.88")
     assert prov["users.mau"] == "input: monthly active users"
     assert {p.name: p.kind.value for p in s.policies} == {"single": "single", "pre_route": "pre_route",
                                                           "cascade": "cascade"}
     per_tier = {(m.kind.value, m.policy, m.scope.value) for m in s.monitors}
     assert per_tier == {("human_review", "pre_route", "per_tier"), ("feedback_widget", "pre_route", "per_tier")}
-
-
-def test_skill_for_accuracy_inverts_the_quality_function(scaffold):
-    tr = scaffold.scenario.traffic
-    for acc in (0.5, 0.88, 0.97):
-        assert accuracy_at(skill_for_accuracy(acc, tr), tr) == pytest.approx(acc, abs=1e-6)
-    skills = [skill_for_accuracy(a, tr) for a in (0.6, 0.7, 0.8, 0.9)]
-    assert skills == sorted(skills)
-    with pytest.raises(ValueError, match="outside what this traffic allows"):
-        skill_for_accuracy(0.9, tr, ceiling=0.85)
 
 
 def test_skill_gives_the_accuracy_in_simroutes_own_draws(scaffold):
