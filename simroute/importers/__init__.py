@@ -11,12 +11,11 @@ from .langfuse import LangfuseExport
 from .litellm import LiteLLMSpendLogs
 from .mapping import EvalMapping, LogMapping, load_mapping
 from .otel import OtelGenAiSpans
+from .writers import write_eval, write_logs
 
 REGISTRY: dict[ImportFormat, Importer] = {i.format: i for i in (
     EvalCsv(), EvalParquet(), EvalJsonl(), OtelGenAiSpans(), LiteLLMSpendLogs(), LangfuseExport(),
     GenericCsvLogs(), GenericParquetLogs())}
-
-from .writers import write_eval, write_logs  # noqa: E402  (writers use the registry's formats)
 
 __all__ = ["EVAL_FORMATS", "LOG_COLUMNS", "LOG_FORMATS", "REGISTRY", "EvalMapping", "EvalSet", "ImportFormat",
            "Importer", "LogMapping", "LogSet", "load_mapping", "read_eval", "read_logs", "sniff_format",

@@ -151,19 +151,19 @@ def normalise(raw: pl.DataFrame, path: Path, mapping: EvalMapping, category: str
     intent = mapping.intent or next((c for c in ("intent", "category") if c in raw.columns), None)
     cols["intent"] = raw[intent].cast(pl.Utf8).fill_null("all") if intent else pl.Series([category or "all"] * n)
     for key in ("prompt", "surface", "regulatory"):
-        col = getattr(mapping, key) or (key if key in raw.columns else None)
-        if col is None:
+        src: str | None = getattr(mapping, key) or (key if key in raw.columns else None)
+        if src is None:
             cols[key] = pl.Series([None] * n, dtype=EVAL_QUERY_COLUMNS[key])
         elif key == "regulatory":
-            cols[key] = to_bool(raw[col], path, col)
+            cols[key] = to_bool(raw[src], path, src)
         else:
-            cols[key] = raw[col].cast(pl.Utf8)
+            cols[key] = raw[src].cast(pl.Utf8)
     bad = first_bad(~cols["surface"].is_in(SURFACES) & cols["surface"].is_not_null())
     if bad is not None:
         raise InputError(f"{where(path, bad)}: column '{mapping.surface or 'surface'}': expected simple or "
                          f"complex, got '{cols['surface'][bad]}'")
-    for m, col in models.items():
-        cols[f"{CORRECT}{m}"] = correctness(raw[col], path, col, mapping)
+    for m, model_col in models.items():
+        cols[f"{CORRECT}{m}"] = correctness(raw[model_col], path, model_col, mapping)
     for field, dtype in PER_MODEL_FIELDS.items():
         template = getattr(mapping, field)
         for m in models:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .common import scan_table
 from .interface import ImportFormat, LogImporter, LogSet
-from .log_table import needed_columns, FIELDS, Defaults, read_log_table, stack
+from .log_table import FIELDS, Defaults, needed_columns, read_log_table, stack
 from .mapping import LogMapping
 
 GENERIC = Defaults({f: (f,) for f in FIELDS})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .common import csv_header, scan_table
 from .interface import ImportFormat, LogImporter, LogSet
-from .log_table import needed_columns, Defaults, read_log_table, stack
+from .log_table import Defaults, needed_columns, read_log_table, stack
 from .mapping import LogMapping
 
 LITELLM = Defaults({

@@ -47,8 +47,7 @@ def gather(raw: pl.DataFrame, path: Path, mapping: LogMapping, defaults: Default
                 raise InputError(f"{path}: column '{mapped}' (for {field}) not found")
             out[field] = (s, mapped)
             continue
-        found = [(pick(raw, path, c), c) for c in defaults.sources.get(field, ())]
-        found = [(s, c) for s, c in found if s is not None]
+        found = [(s, c) for c in defaults.sources.get(field, ()) if (s := pick(raw, path, c)) is not None]
         if found:
             first, name = found[0]
             if len(found) > 1:

@@ -64,7 +64,7 @@ class EvalMapping(_Mapping):
         return {str(m): str(m) for m in v} if isinstance(v, (list, tuple)) else v
 
     @model_validator(mode="after")
-    def _threshold_in_range(self) -> "EvalMapping":
+    def _threshold_in_range(self) -> EvalMapping:
         lo, hi = self.score_range
         if lo >= hi:
             raise ValueError(f"score_range [{lo}, {hi}] is empty")
