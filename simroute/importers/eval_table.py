@@ -96,7 +96,18 @@ def infer_models(raw: pl.DataFrame, mapping: EvalMapping) -> dict[str, str]:
         return wide
     reserved = {mapping.query_id, mapping.intent, mapping.prompt, mapping.surface, mapping.regulatory,
                 *EVAL_QUERY_COLUMNS, "category"}
-    return {c: c for c in raw.columns if c not in reserved and ":" not in c and _boolish(raw[c])}
+    scores = mapping.score_threshold is not None
+    return {c: c for c in raw.columns if c not in reserved and ":" not in c
+            and (_boolish(raw[c]) or (scores and _numeric(raw[c])))}
+
+
+def _numeric(s: pl.Series) -> bool:
+    if s.dtype.is_numeric():
+        return True
+    if s.dtype != pl.Utf8:
+        return False
+    t = s.drop_nulls()
+    return len(t) > 0 and t.str.strip_chars().cast(pl.Float64, strict=False).null_count() == 0
 
 
 def correctness(s: pl.Series, path: Path, column: str, mapping: EvalMapping) -> pl.Series:

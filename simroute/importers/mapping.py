@@ -26,7 +26,8 @@ class EvalMapping(_Mapping):
 
     Keys:
     - `models`: model name → correctness column (a list means the column is the model name). Unset: every column
-      named `correct:<model>`, else every column holding only true/false values (the RouteLLM layout).
+      named `correct:<model>`, else every column holding only true/false values (the RouteLLM layout), and with
+      `score_threshold` also every numeric column.
     - `query_id`: the query id column (unique). Unset: `query_id`, else generated `<file stem>:<row>` ids.
     - `intent`: the category column. Unset: `intent`, else `category`, else the category from the file name when
       a folder is read (see `category_pattern`), else `"all"`.

@@ -43,9 +43,11 @@ def write_eval(evalset: EvalSet, path: Path, fmt: ImportFormat | str | None = No
         fmt = EVAL_BY_SUFFIX.get(path.suffix.lower())
         if fmt is None:
             raise InputError(f"{path}: cannot tell the eval format from the suffix (expected .csv, .parquet, .jsonl)")
-    fmt = ImportFormat(fmt if str(fmt).startswith("eval_") else f"eval_{fmt}")
-    if fmt not in EVAL_FORMATS:
-        raise InputError(f"{path}: '{fmt.value}' is not an eval format")
+    name = fmt.value if isinstance(fmt, ImportFormat) else str(fmt)
+    name = name if name.startswith("eval_") else f"eval_{name}"
+    if name not in {f.value for f in EVAL_FORMATS}:
+        raise InputError(f"{path}: '{name}' is not an eval format (expected csv, parquet or jsonl)")
+    fmt = ImportFormat(name)
     suffix = {ImportFormat.eval_csv: ".csv", ImportFormat.eval_parquet: ".parquet"}.get(fmt, ".jsonl")
     return write_file(path, _table(evalset.frame, suffix))
 
@@ -55,9 +57,10 @@ def write_logs(logset: LogSet, path: Path, fmt: ImportFormat | str, feedback_nam
     """Write the calls in log format `fmt` to `path` (Langfuse: observations at `path`, scores beside it as
     `<stem>_scores<suffix>`, CSV or JSONL by the suffix); returns the files written."""
     path = Path(path)
+    if str(getattr(fmt, "value", fmt)) not in {f.value for f in LOG_FORMATS}:
+        raise InputError(f"{path}: '{getattr(fmt, 'value', fmt)}' is not a log format "
+                         f"(expected {', '.join(f.value for f in LOG_FORMATS)})")
     fmt = ImportFormat(fmt)
-    if fmt not in LOG_FORMATS:
-        raise InputError(f"{path}: '{fmt.value}' is not a log format")
     frame = logset.frame
     if fmt is ImportFormat.generic_parquet:
         return [write_file(path, _table(frame, ".parquet"))]
