@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InputError
 
@@ -137,6 +139,12 @@ def to_bool(s: pl.Series, path: Path, column: str) -> pl.Series:
 
 def to_number(s: pl.Series, path: Path, column: str, dtype: pl.DataType) -> pl.Series:
     """Numbers (Int64 or Float64) from a numeric or text column; text that is not a number is an error."""
+    if s.dtype == dtype:
+        return s
+    try:  # the fast path: clean numbers convert in one cast; anything else takes the careful path below
+        return s.cast(dtype, strict=True)
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
+        pass
     if s.dtype == pl.Utf8:
         t = s.str.strip_chars().replace("", None)
         parsed = t.cast(pl.Float64, strict=False)
@@ -190,6 +198,9 @@ def _from_epoch(x: pl.Series, unit: str | None) -> pl.Series:
 
 
 def _from_text(t: pl.Series, zone: str, unit: str | None) -> pl.Series:
+    fast = _arrow_iso(t, zone)
+    if fast is not None:
+        return fast
     t = t.str.strip_chars().replace("", None)
     norm = t.str.replace(r"^(\d{4}-\d{2}-\d{2})T", "$1 ").str.replace(r"[Zz]$", "+00:00")
     parts = [norm.str.to_datetime(f, strict=False, time_unit="us").dt.convert_time_zone("UTC")
@@ -203,6 +214,22 @@ def _from_text(t: pl.Series, zone: str, unit: str | None) -> pl.Series:
     return pl.select(pl.coalesce([p.cast(UTC_US) for p in parts])).to_series()
 
 
+def _arrow_iso(t: pl.Series, zone: str) -> pl.Series | None:
+    """The fast path: a column of ISO-8601 times all with an offset, or all without one, parsed by Arrow in one
+    cast; None when the column is anything else (mixed, other layouts, bad values: the careful path decides)."""
+    arr = t.replace("", None).to_arrow()
+    try:
+        return pl.Series(t.name, pc.cast(arr, pa.timestamp("us", tz="UTC"))).cast(UTC_US)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:
+        naive = pl.Series(t.name, pc.cast(arr, pa.timestamp("us")))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
+        "UTC").cast(UTC_US)
+
+
 def json_field(s: pl.Series, key: str, path: Path, column: str) -> pl.Series:
     """The value at `key` of a JSON-object column (text or struct), as text; null where absent."""
     if isinstance(s.dtype, pl.Struct):
@@ -213,6 +240,9 @@ def json_field(s: pl.Series, key: str, path: Path, column: str) -> pl.Series:
         return v.cast(pl.Utf8) if not isinstance(v.dtype, (pl.Struct, pl.List)) else v.map_elements(
             json.dumps, return_dtype=pl.Utf8)
     t = s.cast(pl.Utf8).replace("", None)
+    has = t.str.contains(f'"{key}"', literal=True).fill_null(False)
+    if not has.any():  # exports whose JSON never carries the key skip the parse
+        return pl.Series(column, [None] * len(s), dtype=pl.Utf8)
     try:
         return t.str.json_path_match(f"$.{key}")
     except Exception as e:  # noqa: BLE001

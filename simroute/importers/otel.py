@@ -11,7 +11,10 @@ events named `feedback_name` (`gen_ai.evaluation.name`), as span events or as lo
 """
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -22,18 +25,10 @@ from .log_table import stack
 from .mapping import LogMapping
 
 EVALUATION_EVENT = "gen_ai.evaluation.result"
-ANY_VALUE = pl.Struct({"stringValue": pl.Utf8, "intValue": pl.Utf8, "doubleValue": pl.Float64,
-                       "boolValue": pl.Boolean})
-KEY_VALUES = pl.List(pl.Struct({"key": pl.Utf8, "value": ANY_VALUE}))
-EVENT = pl.Struct({"timeUnixNano": pl.Utf8, "name": pl.Utf8, "attributes": KEY_VALUES})
-SPAN = pl.Struct({"traceId": pl.Utf8, "spanId": pl.Utf8, "name": pl.Utf8, "startTimeUnixNano": pl.Utf8,
-                  "endTimeUnixNano": pl.Utf8, "attributes": KEY_VALUES, "events": pl.List(EVENT)})
-LOG_RECORD = pl.Struct({"timeUnixNano": pl.Utf8, "eventName": pl.Utf8, "traceId": pl.Utf8, "spanId": pl.Utf8,
-                        "attributes": KEY_VALUES})
-SCHEMA = {
-    "resourceSpans": pl.List(pl.Struct({"scopeSpans": pl.List(pl.Struct({"spans": pl.List(SPAN)}))})),
-    "resourceLogs": pl.List(pl.Struct({"scopeLogs": pl.List(pl.Struct({"logRecords": pl.List(LOG_RECORD)}))})),
-}
+RESPONSE_ID = "gen_ai.response.id"
+EVAL_ATTRIBUTES = {"response_id": RESPONSE_ID, "name": "gen_ai.evaluation.name",
+                   "score": "gen_ai.evaluation.score.value", "label": "gen_ai.evaluation.score.label"}
+EVAL_COLUMNS = ("spanId", *EVAL_ATTRIBUTES)
 DEFAULTS: dict[str, tuple[str, ...]] = {
     "model": ("gen_ai.response.model", "gen_ai.request.model"),
     "user_id": ("enduser.id", "user.id"), "session_id": ("gen_ai.conversation.id", "session.id"),
@@ -43,20 +38,25 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
 NEGATIVE_LABELS = ("thumbs_down", "negative", "bad", "fail", "false")
 
 
-def attr(key: str, col: str = "attributes") -> pl.Expr:
-    """The AnyValue struct of attribute `key` (null when the span does not carry it)."""
-    return pl.col(col).list.eval(pl.element().filter(pl.element().struct.field("key") == key)).list.first() \
-        .struct.field("value")
+def text_of(value: Any) -> str | None:
+    """An OTLP AnyValue as text (numbers as written, booleans as true/false); None for arrays and maps."""
+    if not isinstance(value, dict):
+        return None
+    for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
+        if kind in value and value[kind] is not None:
+            v = value[kind]
+            return ("true" if v else "false") if isinstance(v, bool) else str(v)
+    return None
 
 
-def as_text(v: pl.Expr) -> pl.Expr:
-    return pl.coalesce(v.struct.field("stringValue"), v.struct.field("intValue"),
-                       v.struct.field("doubleValue").cast(pl.Utf8), v.struct.field("boolValue").cast(pl.Utf8))
-
-
-def as_float(v: pl.Expr) -> pl.Expr:
-    return pl.coalesce(v.struct.field("doubleValue"), v.struct.field("intValue").cast(pl.Float64, strict=False),
-                       v.struct.field("stringValue").cast(pl.Float64, strict=False))
+def attributes(items: Any, keys: frozenset[str]) -> dict[str, str | None]:
+    """The wanted attributes of an OTLP key-value list, as text."""
+    out: dict[str, str | None] = {}
+    for kv in items or ():
+        key = kv.get("key")
+        if key in keys:
+            out[key] = text_of(kv.get("value"))
+    return out
 
 
 def nanos(s: pl.Series, path: Path, lines: pl.Series, what: str) -> pl.Series:
@@ -79,54 +79,84 @@ def number(raw: pl.Series, path: Path, lines: pl.Series, key: str, whole: bool) 
     return num.cast(pl.Int64) if whole else num
 
 
-def load(path: Path) -> pl.DataFrame:
+@dataclass
+class Parsed:
+    """One file's spans (a column per wanted attribute, as text) and its evaluation events."""
+
+    spans: dict[str, list[Any]] = field(default_factory=dict)
+    evals: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in EVAL_COLUMNS})
+
+
+def load(path: Path, keys: frozenset[str]) -> Parsed:
+    """Walk the file's OTLP export requests line by line (a plain JSON parse: polars' nested NDJSON reader is
+    far slower on batches of spans), keeping only the attributes in `keys`."""
     existing_file(path)
+    got = Parsed(spans={k: [] for k in ("line", "spanId", "startTimeUnixNano", "endTimeUnixNano", *keys)})
+    span_cols, ev = got.spans, got.evals
+    eval_keys = frozenset(EVAL_ATTRIBUTES.values()) | {"event.name"}
+    line_no = 0
     try:
-        return pl.read_ndjson(path, schema=SCHEMA)
-    except Exception as e:  # noqa: BLE001
+        with path.open("r", encoding="utf-8") as fh:
+            for line_no, line in enumerate(fh):
+                if not line.strip():
+                    continue
+                try:
+                    doc = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise InputError(f"{path}: line {line_no + 1}: not JSON ({e.msg} at column {e.colno})") from None
+                if not isinstance(doc, dict):
+                    raise InputError(f"{path}: line {line_no + 1}: expected an OTLP export object")
+                for rs in doc.get("resourceSpans") or ():
+                    for ss in rs.get("scopeSpans") or ():
+                        for span in ss.get("spans") or ():
+                            attrs = attributes(span.get("attributes"), keys)
+                            span_cols["line"].append(line_no)
+                            span_id = span.get("spanId")
+                            span_cols["spanId"].append(span_id)
+                            span_cols["startTimeUnixNano"].append(_text(span.get("startTimeUnixNano")))
+                            span_cols["endTimeUnixNano"].append(_text(span.get("endTimeUnixNano")))
+                            for k in keys:
+                                span_cols[k].append(attrs.get(k))
+                            for event in span.get("events") or ():
+                                if event.get("name") == EVALUATION_EVENT:
+                                    _evaluation(ev, span_id, attributes(event.get("attributes"), eval_keys))
+                for rl in doc.get("resourceLogs") or ():
+                    for sl in rl.get("scopeLogs") or ():
+                        for rec in sl.get("logRecords") or ():
+                            attrs = attributes(rec.get("attributes"), eval_keys)
+                            if (rec.get("eventName") or attrs.get("event.name")) == EVALUATION_EVENT:
+                                _evaluation(ev, rec.get("spanId") or None, attrs)
+    except UnicodeDecodeError:
         check_utf8(path)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise InputError(f"{path}: cannot read it as OTLP JSON lines ({first[:200]})") from None
+        raise
+    except (AttributeError, TypeError) as e:
+        raise InputError(f"{path}: line {line_no + 1}: not an OTLP/JSON export request ({e})") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read it ({e.strerror or e})") from None
+    return got
 
 
-def spans_of(raw: pl.DataFrame) -> pl.DataFrame:
-    """One row per span, with the line it came from."""
-    return (raw.with_row_index("line").select("line", "resourceSpans").explode("resourceSpans")
-            .filter(pl.col("resourceSpans").is_not_null())
-            .select("line", pl.col("resourceSpans").struct.field("scopeSpans")).explode("scopeSpans")
-            .filter(pl.col("scopeSpans").is_not_null())
-            .select("line", pl.col("scopeSpans").struct.field("spans")).explode("spans")
-            .filter(pl.col("spans").is_not_null()).unnest("spans"))
+def _text(v: Any) -> str | None:
+    return None if v is None else str(v)
 
 
-def evaluations_of(raw: pl.DataFrame, spans: pl.DataFrame) -> pl.DataFrame:
-    """Every evaluation event: span id (or response id), evaluation name, score and label."""
-    records = (raw.select("resourceLogs").explode("resourceLogs").filter(pl.col("resourceLogs").is_not_null())
-               .select(pl.col("resourceLogs").struct.field("scopeLogs")).explode("scopeLogs")
-               .filter(pl.col("scopeLogs").is_not_null())
-               .select(pl.col("scopeLogs").struct.field("logRecords")).explode("logRecords")
-               .filter(pl.col("logRecords").is_not_null()).unnest("logRecords"))
-    records = records.filter(pl.coalesce(pl.col("eventName"), as_text(attr("event.name"))) == EVALUATION_EVENT)
-    events = (spans.select("spanId", "events").explode("events").filter(pl.col("events").is_not_null())
-              .select("spanId", pl.col("events").struct.field("name"), pl.col("events").struct.field("attributes"))
-              .filter(pl.col("name") == EVALUATION_EVENT))
-    cols = [pl.col("spanId"), as_text(attr("gen_ai.response.id")).alias("response_id"),
-            as_text(attr("gen_ai.evaluation.name")).alias("name"),
-            as_float(attr("gen_ai.evaluation.score.value")).alias("score"),
-            as_text(attr("gen_ai.evaluation.score.label")).alias("label")]
-    return pl.concat([records.select(cols), events.select(cols)])
+def _evaluation(ev: dict[str, list[Any]], span_id: str | None, attrs: dict[str, str | None]) -> None:
+    ev["spanId"].append(span_id)
+    for col, key in EVAL_ATTRIBUTES.items():
+        ev[col].append(attrs.get(key))
 
 
 def feedback(spans: pl.DataFrame, evals: pl.DataFrame, mapping: LogMapping) -> pl.Series:
     """Per span: thumbs-down from its feedback evaluations (by span id, else response id); null without any."""
     ev = evals.filter(pl.col("name") == mapping.feedback_name).with_columns(
+        pl.col("score").cast(pl.Float64, strict=False)).with_columns(
         pl.when(pl.col("score").is_not_null()).then(pl.col("score") < mapping.thumbs_down_below)
         .when(pl.col("label").is_not_null()).then(pl.col("label").str.to_lowercase().is_in(NEGATIVE_LABELS))
         .alias("down"))
     by_span = ev.filter(pl.col("spanId").is_not_null()).group_by("spanId").agg(pl.col("down").any().alias("a"))
     by_resp = ev.filter(pl.col("spanId").is_null() & pl.col("response_id").is_not_null()).group_by(
         "response_id").agg(pl.col("down").any().alias("b"))
-    calls = spans.select("spanId", as_text(attr("gen_ai.response.id")).alias("response_id"))
+    calls = spans.select("spanId", pl.col(RESPONSE_ID).alias("response_id"))
     joined = calls.join(by_span, on="spanId", how="left", maintain_order="left").join(
         by_resp, on="response_id", how="left", maintain_order="left")
     return joined.select(pl.coalesce("a", "b")).to_series()
@@ -140,31 +170,30 @@ class OtelGenAiSpans(LogImporter):
             '"resourceSpans"' in head or '"resourceLogs"' in head)
 
     def read(self, paths: list[Path], mapping: LogMapping) -> LogSet:
-        raws = [load(p) for p in paths]
-        evals = pl.concat([evaluations_of(r, spans_of(r)) for r in raws])
-        return stack([self._calls(p, r, evals, mapping) for p, r in zip(paths, raws)])
-
-    def _calls(self, path: Path, raw: pl.DataFrame, evals: pl.DataFrame, mapping: LogMapping) -> LogSet:
-        spans = spans_of(raw)
         keys = {f: ((getattr(mapping, f),) if getattr(mapping, f) else d) for f, d in DEFAULTS.items()}
-        values = spans.select([pl.coalesce([attr(k) for k in ks]).alias(f) if ks else
-                               pl.lit(None, dtype=ANY_VALUE).alias(f) for f, ks in keys.items()])
+        wanted = frozenset(k for ks in keys.values() for k in ks) | {RESPONSE_ID}
+        parsed = [load(p, wanted) for p in paths]
+        evals = pl.concat([pl.DataFrame(p.evals, schema={k: pl.Utf8 for k in EVAL_COLUMNS}) for p in parsed])
+        return stack([self._calls(p, got, keys, evals, mapping) for p, got in zip(paths, parsed)])
+
+    def _calls(self, path: Path, got: Parsed, keys: dict[str, tuple[str, ...]], evals: pl.DataFrame,
+               mapping: LogMapping) -> LogSet:
+        spans = pl.DataFrame(got.spans, schema={k: (pl.Int64 if k == "line" else pl.Utf8) for k in got.spans})
+        values = spans.select([pl.coalesce([pl.col(k) for k in ks]).alias(f) if ks else
+                               pl.lit(None, dtype=pl.Utf8).alias(f) for f, ks in keys.items()])
         calls = values["model"].is_not_null()
         if not calls.any():
             raise InputError(f"{path}: no GenAI spans (expected spans with gen_ai.request.model or "
                              "gen_ai.response.model)")
         spans, values = spans.filter(calls), values.filter(calls)
         lines = spans["line"]
-        text = values.select([as_text(pl.col(f)).alias(f) for f in ("model", "user_id", "session_id", "intent")])
-        cols: dict[str, pl.Series] = {f: text[f] for f in text.columns}
+        cols: dict[str, pl.Series] = {f: values[f] for f in ("model", "user_id", "session_id", "intent")}
         cols["start_time"] = nanos(spans["startTimeUnixNano"], path, lines, "startTimeUnixNano")
         cols["end_time"] = nanos(spans["endTimeUnixNano"], path, lines, "endTimeUnixNano")
         for f in ("tokens_in", "tokens_out", "cost_usd"):
-            cols[f] = number(values.select(as_text(pl.col(f))).to_series(), path, lines, keys[f][0],
-                             whole=f != "cost_usd")
+            cols[f] = number(values[f], path, lines, keys[f][0], whole=f != "cost_usd")
         if mapping.thumbs_down is not None:
-            cols["thumbs_down"] = to_bool(values.select(as_text(pl.col("thumbs_down"))).to_series(), path,
-                                          mapping.thumbs_down)
+            cols["thumbs_down"] = to_bool(values["thumbs_down"], path, mapping.thumbs_down)
         else:
             cols["thumbs_down"] = feedback(spans, evals, mapping)
         return finish_logs(cols, path, mapping, str(path), rows=lines)
