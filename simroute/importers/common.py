@@ -243,7 +243,10 @@ def json_field(s: pl.Series, key: str, path: Path, column: str) -> pl.Series:
     has = t.str.contains(f'"{key}"', literal=True).fill_null(False)
     if not has.any():  # exports whose JSON never carries the key skip the parse
         return pl.Series(column, [None] * len(s), dtype=pl.Utf8)
+    distinct = t.filter(has).unique()  # metadata repeats across calls: parse each distinct text once
     try:
-        return t.str.json_path_match(f"$.{key}")
+        values = distinct.str.json_path_match(f"$.{key}")
     except Exception as e:  # noqa: BLE001
         raise InputError(f"{path}: column '{column}': expected a JSON object ({str(e).splitlines()[0]})") from None
+    table = pl.DataFrame({"text": distinct, "value": values})
+    return t.to_frame("text").join(table, on="text", how="left", maintain_order="left")["value"].alias(column)

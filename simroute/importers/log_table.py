@@ -34,6 +34,23 @@ def pick(raw: pl.DataFrame, path: Path, spec: str) -> pl.Series | None:
     return None
 
 
+def first_present(raw: pl.DataFrame, path: Path, candidates: tuple[str, ...]) -> tuple[pl.Series, str] | None:
+    """The first candidate present, its nulls filled from the later ones (read only while nulls remain)."""
+    got: tuple[pl.Series, str] | None = None
+    for c in candidates:
+        if got is not None and got[0].null_count() == 0:
+            break
+        s = pick(raw, path, c)
+        if s is None:
+            continue
+        if got is None:
+            got = (s, c)
+        else:
+            first = got[0] if got[0].dtype == s.dtype else got[0].cast(pl.Utf8)
+            got = (first.fill_null(s if s.dtype == first.dtype else s.cast(pl.Utf8)), got[1])
+    return got
+
+
 def gather(raw: pl.DataFrame, path: Path, mapping: LogMapping, defaults: Defaults) -> dict[str, tuple[pl.Series, str]]:
     """Each field's raw values and the name they came from. A mapped field must exist; a default is used when
     present (several candidates coalesce)."""
@@ -47,13 +64,9 @@ def gather(raw: pl.DataFrame, path: Path, mapping: LogMapping, defaults: Default
                 raise InputError(f"{path}: column '{mapped}' (for {field}) not found")
             out[field] = (s, mapped)
             continue
-        found = [(s, c) for c in defaults.sources.get(field, ()) if (s := pick(raw, path, c)) is not None]
-        if found:
-            first, name = found[0]
-            if len(found) > 1:
-                first = pl.select(pl.coalesce([s.cast(pl.Utf8) if s.dtype != first.dtype else s
-                                               for s, _ in found])).to_series()
-            out[field] = (first, name)
+        found = first_present(raw, path, defaults.sources.get(field, ()))
+        if found is not None:
+            out[field] = found
         elif field in LOG_REQUIRED:
             names = " or ".join(f"'{c}'" for c in defaults.sources.get(field, (field,)))
             raise InputError(f"{path}: column {names} (for {field}) not found; map it with the '{field}' key")
