@@ -25,6 +25,7 @@ from .log_table import stack
 from .mapping import LogMapping
 
 EVALUATION_EVENT = "gen_ai.evaluation.result"
+CHUNK_SPANS = 100_000
 RESPONSE_ID = "gen_ai.response.id"
 EVAL_ATTRIBUTES = {"response_id": RESPONSE_ID, "name": "gen_ai.evaluation.name",
                    "score": "gen_ai.evaluation.score.value", "label": "gen_ai.evaluation.score.label"}
@@ -81,9 +82,25 @@ def number(raw: pl.Series, path: Path, lines: pl.Series, key: str, whole: bool) 
 
 @dataclass
 class Parsed:
-    """One file's spans (a column per wanted attribute, as text) and its evaluation events."""
+    """One file's spans (a column per wanted attribute, as text; collected in chunks of frames so a large file
+    never holds all its values as Python objects) and its evaluation events."""
 
     spans: dict[str, list[Any]] = field(default_factory=dict)
+    chunks: list[pl.DataFrame] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Move the collected span values into a frame."""
+        if self.spans["line"]:
+            self.chunks.append(pl.DataFrame(self.spans, schema={k: (pl.Int64 if k == "line" else pl.Utf8)
+                                                                for k in self.spans}))
+            for values in self.spans.values():
+                values.clear()
+
+    def frame(self) -> pl.DataFrame:
+        self.flush()
+        if not self.chunks:
+            return pl.DataFrame(schema={k: (pl.Int64 if k == "line" else pl.Utf8) for k in self.spans})
+        return pl.concat(self.chunks) if len(self.chunks) > 1 else self.chunks[0]
     evals: dict[str, list[Any]] = field(default_factory=lambda: {k: [] for k in EVAL_COLUMNS})
 
 
@@ -98,6 +115,8 @@ def load(path: Path, keys: frozenset[str]) -> Parsed:
     try:
         with path.open("r", encoding="utf-8") as fh:
             for line_no, line in enumerate(fh):
+                if len(span_cols["line"]) >= CHUNK_SPANS:
+                    got.flush()
                 if not line.strip():
                     continue
                 try:
@@ -178,7 +197,7 @@ class OtelGenAiSpans(LogImporter):
 
     def _calls(self, path: Path, got: Parsed, keys: dict[str, tuple[str, ...]], evals: pl.DataFrame,
                mapping: LogMapping) -> LogSet:
-        spans = pl.DataFrame(got.spans, schema={k: (pl.Int64 if k == "line" else pl.Utf8) for k in got.spans})
+        spans = got.frame()
         values = spans.select([pl.coalesce([pl.col(k) for k in ks]).alias(f) if ks else
                                pl.lit(None, dtype=pl.Utf8).alias(f) for f, ks in keys.items()])
         calls = values["model"].is_not_null()
