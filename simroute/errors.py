@@ -16,3 +16,7 @@ class ScenarioError(SimrouteError):
 
 class ResultsError(SimrouteError):
     """A results folder that cannot be read or written."""
+
+
+class InputError(SimrouteError):
+    """A data file (eval results, production logs, column mapping) that is missing, unreadable or malformed."""
