@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simroute"
 # Lowest first. A module may import its own layer and the layers below it, never one above.
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in (
     "version errors atomic rng calendar stats init_inputs",
-    "scenario",
+    "scenario importers",
     "world classifier surveys",
     "policies reactions metrics monitors",
     "engine",

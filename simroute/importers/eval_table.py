@@ -2,6 +2,8 @@
 (the file types differ only in how a raw table is loaded)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import os
 import re
 from pathlib import Path
@@ -26,12 +28,13 @@ class EvalTableImporter(EvalImporter):
         return scan_table(path, f"eval results ({self.format.value})")
 
     def read(self, paths: list[Path], mapping: EvalMapping) -> EvalSet:
-        return read_eval_files(paths, mapping)
+        return read_eval_files(paths, mapping, {self.format: self})
 
 
-def read_eval_files(paths: list[Path], mapping: EvalMapping) -> EvalSet:
-    """Read every file of the eval, normalise each, and stack them (models must agree across files)."""
-    from . import REGISTRY
+def read_eval_files(paths: list[Path], mapping: EvalMapping,
+                    importers: Mapping[ImportFormat, EvalTableImporter]) -> EvalSet:
+    """Read every file of the eval with the importer of its type, normalise each, and stack them (models must
+    agree across files)."""
     files, folder = eval_files(paths, mapping.files)
     categories = file_categories(files, mapping) if folder else {}
     frames: list[pl.DataFrame] = []
@@ -40,8 +43,9 @@ def read_eval_files(paths: list[Path], mapping: EvalMapping) -> EvalSet:
         fmt = EVAL_SUFFIX.get(f.suffix.lower())
         if fmt is None:
             raise InputError(f"{f}: unknown eval file type '{f.suffix}' (expected .csv, .parquet or .jsonl)")
-        importer = REGISTRY[fmt]
-        assert isinstance(importer, EvalTableImporter)
+        importer = importers.get(fmt)
+        if importer is None:
+            raise InputError(f"{f}: a {f.suffix} file among {fmt.value} files: read them separately")
         frame, found = normalise(importer.load(f), f, mapping, categories.get(f))
         if models is not None and found != models:
             raise InputError(f"{f}: models {', '.join(found)} differ from {', '.join(models)} in {files[0]}")

@@ -122,47 +122,6 @@ def eval_files(paths: list[Path], pattern: str | None = None) -> tuple[list[Path
     return files, len(files) > 1 or any(p.is_dir() for p in paths)
 
 
-def read_eval(paths: PathsLike, mapping: EvalMapping | None = None) -> EvalSet:
-    """Read eval results from files or a folder (the category in each file's name), format by file suffix."""
-    from .eval_table import read_eval_files
-    return read_eval_files(as_paths(paths), mapping or EvalMapping())
-
-
-def sniff_format(path: Path) -> ImportFormat:
-    """The log format of `path`, told from its suffix and first line."""
-    from . import REGISTRY
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    head = ""
-    if path.suffix.lower() != ".parquet" and path.is_file():
-        with path.open("rb") as fh:
-            head = fh.readline(1 << 16).decode("utf-8", errors="replace")
-    for fmt in LOG_FORMATS:
-        importer = REGISTRY[fmt]
-        assert isinstance(importer, LogImporter)
-        if importer.sniff(path, head):
-            return fmt
-    raise InputError(f"{path}: cannot tell the log format (expected OpenTelemetry JSONL, LiteLLM CSV, "
-                     "Langfuse CSV/JSONL, or CSV/Parquet; name it with --logs-format)")
-
-
-def read_logs(paths: PathsLike, fmt: ImportFormat | None = None, mapping: LogMapping | None = None) -> LogSet:
-    """Read production logs in `fmt` (None: told from the files, which must agree) into one `LogSet`."""
-    from . import REGISTRY
-    files = as_paths(paths)
-    if fmt is None:
-        found = {f: sniff_format(f) for f in files}
-        kinds = set(found.values())
-        if len(kinds) > 1:
-            shown = ", ".join(f"{p.name}: {k.value}" for p, k in found.items())
-            raise InputError(f"{files[0]}: log files of different formats ({shown}); read them separately")
-        fmt = kinds.pop()
-    importer = REGISTRY[ImportFormat(fmt)]
-    if not isinstance(importer, LogImporter):
-        raise InputError(f"{files[0]}: format '{ImportFormat(fmt).value}' is an eval format, not a log format")
-    return importer.read(files, mapping or LogMapping())
-
-
 def finish_logs(columns: dict[str, pl.Series], path: Path, mapping: LogMapping, source: str,
                 rows: pl.Series | None = None) -> LogSet:
     """Assemble the normalised log frame: every column of `LOG_COLUMNS` in order, required ones without

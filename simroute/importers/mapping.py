@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
@@ -111,7 +112,6 @@ class LogMapping(_Mapping):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
