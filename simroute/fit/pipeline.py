@@ -28,6 +28,7 @@ from ..errors import SimrouteError
 from ..rng import Streams
 from ..scenario.loader import scenario_from_dict
 from ..scenario.schema import Scenario
+from .checks import Comparison, compare
 from .design import FitError, scenario_name
 from .evals import EvalFit, fit_eval
 from .evalset import INTENT_NONE, EvalSet, correct_col
@@ -68,7 +69,7 @@ class FitResult:
     assumptions: tuple[str, ...]                       # YAML paths marked `assumption: not in the data`
     notes: tuple[str, ...]
     split: Split
-    comparison: object                                 # simroute.fit.checks.Comparison
+    comparison: Comparison
     sources: tuple[str, ...]
     eval_fit: EvalFit | None = field(default=None, repr=False)
     log_fit: LogFit | None = field(default=None, repr=False)
@@ -230,8 +231,6 @@ def fit_world(evalset: EvalSet | None, logs: LogSet | None, base: Scenario | Non
     """Fit the world on the calibration part of the eval and/or logs and check it on the held-out part.
     `policy` names the fitted scenario's policy that stands for the one that served the logs (default: the
     baseline); the held-out comparison simulates the logs with it."""
-    from .checks import compare  # the checks simulate the fitted world; imported here to keep this module light
-
     if evalset is None and logs is None:
         raise FitInputError("fit: give an eval, logs, or both")
     if not 0.0 < holdout_share < 1.0:

@@ -184,7 +184,7 @@ def _data_paragraph(r: FitResult) -> list[str]:
         cal, held = s.log_days
         span = f" ({held[0]} to {held[-1]})" if held else ""
         out.append(f"Log split {s.log_rule}{span}: {s.log_sizes[0]:,} calls to fit, {s.log_sizes[1]:,} held out.")
-    sim = r.comparison.sim  # type: ignore[attr-defined]
+    sim = r.comparison.sim
     if sim:
         out.append("Simulated from the fitted world: " + ", ".join(f"{k.replace('_', ' ')} {v:,}"
                                                                    for k, v in sorted(sim.items())) + ".")
@@ -193,7 +193,7 @@ def _data_paragraph(r: FitResult) -> list[str]:
 
 def render(r: FitResult, folder: Path) -> None:
     """Write fit_report.html, fit_report.md and plots/ into `folder` (not atomically: see `write_fit_report`)."""
-    c: Comparison = r.comparison  # type: ignore[assignment]
+    c = r.comparison
     pngs = draw_plots(c, folder / PLOT_DIR)
     figure_of = {"accuracy": "accuracy", "tokens": "tokens", "latency": "latency", "arrivals": "arrivals"}
     for fmt, R in (("html", H), ("md", M)):
