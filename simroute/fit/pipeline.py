@@ -1,0 +1,309 @@
+"""`fit_world`: split a team's eval and logs into a calibration part and a held-out part, fit the world on the
+calibration part, write it as a commented scenario, and check the held-out part against the fitted world.
+
+Split rules (stated in the fit report and the scenario header):
+- the eval by query, stratified by intent: within every intent, round(share x n) queries (at least one kept
+  for calibration) chosen by a uniform draw from the named stream `fit:split:eval` of `seed`;
+- the logs by day, chronologically: the last days are held out (whole weeks when the logs span two weeks or
+  more, so every weekday is in both parts; else round(share x days), at least one). Days rather than users,
+  because arrivals and seasonality are per day and a user split would shrink the fitted population by the
+  share; the last days rather than random ones, because the fitted world is used forward in time and the log
+  fit reads a gap in the calendar as a day without traffic.
+
+Merging: the eval's records first, then the logs'; where both set one YAML path the log value wins (production
+traffic is what the scenario replays) and the overridden eval record is named in the notes. Eval records on
+`traffic.intents[k]` follow their intent by name when the log fit reorders or drops intents.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+import yaml
+
+from ..errors import SimrouteError
+from ..rng import Streams
+from ..scenario.loader import scenario_from_dict
+from ..scenario.schema import Scenario
+from .checks import Comparison, compare
+from .design import FitError, scenario_name
+from .evals import EvalFit, fit_eval
+from .evalset import INTENT_NONE, EvalSet, correct_col
+from .logs import LogFit, fit_logs
+from .logset import LogSet
+from .records import FittedValue
+from .scenario_writer import apply_records, assumed_parameters, fit_header, write_scenario
+
+EVAL_SPLIT_STREAM = "fit:split:eval"
+MIN_CALIBRATION_DAYS = 7
+_INTENT_PATH = re.compile(r"^traffic\.intents\[(\d+)\](.*)$")
+
+
+class FitInputError(SimrouteError):
+    """Inputs `fit_world` cannot work with (one line naming the input and what was expected)."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """How the data were split: the rule, and the sizes of both parts."""
+
+    holdout_share: float
+    seed: int
+    eval_rule: str = ""
+    eval_sizes: tuple[int, int] = (0, 0)              # calibration, held-out rows
+    log_rule: str = ""
+    log_days: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # calibration, held-out dates (ISO)
+    log_sizes: tuple[int, int] = (0, 0)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The fitted world (scenario text and Scenario), its records and notes, and the held-out comparison."""
+
+    text: str
+    scenario: Scenario
+    records: tuple[FittedValue, ...]
+    assumptions: tuple[str, ...]                       # YAML paths marked `assumption: not in the data`
+    notes: tuple[str, ...]
+    split: Split
+    comparison: Comparison
+    sources: tuple[str, ...]
+    eval_fit: EvalFit | None = field(default=None, repr=False)
+    log_fit: LogFit | None = field(default=None, repr=False)
+
+
+# --- splitting -----------------------------------------------------------------------------------------------
+
+def split_eval(ev: EvalSet, share: float, seed: int) -> tuple[EvalSet, EvalSet]:
+    """(calibration, held-out): per intent the round(share x n) queries with the smallest uniform keys."""
+    key = Streams(seed).generator(EVAL_SPLIT_STREAM).random(ev.frame.height)
+    f = ev.frame.with_columns(pl.Series("_key", key))
+    n_k = pl.len().over("intent")
+    held_k = pl.min_horizontal((n_k * share + 0.5).floor().cast(pl.Int64), n_k - 1)
+    held = pl.col("_key").rank("ordinal").over("intent") <= held_k
+    f = f.with_columns(held.alias("_held"))
+    cal, out = f.filter(~pl.col("_held")).drop("_key", "_held"), f.filter(pl.col("_held")).drop("_key", "_held")
+    return (EvalSet(cal, ev.models, f"{ev.source} (calibration)"),
+            EvalSet(out, ev.models, f"{ev.source} (held out)"))
+
+
+def heldout_days(n_days: int, share: float) -> int:
+    """Days held out of `n_days`: whole weeks from two weeks on, else round(share x days); at least one, and
+    at least MIN_CALIBRATION_DAYS (or one day when shorter) left to fit."""
+    if n_days < 2:
+        return 0
+    if n_days >= 2 * 7:
+        k = max(1, math.floor(share * n_days / 7 + 0.5)) * 7
+        return min(k, (n_days - MIN_CALIBRATION_DAYS) // 7 * 7)
+    return min(max(1, math.floor(share * n_days + 0.5)), n_days - 1)
+
+
+def split_logs(logs: LogSet, share: float) -> tuple[LogSet, LogSet | None, list[str], list[str]]:
+    """(calibration, held-out or None, calibration dates, held-out dates): the last days held out."""
+    dates = logs.frame.select(pl.col("start_time").dt.date().unique().sort())["start_time"].to_list()
+    lo, hi = dates[0], dates[-1]
+    span = (hi - lo).days + 1
+    k = heldout_days(span, share)
+    if k == 0:
+        return logs, None, [str(d) for d in dates], []
+    cut = pl.date_range(lo, hi, "1d", eager=True)[span - k]
+    day = pl.col("start_time").dt.date()
+    cal, held = logs.frame.filter(day < cut), logs.frame.filter(day >= cut)
+    return (LogSet(cal, f"{logs.source} (calibration)"), LogSet(held, f"{logs.source} (held out)"),
+            [str(d) for d in dates if d < cut], [str(d) for d in dates if d >= cut])
+
+
+# --- a base when none is given ---------------------------------------------------------------------------------
+
+def minimal_base(models: Sequence[str], intents: Sequence[str], cheap: str | None, capable: str | None,
+                 shares: Sequence[float] | None = None) -> Scenario:
+    """A small valid world with these models and intents at the schema's defaults (every value an
+    assumption), a `single` policy per model and `pre_route` when a cheap and a capable model are named."""
+    def model(name: str) -> dict:
+        return {"name": name, "price_in_usd_per_1k_tokens": 0.0, "price_out_usd_per_1k_tokens": 0.0,
+                "latency": {"median_s": 1.0}, "quality": {"skill": 0.0}, "failure": {"confident_share": 0.5}}
+    w = list(shares) if shares is not None else [1.0 / len(intents)] * len(intents)
+    w[0] = 1.0 - sum(w[1:])
+    policies: list[dict] = [{"name": f"single_{m}" if m != capable else "single", "kind": "single", "model": m}
+                            for m in models]
+    if cheap is not None and capable is not None:
+        policies.append({"name": "pre_route", "kind": "pre_route", "cheap_model": cheap, "capable_model": capable})
+    baseline = "single" if capable in models else policies[0]["name"]
+    return scenario_from_dict({
+        "name": "fitted", "horizon_days": 28,
+        "users": {"mau": 10_000, "queries_per_user_per_day": 0.1,
+                  "segments": [{"name": "everyone", "share": 1.0, "arpu_usd_per_month": 20.0,
+                                "baseline_churn_per_month": 0.0}]},
+        "traffic": {"intents": [{"name": i, "share": s, "surface_class": "simple"}
+                                for i, s in zip(intents, w, strict=True)]},
+        "models": [model(m) for m in models],
+        "reactions": {k: {"contact_probability": 0.0, "thumbs_down_probability": 0.0, "csat": 4.0,
+                          "frustration": 0.0} for k in ("correct", "wrong_hedged", "wrong_confident")},
+        "economics": {"support": {"usd_per_contact": 1.0}},
+        "report": {"baseline_policy": baseline},
+        "policies": policies}, source="<minimal base>")
+
+
+# --- checks on the inputs ---------------------------------------------------------------------------------------
+
+def _check_eval(ev: EvalSet, cheap: str | None, capable: str | None, names: Mapping[str, str]) -> tuple[str, str]:
+    if len(ev.models) < 2:
+        raise FitInputError(f"{ev.source}: an eval needs at least two models side by side, got "
+                            f"{len(ev.models)} ({', '.join(ev.models) or 'none'})")
+    if cheap is None or capable is None:
+        raise FitInputError(f"{ev.source}: name the cheap and the capable model (eval models: "
+                            f"{', '.join(ev.models)})")
+    known = set(ev.models) | {names.get(m, m) for m in ev.models}
+    for role, m in (("cheap", cheap), ("capable", capable)):
+        if m not in known:
+            raise FitInputError(f"{ev.source}: {role} model {m!r} is not in the eval (models: {', '.join(ev.models)})")
+    eid = {**{names.get(m, m): m for m in ev.models}, **{m: m for m in ev.models}}
+    if eid[cheap] == eid[capable]:
+        raise FitInputError(f"{ev.source}: the cheap and the capable model are the same ({cheap!r})")
+    missing = [correct_col(m) for m in ev.models if correct_col(m) not in ev.frame.columns]
+    if missing:
+        raise FitInputError(f"{ev.source}: missing column {missing[0]!r}")
+    if ev.frame.height < 2:
+        raise FitInputError(f"{ev.source}: need at least 2 rows to split, got {ev.frame.height}")
+    return eid[cheap], eid[capable]
+
+
+def _eval_names(ev: EvalSet, base: Scenario | None, names: Mapping[str, str]) -> dict[str, str]:
+    """Eval model id -> scenario name, as the eval fit names them."""
+    return {m: names.get(m, m if base is not None else scenario_name(m)) for m in ev.models}
+
+
+def _logs_base(logs: LogSet, cheap: str | None, capable: str | None) -> Scenario:
+    f = logs.frame
+    by_calls = f.group_by("model").len().sort(["len", "model"], descending=[True, False])["model"].to_list()
+    models = [m for m in by_calls if m is not None]
+    intents = (sorted(f["intent"].drop_nulls().unique().to_list()) if "intent" in f.columns else []) or ["all"]
+    for role, m in (("cheap", cheap), ("capable", capable)):
+        if m is not None and m not in models:
+            raise FitInputError(f"{logs.source}: {role} model {m!r} is not in the logs (models: {', '.join(models)})")
+    return minimal_base(models, intents, cheap, capable)
+
+
+# --- merging -----------------------------------------------------------------------------------------------------
+
+def _follow_intents(records: Sequence[FittedValue], before: Sequence[str],
+                    after: Sequence[str] | None, notes: list[str]) -> list[FittedValue]:
+    """Re-index `traffic.intents[k]` records from the list `before` to the list `after` (by intent name)."""
+    if after is None:
+        return list(records)
+    out = []
+    for r in records:
+        m = _INTENT_PATH.match(r.path)
+        if m is None:
+            out.append(r)
+            continue
+        name = before[int(m.group(1))]
+        if name not in after:
+            notes.append(f"{r.path} (intent {name}) fitted from the eval is dropped: the logs have no {name}")
+            continue
+        out.append(FittedValue(f"traffic.intents[{after.index(name)}]{m.group(2)}", r.value, r.comment))
+    return out
+
+
+def merge_records(eval_records: Sequence[FittedValue], log_records: Sequence[FittedValue],
+                  base_intents: Sequence[str], notes: list[str]) -> tuple[FittedValue, ...]:
+    """Eval records then log records; on a path both set the log value wins (named in `notes`)."""
+    structural = next((r for r in log_records if r.path == "traffic.intents" and isinstance(r.value, list)), None)
+    after = [str(v) for v in structural.value] if structural is not None and isinstance(structural.value, list) \
+        else None
+    moved = _follow_intents(eval_records, base_intents, after, notes)
+    from_logs = {r.path for r in log_records}
+    for r in moved:
+        if r.path in from_logs:
+            notes.append(f"{r.path}: the log fit's value replaces the eval's ({r.value})")
+    return tuple([r for r in moved if r.path not in from_logs] + list(log_records))
+
+
+# --- the whole fit ----------------------------------------------------------------------------------------------
+
+def fit_world(evalset: EvalSet | None, logs: LogSet | None, base: Scenario | None, *, cheap: str | None,
+              capable: str | None, holdout_share: float = 0.2, seed: int = 0,
+              names: Mapping[str, str] | None = None, policy: str | None = None,
+              base_provenance: dict[str, str] | None = None, title: str = "simroute fitted scenario") -> FitResult:
+    """Fit the world on the calibration part of the eval and/or logs and check it on the held-out part.
+    `policy` names the fitted scenario's policy that stands for the one that served the logs (default: the
+    baseline); the held-out comparison simulates the logs with it."""
+    if evalset is None and logs is None:
+        raise FitInputError("fit: give an eval, logs, or both")
+    if not 0.0 < holdout_share < 1.0:
+        raise FitInputError(f"holdout_share: must be between 0 and 1 (exclusive), got {holdout_share:g}")
+    names = dict(names or {})
+    notes: list[str] = []
+    sources: list[str] = []
+    split = Split(holdout_share, seed)
+    eval_fit = log_fit = None
+    eval_records: list[FittedValue] = []
+    ev_cal = ev_held = None
+    if evalset is not None:
+        cheap_id, capable_id = _check_eval(evalset, cheap, capable, names)
+        to_name = _eval_names(evalset, base, names)
+        ev_cal, ev_held = split_eval(evalset, holdout_share, seed)
+        if base is None:
+            intents = sorted(evalset.frame["intent"].drop_nulls().unique().to_list()) or [INTENT_NONE]
+            base = minimal_base([to_name[m] for m in evalset.models], intents, to_name[cheap_id],
+                                to_name[capable_id])
+            notes.append("no base scenario: a minimal world with the eval's models and intents at the schema's "
+                         "defaults (every unfitted value an assumption)")
+            base_fit: Scenario | None = None
+        else:
+            base_fit = base
+        try:
+            eval_fit = fit_eval(ev_cal, base_fit, cheap_id, capable_id, names=names)
+        except FitError as e:
+            raise FitInputError(str(e)) from None
+        eval_records = list(eval_fit.values)
+        sources.append(f"eval {evalset.source} ({ev_cal.frame.height:,} of {evalset.frame.height:,} queries)")
+        split = Split(holdout_share, seed, f"by query, stratified by intent: {holdout_share:.0%} of each intent's "
+                      f"queries held out (uniform draw, stream {EVAL_SPLIT_STREAM}, seed {seed})",
+                      (ev_cal.frame.height, ev_held.frame.height))
+    elif base is None:
+        assert logs is not None
+        base = _logs_base(logs, cheap, capable)
+        notes.append("no base scenario: a minimal world with the logs' models and intents at the schema's "
+                     "defaults (every unfitted value an assumption)")
+    assert base is not None
+    world = scenario_from_dict(apply_records(base, eval_records), source="<eval fit>") if eval_records else base
+    log_records: list[FittedValue] = []
+    logs_cal = logs_held = None
+    if logs is not None:
+        if logs.frame.height == 0:
+            raise FitInputError(f"{logs.source}: no rows to fit")
+        logs_cal, logs_held, cal_days, held_days = split_logs(logs, holdout_share)
+        log_fit = fit_logs(logs_cal, world)
+        log_records = list(log_fit.records)
+        notes += list(log_fit.notes)
+        sources.append(f"logs {logs.source} ({len(cal_days)} of {len(cal_days) + len(held_days)} days)")
+        rule = (f"by day, chronologically: the last {len(held_days)} days held out ("
+                f"{'whole weeks' if len(cal_days) + len(held_days) >= 14 else f'{holdout_share:.0%} of the days'})")
+        split = Split(split.holdout_share, seed, split.eval_rule, split.eval_sizes, rule,
+                      (tuple(cal_days), tuple(held_days)),
+                      (logs_cal.frame.height, 0 if logs_held is None else logs_held.frame.height))
+    records = merge_records(eval_records, log_records, [i.name for i in base.traffic.intents], notes)
+    rules = [f"Held out ({holdout_share:.0%}, seed {seed}): {what} {rule}" for what, rule in
+             (("the eval", split.eval_rule), ("the logs", split.log_rule)) if rule]
+    header = fit_header("\n".join([title, *rules]), sources, notes)
+    text = write_scenario(base, records, base_provenance=base_provenance, header=header, source="<fitted scenario>")
+    fitted = scenario_from_dict(yaml.safe_load(text), source="<fitted scenario>")
+    assumed = tuple(assumed_parameters(text))
+    roles = (to_name[cheap_id], to_name[capable_id]) if evalset is not None else (cheap, capable)
+    comparison = compare(fitted, eval_fit, ev_cal, ev_held, log_fit, logs_cal, logs_held, seed=seed,
+                         policy=policy, assumed=assumed, cheap=roles[0], capable=roles[1])
+    return FitResult(text, fitted, records, assumed, tuple(notes), split, comparison, tuple(sources),
+                     eval_fit, log_fit)
+
+
+def eval_model_names(ev: EvalSet, fit: EvalFit) -> dict[str, str]:
+    """Eval model id -> scenario name of a fit of that eval."""
+    return dict(zip(ev.models, fit.models, strict=True))
+
+
+__all__ = ["FitInputError", "FitResult", "Split", "eval_model_names", "fit_world", "heldout_days", "merge_records",
+           "minimal_base", "split_eval", "split_logs"]
