@@ -6,9 +6,14 @@ from pathlib import Path
 
 from . import results
 from .engine import Progress
+from .errors import SimrouteError
 from .executors.interface import Executor
 from .export import REGISTRY as EXPORTERS
 from .export import LedgerFormat
+from .fit.pipeline import FitResult, fit_world
+from .fit.report import write_fit_report
+from .fit.scenario_writer import base_provenance_of, save_scenario
+from .importers import EvalMapping, ImportFormat, LogMapping, load_mapping, read_eval, read_logs
 from .replicates import ReplicateSet, run_replicates
 from .report import render_report
 from .runner import run_resolved
@@ -17,7 +22,8 @@ from .scenario.provenance import extract_provenance
 from .scenario.schema import Scenario
 from .summary import RunResult
 
-__all__ = ["provenance_of", "resolve", "run", "run_resolved", "with_replicates", "write_results"]
+__all__ = ["FitResult", "fit", "provenance_of", "resolve", "run", "run_resolved", "with_replicates", "write_fit",
+           "write_results"]
 
 
 def resolve(scenario: Scenario | str | Path, *, seed: int | None = None,
@@ -81,3 +87,29 @@ def _write_reports(folder: Path) -> None:
     render_report(bundle, folder)
     exporter = EXPORTERS[LedgerFormat.xlsx]
     exporter.write(bundle, folder / exporter.default_name())
+
+
+def fit(*, eval_paths: list[Path] | None = None, log_paths: list[Path] | None = None,
+        logs_format: ImportFormat | str | None = None, mapping: Path | None = None,
+        eval_mapping: dict | None = None, base: Path | None = None, cheap: str | None = None,
+        capable: str | None = None, policy: str | None = None, holdout_share: float = 0.2,
+        seed: int = 0) -> FitResult:
+    """Read a team's eval results and/or production logs (with an optional column-mapping file and mapping
+    overrides), fit a world on the calibration split and check it on the held-out split."""
+    eval_map, log_map = load_mapping(mapping) if mapping is not None else (EvalMapping(), LogMapping())
+    if eval_mapping:
+        try:
+            eval_map = EvalMapping.model_validate({**eval_map.model_dump(exclude_unset=True), **eval_mapping})
+        except ValueError as e:
+            raise SimrouteError(f"eval mapping: {str(e).splitlines()[-1].strip()}") from None
+    evalset = read_eval(eval_paths, eval_map) if eval_paths else None
+    logs = read_logs(log_paths, ImportFormat(logs_format) if logs_format else None, log_map) if log_paths else None
+    base_scenario = resolve(base) if base is not None else None
+    return fit_world(evalset, logs, base_scenario, cheap=cheap, capable=capable, policy=policy,
+                     holdout_share=holdout_share, seed=seed,
+                     base_provenance=base_provenance_of(base) if base is not None else None)
+
+
+def write_fit(result: FitResult, scenario_out: Path, report_out: Path) -> tuple[Path, Path]:
+    """Write the fitted scenario file and its fit report folder (each atomically)."""
+    return save_scenario(scenario_out, result.text), write_fit_report(result, report_out)

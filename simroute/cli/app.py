@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from ..version import __version__
-from . import batch, folders, init, run, synth
+from . import batch, fit, folders, init, run, synth
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Offline simulator and cost/quality economics for LLM routing policies.")
 
-COMMANDS = (run.run, init.init, folders.report, folders.ledger, folders.compare, run.validate, run.schema,
+COMMANDS = (run.run, fit.fit, init.init, folders.report, folders.ledger, folders.compare, run.validate, run.schema,
             batch.sweep, batch.baseline, batch.check, synth.synth)
 for command in COMMANDS:
     app.command()(command)

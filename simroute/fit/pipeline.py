@@ -222,6 +222,45 @@ def merge_records(eval_records: Sequence[FittedValue], log_records: Sequence[Fit
     return tuple([r for r in moved if r.path not in from_logs] + list(log_records))
 
 
+def _eval_taxonomy(base: Scenario, ev: EvalSet, cheap: str, capable: str,
+                   provenance: dict[str, str]) -> tuple[Scenario, list[FittedValue], dict[str, str]]:
+    """When the eval's categories are not all intents of the base scenario, they become the intents: shares from
+    the eval; every other field from the base's intent when it has one (its comments with it), else defaults; and
+    the surface label a team would give a category from its eval: `complex` where the capable model's lead over
+    the cheap one is above its lead overall, else `simple`."""
+    frame = ev.frame.filter(pl.col("intent") != INTENT_NONE)
+    lead = (pl.col(correct_col(capable)).cast(pl.Float64) - pl.col(correct_col(cheap)).cast(pl.Float64)).mean()
+    table = frame.group_by("intent").agg(pl.len().alias("n"), lead.alias("lead")).sort("intent")
+    names = table["intent"].to_list()
+    if not names or {*names} <= {i.name for i in base.traffic.intents}:
+        return base, [], provenance
+    overall = float(frame.select(lead).item())
+    data = base.model_dump(mode="json", exclude_none=True)
+    template = data["traffic"]["intents"][0] if len(data["traffic"]["intents"]) == 1 else {}
+    n = int(table["n"].sum())
+    shares = [round(c / n, 6) for c in table["n"]]
+    shares[-1] = round(1.0 - sum(shares[:-1]), 6)
+    data["traffic"]["intents"] = [{**template, "name": name, "share": share} for name, share in zip(names, shares,
+                                                                                                   strict=True)]
+    data["drift"] = [d for d in data.get("drift", []) if d.get("target") is None or d["target"] not in
+                     {i.name for i in base.traffic.intents}]
+    records = [FittedValue("traffic.intents", names, f"fitted: categories of eval {ev.source}")]
+    for k, (name, c, share, gap) in enumerate(zip(names, table["n"], shares, table["lead"], strict=True)):
+        label = "complex" if gap > overall else "simple"
+        records += [FittedValue(f"traffic.intents[{k}].share", share, f"fitted: share of eval queries on {name} "
+                                f"(n={c:,} of {n:,})"),
+                    FittedValue(f"traffic.intents[{k}].surface_class", label, f"fitted: the capable model's lead on "
+                                f"{name} ({gap:+.3f}) is {'above' if label == 'complex' else 'not above'} its lead "
+                                f"overall ({overall:+.3f}), as a team labels categories from its eval")]
+    kept = {k: v for k, v in provenance.items() if not k.startswith("traffic.intents[")}
+    if template:
+        for key, comment in provenance.items():
+            if key.startswith("traffic.intents[0]."):
+                kept.update({key.replace("traffic.intents[0].", f"traffic.intents[{k}].", 1): comment
+                             for k in range(len(names))})
+    return scenario_from_dict(data, source=f"{base.name} with the eval's categories"), records, kept
+
+
 # --- the whole fit ----------------------------------------------------------------------------------------------
 
 def fit_world(evalset: EvalSet | None, logs: LogSet | None, base: Scenario | None, *, cheap: str | None,
@@ -253,13 +292,19 @@ def fit_world(evalset: EvalSet | None, logs: LogSet | None, base: Scenario | Non
             notes.append("no base scenario: a minimal world with the eval's models and intents at the schema's "
                          "defaults (every unfitted value an assumption)")
             base_fit: Scenario | None = None
+            taxonomy: list[FittedValue] = []
         else:
+            base, taxonomy, base_provenance = _eval_taxonomy(base, ev_cal, cheap_id, capable_id,
+                                                             dict(base_provenance or {}))
+            if taxonomy:
+                notes.append(f"the eval's categories replace the base scenario's intents ({len(taxonomy) // 2} "
+                             "intents, shares and surface labels from the eval)")
             base_fit = base
         try:
             eval_fit = fit_eval(ev_cal, base_fit, cheap_id, capable_id, names=names)
         except FitError as e:
             raise FitInputError(str(e)) from None
-        eval_records = list(eval_fit.values)
+        eval_records = [*taxonomy, *eval_fit.values] if base_fit is not None else list(eval_fit.values)
         sources.append(f"eval {evalset.source} ({ev_cal.frame.height:,} of {evalset.frame.height:,} queries)")
         split = Split(holdout_share, seed, f"by query, stratified by intent: {holdout_share:.0%} of each intent's "
                       f"queries held out (uniform draw, stream {EVAL_SPLIT_STREAM}, seed {seed})",
