@@ -9,8 +9,6 @@ import polars as pl
 
 from . import stats
 from .engine import SimulationOutput
-from .scenario.monitors import QUALITY_KINDS
-from .scenario.world import DriftKind
 
 CALIBRATION_BINS = 10  # equal-width confidence bins for ECE and the reliability diagram
 
@@ -32,14 +30,11 @@ class MonitorSummary:
     thresholds: dict[str, float]
 
 
-QUALITY_DRIFTS = {DriftKind.hidden_intent_rate, DriftKind.difficulty_scale, DriftKind.model_skill}
-
-
 def onset_day(out: SimulationOutput, start: int, quality: bool) -> int | None:
     """The true onset a monitor should catch: the first drift at or after its window start that can move
-    what it measures (quality monitors: hidden intent, difficulty, model skill; input monitors: any)."""
+    what it measures (quality monitors: the drift kinds marked `quality` in `DRIFTS`; input monitors: any)."""
     days = [d.start_day for d in out.scenario.drift
-            if d.start_day >= start and (not quality or d.kind in QUALITY_DRIFTS)]
+            if d.start_day >= start and (not quality or d.spec.quality)]
     return min(days) if days else None
 
 
@@ -52,7 +47,7 @@ def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
     for cfg in out.scenario.monitors:
         start, end = rep.windows[cfg.name]
         days = sorted({d for d, _ in rep.alarms[cfg.name]})
-        onset = onset_day(out, start, cfg.kind in QUALITY_KINDS)
+        onset = onset_day(out, start, cfg.measures_quality)
         after = [d for d in days if onset is not None and d >= onset]
         result[cfg.name] = MonitorSummary(
             kind=cfg.kind.value, policy=cfg.policy, window_start_day=start, window_end_day=end,
@@ -68,11 +63,11 @@ def _review_groups(out: SimulationOutput, by_week: bool) -> dict[tuple, tuple[np
     optionally, week; keys sorted."""
     names = [m.name for m in out.scenario.models]
     parts: dict[tuple, list] = {}
-    for policy, monitor, day, tier, conf, verdict in (out.monitors.reviews if out.monitors else []):
-        for m in np.unique(tier):
-            sel = tier == m
-            key = (policy, monitor, names[m]) + ((day // 7,) if by_week else ())
-            parts.setdefault(key, []).append((conf[sel].astype(float), verdict[sel]))
+    for r in (out.monitors.reviews if out.monitors else []):
+        for m in np.unique(r.tier):
+            sel = r.tier == m
+            key = (r.policy, r.monitor, names[m]) + ((r.day // 7,) if by_week else ())
+            parts.setdefault(key, []).append((r.confidence[sel].astype(float), r.verdict[sel]))
     return {k: (np.concatenate([c for c, _ in v]), np.concatenate([x for _, x in v]))
             for k, v in sorted(parts.items())}
 

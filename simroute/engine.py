@@ -1,7 +1,9 @@
 """The simulation loop: a calendar of events over day-sized, vectorised batches of queries.
 
-One day's queries, model answers and reaction draws are generated once and shared by every policy (common
-random numbers); each policy then serves only the queries of users still active in its own world.
+One day's queries, model answers and reaction draws come once from the world's day source and are shared by
+every policy (common random numbers); each policy then serves only the queries of users still active in its
+own world. What only watches the loop (monitor logging, cohort surveys, model calibration) is plugged in
+as observers.
 """
 from __future__ import annotations
 
@@ -16,21 +18,23 @@ from .calendar import Calendar, Priority
 from .classifier import TrainedClassifier, train
 from .metrics import D, PolicyDays
 from .monitors.board import MonitorBoard, MonitorReport, calibrated_thresholds
-from .monitors.plan import calibration_scenario, launch_tiers, twins
+from .monitors.observer import MonitorLog
+from .monitors.plan import calibration_scenario, twins
+from .observers import DayObserver, ModelCalibration, Served
 from .policies import Policy, PolicyContext, Routing, build
-from .policies.base import one_hot, pick
+from .policies.base import ClassifierRouter, one_hot
 from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
 from .scenario.schema import Scenario
-from .surveys import CohortSurvey, SurveyResult
+from .surveys import SurveyResult, Surveys
+from .world.day_source import DayDraw, DaySource, SyntheticDaySource
 from .world.drift import DriftSchedule
-from .world.outcomes import ModelBank
-from .world.traffic import SurfaceGeometry, TrafficModel
+from .world.outcomes import ModelBank, Outcomes
+from .world.traffic import Queries, SurfaceGeometry, TrafficModel
 from .world.users import Population, PolicyUsers
 
 Progress = Callable[[int, int], None]
-MODEL_CALIBRATION_BINS = 20
 
 
 @dataclass
@@ -51,9 +55,10 @@ class SimulationOutput:
 
 
 class World:
-    """Everything shared by the policies: drift, geometry, traffic, models, users and reactions."""
+    """Everything shared by the policies: drift, geometry, traffic, models, users, reactions and the source of
+    each day's queries and answers."""
 
-    def __init__(self, scenario: Scenario, streams: Streams):
+    def __init__(self, scenario: Scenario, streams: Streams, source: DaySource | None = None):
         self.scenario = scenario
         self.streams = streams
         self.drift = DriftSchedule(scenario)
@@ -62,16 +67,17 @@ class World:
         self.models = ModelBank(scenario)
         self.population = Population(scenario, self.drift, streams.generator(streams_mod.USERS))
         self.reactions = ReactionModel(scenario)
-        season = np.array(scenario.users.weekly_seasonality)
-        self.season = season / season.mean()
+        self.source = source or SyntheticDaySource(scenario, streams, self.drift, self.traffic, self.models,
+                                                   REACTION_DRAWS)
         self._classifiers: dict[str, TrainedClassifier] = {}
+        self._suites: dict[str, Queries] = {}
 
     def classifier(self, config: ClassifierConfig) -> TrainedClassifier:
         """Train (once per distinct config) a classifier on a historical sample of its training day."""
         key = config.model_dump_json()
         if key not in self._classifiers:
             rng = self.streams.generator(streams_mod.HISTORY, zlib.crc32(key.encode()))
-            q = self.traffic.draw(rng, config.training_samples, self.drift.at(config.training_day + 0.5))
+            q = self.source.queries(rng, config.training_samples, config.training_day + 0.5)
             classes = [i.surface_class for i in self.scenario.traffic.intents]
             self._classifiers[key] = train(config, q.surface, q.intent, classes, rng)
         return self._classifiers[key]
@@ -81,27 +87,34 @@ class World:
         """Pre-launch check: on pre-drift queries the classifier calls simple, how often the cheap and capable
         models' answers are judged equivalent (both right or both wrong)."""
         rng = self.streams.generator("holdout")
-        params = self.drift.at(0.5)
-        q = self.traffic.draw(rng, size * 4, params)
+        q = self.source.queries(rng, size * 4, 0.5)
         simple = np.flatnonzero(clf.score(q.surface) >= threshold)[:size]
-        o = self.models.draw(rng, q.take(simple), params)
+        o = self.source.answers(rng, q.take(simple), 0.5)
         return float(np.mean(o.correct[cheap] == o.correct[capable])) if len(simple) else float("nan")
+
+    def suite(self, name: str, size: int, day: int) -> tuple[Queries, Outcomes]:
+        """A static labelled suite (drawn once from the day-0 distribution) and `day`'s models' answers to it."""
+        if name not in self._suites:
+            self._suites[name] = self.source.queries(self.streams.generator(f"suite:{name}"), size, 0.5)
+        q = self._suites[name]
+        return q, self.source.answers(self.streams.generator(f"suite:{name}", day), q, day + 0.5)
 
 
 class Engine:
-    """Runs every policy of a scenario over the horizon."""
+    """Runs every policy of a scenario over the horizon: the calendar, the day loop and serving."""
 
     def __init__(self, scenario: Scenario, progress: Progress | None = None,
-                 thresholds: dict[str, dict[str, float]] | None = None, replicate: int | None = None):
+                 thresholds: dict[str, dict[str, float]] | None = None, replicate: int | None = None,
+                 source: Callable[[World], DaySource] | None = None):
         self.s = scenario
         self.progress = progress
         self.streams = Streams(scenario.seed, replicate)
         self.world = World(scenario, self.streams)
+        if source is not None:  # before any classifier trains on the world's history
+            self.world.source = source(self.world)
         ctx = PolicyContext(scenario, self.world.models, self.streams, self.world.classifier)
         self.configs = {p.name: p for p in (*scenario.policies, *twins(scenario))}
         self.policies: list[Policy] = [build(p, ctx) for p in self.configs.values()]
-        self.board = (MonitorBoard(scenario, {p.name: p for p in self.policies}, self.streams,
-                                   self._suite_runner, thresholds) if scenario.monitors else None)
         self.rollbacks_on_alarm: dict[str, dict] = {}
         self.users = {p.name: PolicyUsers(self.world.population, scenario) for p in self.policies}
         self.share = {p.name: 0.0 for p in self.policies}
@@ -109,13 +122,15 @@ class Engine:
         self.days = {p.name: PolicyDays(h, m, seg, p.threshold_rule) for p in self.policies}
         self.baseline_model = scenario.model_index(scenario.baseline.model)
         self.arrivals = np.zeros(h, dtype=np.int64)
-        self.model_calibration = np.zeros((h, m, MODEL_CALIBRATION_BINS, 3))
         self.drift_log: list[tuple[int, str]] = []
-        names = [p.name for p in self.policies]
-        self.surveys = [CohortSurvey(sv, self.world.population.size,
-                                     self.streams.generator(f"survey:{sv.name}"), names)
-                        for sv in scenario.report.surveys]
-        self.survey_results: dict[str, dict[str, SurveyResult]] = {}
+        self.calibration = ModelCalibration(h, m)
+        self.surveys = Surveys(scenario, self.world.population.size, self.streams, self.users,
+                               self.world.reactions.csat)
+        self.board = (MonitorBoard(scenario, {p.name: p for p in self.policies}, self.streams, self.world.suite,
+                                   thresholds) if scenario.monitors else None)
+        self.observers: list[DayObserver] = [self.calibration, self.surveys]
+        if self.board is not None:
+            self.observers.append(MonitorLog(self.board, self._on_alarm))
         self.calendar = Calendar()
         self._schedule()
 
@@ -133,15 +148,8 @@ class Engine:
             cal.schedule(day, Priority.DRIFT, f"drift:{what}", self._onset(what))
         for day in range(1, h):
             cal.schedule(day, Priority.BILLING, "billing", self._bill)
-        for sv in self.surveys:
-            if sv.survey_day < h:
-                cal.schedule(sv.survey_day, Priority.MONITOR, f"survey:{sv.survey.name}", self._asker(sv))
-
-    def _asker(self, sv: CohortSurvey):
-        def action(t: float) -> None:
-            self.survey_results[sv.survey.name] = {
-                name: sv.result(name, users.active, self.s.horizon_days) for name, users in self.users.items()}
-        return action
+        for obs in self.observers:
+            obs.schedule(cal, h)
 
     def _onset(self, what: str):
         """Record a drift onset as it happens (the drift itself is read from the schedule every day)."""
@@ -172,53 +180,33 @@ class Engine:
             self._simulate_day(day)
             if self.progress is not None:
                 self.progress(day + 1, h)
-        for sv in self.surveys:
-            if sv.survey.name not in self.survey_results:
-                self._asker(sv)(float(h))
+        for obs in self.observers:
+            obs.finish(h)
         return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
-                                self.arrivals, self.survey_results, self.calendar.trace, self.configs,
+                                self.arrivals, self.surveys.results, self.calendar.trace, self.configs,
                                 self.board.report() if self.board else None, self.rollbacks_on_alarm,
-                                self.model_calibration)
+                                self.calibration.table)
 
     def _parity(self) -> dict[str, float]:
         """Holdout parity of every classifier-routed policy at its launch threshold."""
         return {p.name: self.world.holdout_parity(p.classifier, p.launch_threshold, p.cheap, p.capable,
                                                   self.s.report.holdout_size)
-                for p in self.policies if p.classifier is not None}
+                for p in self.policies if isinstance(p, ClassifierRouter)}
 
     def _simulate_day(self, day: int) -> None:
-        w, pop = self.world, self.world.population
-        params = w.drift.at(day + 0.5)
-        arr = self.streams.generator(streams_mod.ARRIVALS, day)
-        joined = pop.joined(day)
-        rate = self.s.users.queries_per_user_per_day * joined * w.season[day % 7]
-        n = int(arr.poisson(rate))
-        self.arrivals[day] = n
-        times = day + np.sort(arr.random(n))
-        user = arr.integers(0, joined, size=n)
-        q = w.traffic.draw(arr, n, params)
-        o = w.models.draw(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
-        u = self.streams.generator(streams_mod.REACTIONS, day).random((REACTION_DRAWS, n))
-        self._calibration(day, o)
+        w = self.world
+        draw = w.source.day(day, w.population.joined(day))
+        self.arrivals[day] = len(draw)
+        for obs in self.observers:
+            obs.start_day(draw)
         self._thumbs_factor = w.reactions.day_factor(self.streams.generator("thumbs_day", day))
         pieces = int(np.ceil(1.0 / self.s.engine.batch_fraction_of_day - 1e-9))
-        bounds = np.searchsorted(times, day + np.arange(1, pieces) / pieces)
-        chunks = np.split(np.arange(n), bounds)
+        bounds = np.searchsorted(draw.times, day + np.arange(1, pieces) / pieces)
+        chunks = np.split(np.arange(len(draw)), bounds)
         for p in self.policies:
-            self._serve_day(p, day, q, o, u, user, chunks)
-        if self.board is not None:
-            for monitor in self.board.end_day(day):
-                self._on_alarm(monitor, day)
-
-    def _calibration(self, day: int, o) -> None:
-        """Every model's true reliability on the day's traffic: answers, correct answers and summed
-        self-reported confidence per confidence bin (what a reviewer-free reliability diagram needs)."""
-        bins = MODEL_CALIBRATION_BINS
-        for m in range(len(self.world.models)):
-            b = np.clip((o.confidence[m] * bins).astype(np.int64), 0, bins - 1)
-            for j, w in enumerate((None, o.correct[m], o.confidence[m])):
-                self.model_calibration[day, m, :, j] = np.bincount(
-                    b, weights=None if w is None else w.astype(np.float64), minlength=bins)
+            self._serve_day(p, draw, chunks)
+        for obs in self.observers:
+            obs.end_day(day)
 
     def _on_alarm(self, monitor: str, day: int) -> None:
         """Schedule the rollback of every policy that rolls back on this monitor's first alarm."""
@@ -232,7 +220,8 @@ class Engine:
                 self.calendar.schedule(when, Priority.ROLLBACK, f"rollback_on_alarm:{p.name}",
                                        self._setter(p.name, r.to_share))
 
-    def _serve_day(self, p: Policy, day: int, q, o, u, user, chunks) -> None:
+    def _serve_day(self, p: Policy, draw: DayDraw, chunks: list[np.ndarray]) -> None:
+        day, q, o, u, user = draw.day, draw.queries, draw.outcomes, draw.uniforms, draw.users
         world, acc = self.users[p.name], self.days[p.name]
         p.start_day(day, len(user))
         bad_users, bad_weight = [], []
@@ -249,10 +238,10 @@ class Engine:
             frus = world.frustration_at(who, float(day))
             x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, u[:, pos], self._thumbs_factor)
             acc.add(day, r, x, qv.hidden, qv.regulatory, ov)
-            self._log(p, r, qv, ov, x)
             p.observe(r, ov, x.thumbs_down)
-            for sv in self.surveys:
-                sv.observe(p.name, day, who, self.world.reactions.csat[x.outcome])
+            batch = Served(p, day, who, qv, ov, r, x)
+            for obs in self.observers:
+                obs.served(batch)
             bad_users.append(who)
             bad_weight.append(x.frustration)
         if bad_users:
@@ -263,36 +252,6 @@ class Engine:
         st = p.state()
         if "threshold" in st:
             acc.threshold[day] = st["threshold"]
-
-    def _log(self, p: Policy, r: Routing, q, o, x) -> None:
-        """Append what the instrumentation of a watched policy records about this batch."""
-        b = self.board.builder(p.name) if self.board is not None else None
-        if b is None:
-            return
-        k = len(r.final)
-        nan = np.full(k, np.nan, dtype=np.float32)
-        score = nan if r.score is None else r.score.astype(np.float32)
-        ood = p.classifier.ood(q.surface) if (p.classifier is not None and p.name in self.board.needs_ood) else nan
-        b.add(r.final, pick(o.confidence, r.final), score, ood, x.thumbs_down, pick(o.correct, r.final))
-        if r.shadow is not None:
-            b.shadow_checks += int(r.shadow.any(axis=0).sum())
-            b.shadow_disagreements += int(r.shadow_disagrees.sum())
-
-    def _suite_runner(self, p: Policy):
-        """Run a static labelled suite (drawn once from the day-0 distribution) through the models the
-        policy's launch routing rule sends each item to, on `day`'s models."""
-        cache: dict[str, Any] = {}
-
-        def run(day: int, size: int, name: str):
-            if name not in cache:
-                rng = self.streams.generator(f"suite:{name}")
-                cache[name] = self.world.traffic.draw(rng, size, self.world.drift.at(0.5))
-            q = cache[name]
-            o = self.world.models.draw(self.streams.generator(f"suite:{name}", day), q,
-                                       self.world.drift.at(day + 0.5))
-            tier = launch_tiers(p, q, o, self.baseline_model)
-            return tier, pick(o.correct, tier)
-        return run
 
     def _baseline(self, r: Routing, mask: np.ndarray, o) -> Routing:
         """Queries outside the rollout get the baseline model, as before the router existed."""

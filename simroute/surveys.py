@@ -5,10 +5,15 @@ Users who churned before the survey day do not answer (survivorship, as in a rea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from .scenario.schema import Survey
+from .calendar import Calendar, Priority
+from .observers import DayObserver, Served
+from .rng import Streams
+from .scenario.schema import Scenario, Survey
+from .world.users import PolicyUsers
 
 
 @dataclass(frozen=True)
@@ -51,3 +56,37 @@ class CohortSurvey:
             return SurveyResult(self.survey_day, None, int(answered.sum()))
         per_user = self._sum[policy][answered] / count[answered]
         return SurveyResult(self.survey_day, float(per_user.mean()), int(answered.sum()))
+
+
+class Surveys(DayObserver):
+    """Every cohort survey of a run, plugged into the day loop: panels watch each policy's served batches and
+    answer on the survey day (or, past the horizon, at its end)."""
+
+    def __init__(self, scenario: Scenario, population_size: int, streams: Streams, users: dict[str, PolicyUsers],
+                 csat: np.ndarray):
+        self.users = users
+        self.csat = csat
+        self.surveys = [CohortSurvey(sv, population_size, streams.generator(f"survey:{sv.name}"), list(users))
+                        for sv in scenario.report.surveys]
+        self.results: dict[str, dict[str, SurveyResult]] = {}
+
+    def schedule(self, calendar: Calendar, horizon: int) -> None:
+        for sv in self.surveys:
+            if sv.survey_day < horizon:
+                calendar.schedule(sv.survey_day, Priority.MONITOR, f"survey:{sv.survey.name}",
+                                  self._asker(sv, horizon))
+
+    def _asker(self, sv: CohortSurvey, horizon: int) -> Callable[[float], None]:
+        def action(t: float) -> None:
+            self.results[sv.survey.name] = {
+                name: sv.result(name, users.active, horizon) for name, users in self.users.items()}
+        return action
+
+    def served(self, batch: Served) -> None:
+        for sv in self.surveys:
+            sv.observe(batch.policy.name, batch.day, batch.users, self.csat[batch.reacted.outcome])
+
+    def finish(self, horizon: int) -> None:
+        for sv in self.surveys:
+            if sv.survey.name not in self.results:
+                self._asker(sv, horizon)(float(horizon))

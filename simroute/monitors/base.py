@@ -59,6 +59,22 @@ class DayLogBuilder:
 
 
 @dataclass(frozen=True)
+class ReviewSample:
+    """Answers a monitor had reviewed on one day: which tier answered, its self-reported confidence and the
+    reviewer's verdict (for calibration tables)."""
+
+    policy: str
+    monitor: str
+    day: int
+    tier: np.ndarray
+    confidence: np.ndarray
+    verdict: np.ndarray
+
+
+SuiteRunner = Callable[[int, int, str], tuple[np.ndarray, np.ndarray]]  # (day, size, name) -> (tier, correct)
+
+
+@dataclass(frozen=True)
 class MonitorContext:
     """What a monitor may use: the scenario, the watched policy, its classifier and launch threshold, a runner
     for the offline regression suite, and its own random stream."""
@@ -68,7 +84,7 @@ class MonitorContext:
     classifier: TrainedClassifier | None
     policy_threshold: float | None
     streams: Streams
-    suite_runner: Callable[[int, int, int], tuple[np.ndarray, np.ndarray]] | None = None
+    suite_runner: SuiteRunner | None = None
 
 
 def start_of(config: Any, policy: Any, horizon: int) -> int:
@@ -82,7 +98,9 @@ def end_of(policy: Any, horizon: int) -> int:
 
 
 class Monitor(ABC):
-    """A monitor turns each day's log into an observation: per stratum (trials, events), or a distance."""
+    """A monitor turns each day's log into an observation: per stratum (trials, events), or a distance.
+    What it needs of the watched policy is declared on its config class (`needs_classifier`, `needs_ood`,
+    `needs_shadow`), where the scenario checks it."""
 
     kind: ClassVar[MonitorKind]
 
@@ -110,6 +128,10 @@ class Monitor(ABC):
     @abstractmethod
     def observe(self, day: int, log: DayLog) -> Observation | None:
         """The day's observation, or None when the monitor does not measure that day."""
+
+    def review_samples(self) -> list[ReviewSample]:
+        """The reviewed answers the monitor keeps for calibration tables (default: none)."""
+        return []
 
     def per_tier(self, tier: np.ndarray, events: np.ndarray) -> dict[str, tuple[int, int]]:
         """(trials, events) per tier that answered anything."""

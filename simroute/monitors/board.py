@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import polars as pl
 
+from ..policies.base import Policy
+from ..rng import Streams
 from ..scenario.schema import Scenario
-from ..scenario.monitors import MonitorKind
-from .base import DayLog, DayLogBuilder, MonitorContext, end_of
-from .detector import Detector, calibrate
 from . import build
+from .base import DayLog, DayLogBuilder, Monitor, MonitorContext, ReviewSample, end_of
+from .detector import Detector, calibrate
+from .plan import Suite, suite_runner
 
 
 @dataclass
@@ -22,28 +23,37 @@ class MonitorReport:
     thresholds: dict[str, dict[str, float]]
     windows: dict[str, tuple[int, int]]
     detectors: dict[str, Detector]
-    reviews: list[tuple[str, str, int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    reviews: list[ReviewSample] = field(default_factory=list)
+
+
+@dataclass
+class Watch:
+    """One monitor of the run with its alarm detector and the days it watches, [start, end)."""
+
+    monitor: Monitor
+    detector: Detector
+    start: int
+    end: int
 
 
 class MonitorBoard:
     """Builds each watched policy's day log and feeds every monitor's detector at the end of the day."""
 
-    def __init__(self, scenario: Scenario, policies: dict, streams, suite_runner,
+    def __init__(self, scenario: Scenario, policies: dict[str, Policy], streams: Streams, suite: Suite,
                  thresholds: dict[str, dict[str, float]] | None = None):
         self.s = scenario
-        self.monitors, self.detectors = {}, {}
+        self.watches: dict[str, Watch] = {}
         h = scenario.horizon_days
         for cfg in scenario.monitors:
             pol = policies[cfg.policy]
             ctx = MonitorContext(scenario, pol.config, pol.classifier, pol.launch_threshold, streams,
-                                 suite_runner(pol))
+                                 suite_runner(suite, pol))
             m = build(cfg, ctx)
-            self.monitors[cfg.name] = m
             det = Detector(cfg.alarm, m.distance, m.start_day, m.odds)
             det.thresholds = dict((thresholds or {}).get(cfg.name, {}))
-            self.detectors[cfg.name] = (det, end_of(pol.config, h))
+            self.watches[cfg.name] = Watch(m, det, m.start_day, end_of(pol.config, h))
         self.watched = {cfg.policy for cfg in scenario.monitors}
-        self.needs_ood = {cfg.policy for cfg in scenario.monitors if cfg.kind is MonitorKind.long_tail_sampling}
+        self.needs_ood = {cfg.policy for cfg in scenario.monitors if cfg.needs_ood}
         self.builders: dict[str, DayLogBuilder] = {}
 
     def builder(self, policy: str) -> DayLogBuilder | None:
@@ -57,19 +67,19 @@ class MonitorBoard:
         logs: dict[str, DayLog] = {p: b.build() for p, b in self.builders.items()}
         self.builders = {}
         fired = []
-        for name, m in self.monitors.items():
-            det, end = self.detectors[name]
-            if not m.start_day <= day < end:
+        for name, w in self.watches.items():
+            if not w.start <= day < w.end:
                 continue
-            obs = m.observe(day, logs.get(m.config.policy) or DayLogBuilder().build())
-            if obs and det.update(day, obs):
+            obs = w.monitor.observe(day, logs.get(w.monitor.config.policy) or DayLogBuilder().build())
+            if obs and w.detector.update(day, obs):
                 fired.append(name)
         return fired
 
     def report(self) -> MonitorReport:
         """Series (day, monitor, stratum, trials, events, value, cusum), alarms, thresholds, review samples."""
         rows = []
-        for name, (det, _) in self.detectors.items():
+        for name, w in self.watches.items():
+            det = w.detector
             stat = {(d, s): v for d, s, v in det.statistic}
             fired = set(det.alarms)
             for stratum, st in det.strata.items():
@@ -81,12 +91,12 @@ class MonitorBoard:
                                             "trials": pl.Float64, "events_or_value": pl.Float64,
                                             "statistic": pl.Float64, "cusum": pl.Float64, "alarm": pl.Boolean},
                               orient="row").sort(["monitor", "stratum", "day"])
-        reviews = [(m.config.policy, name, d, t, c, v) for name, m in self.monitors.items()
-                   for d, t, c, v in getattr(m, "samples", [])]
-        return MonitorReport(series, {n: d.alarms for n, (d, _) in self.detectors.items()},
-                             {n: d.thresholds for n, (d, _) in self.detectors.items()},
-                             {n: (m.start_day, self.detectors[n][1]) for n, m in self.monitors.items()},
-                             {n: d for n, (d, _) in self.detectors.items()}, reviews)
+        reviews = [r for w in self.watches.values() for r in w.monitor.review_samples()]
+        ws = self.watches
+        return MonitorReport(series, {n: w.detector.alarms for n, w in ws.items()},
+                             {n: w.detector.thresholds for n, w in ws.items()},
+                             {n: (w.start, w.end) for n, w in ws.items()},
+                             {n: w.detector for n, w in ws.items()}, reviews)
 
 
 def calibrated_thresholds(report: MonitorReport, scenario: Scenario, rng_for) -> dict[str, dict[str, float]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario.monitors import MonitorKind, Scope
-from .base import Monitor
+from .base import Monitor, ReviewSample
 
 
 class HumanReview(Monitor):
@@ -12,7 +12,7 @@ class HumanReview(Monitor):
 
     def __init__(self, config, ctx):
         super().__init__(config, ctx)
-        self.samples: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # day, tier, confidence, verdict
+        self.samples: list[ReviewSample] = []
 
     def observe(self, day, log):
         if len(log) == 0:
@@ -28,7 +28,10 @@ class HumanReview(Monitor):
                                              size=min(quota, int((log.tier == m).sum()))) for m in present])
         idx = np.sort(idx)
         verdict = log.review(idx, c.reviewers, rng)
-        self.samples.append((day, log.tier[idx], log.confidence[idx], verdict))
+        self.samples.append(ReviewSample(c.policy, self.name, day, log.tier[idx], log.confidence[idx], verdict))
         if c.scope is Scope.pooled:
             return {"all": (len(idx), int((~verdict).sum()))}
         return self.per_tier(log.tier[idx], ~verdict)
+
+    def review_samples(self):
+        return self.samples

@@ -1,31 +1,30 @@
 """Planning around monitors: the twin of a policy that rolls back on an alarm, the no-drift scenario the
-thresholds are calibrated on, and the launch routing rule an offline suite is run through."""
+thresholds are calibrated on, and an offline suite run through the policy's launch routing rule."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Callable
 
 import numpy as np
 
+from ..policies.base import Policy, pick
 from ..rng import Streams
-from ..scenario.policies import PolicyKind
 from ..scenario.schema import Scenario
+from ..world.outcomes import Outcomes
+from ..world.traffic import Queries
+from .base import SuiteRunner
 
-if TYPE_CHECKING:
-    from ..policies import Policy
+
+Suite = Callable[[str, int, int], tuple[Queries, Outcomes]]  # (name, size, day) -> the suite and its answers
 
 
-def launch_tiers(p: Policy, q, o, baseline: int) -> np.ndarray:
-    """The model a policy's launch-time rule sends each query to (for the offline suite)."""
-    if p.classifier is not None:
-        return np.where(p.classifier.score(q.surface) >= p.launch_threshold, p.cheap, p.capable).astype(np.int8)
-    if p.kind is PolicyKind.cascade:
-        conf = o.confidence[p.chain]
-        passes = np.ones(conf.shape, dtype=bool)
-        passes[:-1] = conf[:-1] >= np.array(p.config.thresholds)[:, None]
-        return p.chain[passes.argmax(axis=0)].astype(np.int8)
-    model = getattr(p.config, "model", None)
-    idx = p.ctx.scenario.model_index(model) if model else baseline
-    return np.full(len(q), idx, dtype=np.int8)
+def suite_runner(suite: Suite, p: Policy) -> SuiteRunner:
+    """Run a static labelled suite (drawn once, answered by `day`'s models) through the models the policy's
+    launch routing rule sends each item to."""
+    def run(day: int, size: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+        q, o = suite(name, size, day)
+        tier = p.launch_tiers(q, o)
+        return tier, pick(o.correct, tier)
+    return run
 
 
 def twins(scenario: Scenario) -> list:

@@ -161,6 +161,16 @@ class Policy(ABC):
     def decide(self, v: PolicyView, pos: np.ndarray) -> Routing:
         """The routing decision for a batch (rows `pos` of the day's queries)."""
 
+    @abstractmethod
+    def launch_tiers(self, q: Queries, o: Outcomes) -> np.ndarray:
+        """The model (int8) the launch-time rule sends each query to, before any adaptation: what an offline
+        regression suite run through the launched router measures."""
+
+    def baseline_tiers(self, n: int) -> np.ndarray:
+        """Every query on the scenario's baseline model: the launch rule of routers without a deterministic one."""
+        s = self.ctx.scenario
+        return np.full(n, s.model_index(s.baseline.model), dtype=np.int8)
+
     def learn(self, routing: Routing, feedback: Feedback) -> None:
         """Use observed feedback (thumbs, review samples); default: nothing."""
 
@@ -173,3 +183,38 @@ class Policy(ABC):
     def state(self) -> dict[str, float]:
         """Tunable state worth recording daily (thresholds)."""
         return {}
+
+
+class TwoTierRouter(Policy):
+    """A router between a cheap and a capable model (configs with `cheap_model` and `capable_model`)."""
+
+    cheap: int
+    capable: int
+
+    def __init__(self, config: Any, ctx: PolicyContext):
+        super().__init__(config, ctx)
+        self.cheap = ctx.scenario.model_index(config.cheap_model)
+        self.capable = ctx.scenario.model_index(config.capable_model)
+
+    def tiers(self, to_cheap: np.ndarray) -> np.ndarray:
+        """The cheap model where `to_cheap`, else the capable one (int8)."""
+        return np.where(to_cheap, self.cheap, self.capable).astype(np.int8)
+
+
+class ClassifierRouter(TwoTierRouter):
+    """A two-tier router deciding from a surface classifier's P(simple), trained inside the run; at launch,
+    P(simple) >= `launch_threshold` goes cheap."""
+
+    classifier: TrainedClassifier
+
+    def __init__(self, config: Any, ctx: PolicyContext):
+        super().__init__(config, ctx)
+        self.classifier = ctx.classifier(config.classifier)
+
+    @property
+    @abstractmethod
+    def launch_threshold(self) -> float:
+        """The configured P(simple) at or above which a query goes to cheap at launch."""
+
+    def launch_tiers(self, q: Queries, o: Outcomes) -> np.ndarray:
+        return self.tiers(self.classifier.score(q.surface) >= self.launch_threshold)

@@ -9,9 +9,19 @@ from ..scenario.policies import PolicyKind
 from .base import Policy, Routing, ThresholdRule, schedule_every
 
 
+def first_confident(conf: np.ndarray, thresholds) -> np.ndarray:
+    """Per query, the link of the chain that answers: the first whose confidence (rows of `conf`, chain order)
+    is at or above its threshold, else the last."""
+    passes = np.ones(conf.shape, dtype=bool)
+    passes[:-1] = conf[:-1] >= np.array(thresholds)[:, None]
+    return passes.argmax(axis=0)
+
+
 class Cascade(Policy):
     kind = PolicyKind.cascade
     draws_per_query = 2  # shadow sampling, shadow judge
+
+    chain: np.ndarray  # model indices, cheapest first
 
     def __init__(self, config, ctx):
         super().__init__(config, ctx)
@@ -22,9 +32,7 @@ class Cascade(Policy):
     def decide(self, v, pos):
         links = len(self.chain)
         conf = v.confidence[self.chain]
-        passes = np.ones((links, len(v)), dtype=bool)
-        passes[:-1] = conf[:-1] >= np.array(self.thresholds)[:, None]
-        stop = passes.argmax(axis=0)
+        stop = first_confident(conf, self.thresholds)
         final = self.chain[stop].astype(np.int8)
         ran = np.zeros((len(self.ctx.models), len(v)), dtype=bool)
         latency = np.zeros(len(v))
@@ -42,6 +50,10 @@ class Cascade(Policy):
                                                      sh.judge_false_alarm_rate, self.u[1, pos])
         return Routing(final=final, ran=ran, latency_s=latency, escalated=stop > 0, shadow=shadow,
                        shadow_disagrees=disagrees, decision=conf[0] if links == 2 else None)
+
+    def launch_tiers(self, q, o):
+        """The chain with the configured (launch) thresholds, before any adaptation."""
+        return self.chain[first_confident(o.confidence[self.chain], self.config.thresholds)].astype(np.int8)
 
     @property
     def threshold_rule(self):

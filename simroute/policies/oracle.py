@@ -22,3 +22,7 @@ class Oracle(Policy):
         return Routing(final=final, ran=one_hot(final, len(self.ctx.models)),
                        latency_s=pick(v.latency_s, final).astype(np.float64),
                        escalated=np.zeros(len(v), dtype=bool))
+
+    def launch_tiers(self, q, o):
+        """A reference router cannot be launched (it reads the truth): the suite measures the baseline."""
+        return self.baseline_tiers(len(q))

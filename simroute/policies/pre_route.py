@@ -6,21 +6,15 @@ import zlib
 import numpy as np
 
 from ..scenario.policies import PolicyKind
-from .base import Policy, Routing, ThresholdRule, one_hot, pick
+from .base import ClassifierRouter, Routing, ThresholdRule, one_hot, pick
 
 
-class PreRoute(Policy):
+class PreRoute(ClassifierRouter):
     kind = PolicyKind.pre_route
-
-    def __init__(self, config, ctx):
-        super().__init__(config, ctx)
-        self.cheap = ctx.scenario.model_index(config.cheap_model)
-        self.capable = ctx.scenario.model_index(config.capable_model)
-        self.classifier = ctx.classifier(config.classifier)
 
     def decide(self, v, pos):
         score = self.classifier.score(v.surface)
-        final = np.where(score >= self.config.threshold, self.cheap, self.capable).astype(np.int8)
+        final = self.tiers(score >= self.config.threshold)
         latency = self.config.classifier.latency_ms / 1000.0 + pick(v.latency_s, final)
         return Routing(final=final, ran=one_hot(final, len(self.ctx.models)), latency_s=latency,
                        escalated=np.zeros(len(v), dtype=bool), score=score,

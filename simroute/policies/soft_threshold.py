@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario.policies import PolicyKind
-from .base import Policy, Routing, schedule_every
+from .base import ClassifierRouter, Routing, schedule_every
 
 CONFIDENT, EXPLORED = 0, 1  # the two bands whose cheap answers are reviewed separately
 
 
-class SoftThreshold(Policy):
+class SoftThreshold(ClassifierRouter):
     """Above `high` -> cheap; below `low` -> capable; in between -> capable, except an exploration share.
 
     Recalibration tightens `high` when reviewed answers of the confident band (score >= high) fall below
@@ -23,9 +23,6 @@ class SoftThreshold(Policy):
 
     def __init__(self, config, ctx):
         super().__init__(config, ctx)
-        self.cheap = ctx.scenario.model_index(config.cheap_model)
-        self.capable = ctx.scenario.model_index(config.capable_model)
-        self.classifier = ctx.classifier(config.classifier)
         self.high = config.high
         self._day = np.zeros((2, 2), dtype=np.int64)        # band x (correct, served)
         self._reviewed = np.zeros((2, 2), dtype=np.int64)
@@ -44,7 +41,7 @@ class SoftThreshold(Policy):
             flagged = to_cheap & v.verifier_flags(self.cheap, check.true_positive_rate,
                                                   check.false_positive_rate, self.u[1, pos])
             verify_s = check.latency_ms / 1000.0
-        final = np.where(to_cheap & ~flagged, self.cheap, self.capable).astype(np.int8)
+        final = self.tiers(to_cheap & ~flagged)
         ran = np.zeros((len(self.ctx.models), len(v)), dtype=bool)
         ran[self.cheap] = to_cheap
         ran[self.capable] = ~to_cheap | flagged

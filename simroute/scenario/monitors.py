@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union, get_args
 
 from pydantic import Field
 
@@ -53,7 +53,13 @@ class Reviewers(Frozen):
 
 
 class MonitorBase(Frozen):
-    """Fields every monitor has."""
+    """Fields every monitor has, and what each kind needs of the policy it watches (class attributes: the
+    scenario checks them, the engine logs what they ask for)."""
+
+    needs_classifier: ClassVar[bool] = False  # the watched policy must be a classifier router
+    needs_ood: ClassVar[bool] = False         # the day log carries the classifier's out-of-distribution distance
+    needs_shadow: ClassVar[bool] = False      # the watched policy must be a cascade with shadow scoring
+    measures_quality: ClassVar[bool] = True   # watches answer quality (its onset: the first quality drift)
 
     name: Name
     policy: Name = Field(description="The policy whose production traffic the monitor watches.")
@@ -91,6 +97,7 @@ class LiveEdgeSet(ReviewedMonitor):
     """Recent production queries near the router's decision boundary, reviewed daily."""
 
     kind: Literal[MonitorKind.live_edge_set]
+    needs_classifier: ClassVar[bool] = True
     band: ranged(float, 0.0, 1.0, lo_open=True) = Field(
         0.15, description="Half-width of the score band around the launch threshold (probability units).")
 
@@ -106,6 +113,7 @@ class LongTailSampling(ReviewedMonitor):
     """Reviews oversampled where the router was least confident or out of distribution."""
 
     kind: Literal[MonitorKind.long_tail_sampling]
+    needs_ood: ClassVar[bool] = True
     tail_share: ranged(float, 0.0, 1.0, lo_open=True) = Field(
         0.1, description="Share of the day's queries most out of distribution that reviews are drawn from.")
 
@@ -119,6 +127,8 @@ class ConfidenceDrift(MonitorBase):
     """The router's production score distribution against its training distribution."""
 
     kind: Literal[MonitorKind.confidence_drift]
+    needs_classifier: ClassVar[bool] = True
+    measures_quality: ClassVar[bool] = False  # watches the router's inputs: any drift is its onset
     statistic: DriftStatistic = DriftStatistic.psi
 
 
@@ -126,6 +136,7 @@ class ShadowAgreement(MonitorBase):
     """The judged disagreement rate of a cascade's shadow-scored answers."""
 
     kind: Literal[MonitorKind.shadow_agreement]
+    needs_shadow: ClassVar[bool] = True
 
 
 MonitorConfig = Annotated[
@@ -143,6 +154,6 @@ class RollbackOnAlarm(Frozen):
     to_share: Probability = Field(0.0, description="Share of users left on the policy (fraction).")
 
 
-QUALITY_KINDS = frozenset({MonitorKind.human_review, MonitorKind.regression_suite, MonitorKind.live_edge_set,
-                           MonitorKind.feedback_widget, MonitorKind.long_tail_sampling,
-                           MonitorKind.shadow_agreement})
+CONFIGS: dict[MonitorKind, type[MonitorBase]] = {
+    get_args(c.model_fields["kind"].annotation)[0]: c for c in get_args(get_args(MonitorConfig)[0])}
+QUALITY_KINDS = frozenset(k for k, c in CONFIGS.items() if c.measures_quality)

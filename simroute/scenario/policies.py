@@ -84,6 +84,10 @@ class PolicyBase(Frozen):
                              f"got {self.rollback.day}")
         return self
 
+    def named_models(self) -> list[tuple[str, str]]:
+        """(field path, model name) of every model the policy names, for the scenario's cross-reference check."""
+        return []
+
     def window(self, horizon: int) -> tuple[int, int]:
         """Default steady state: from the first day at full rollout to the rollback (or the horizon)."""
         full = [s.day for s in self.rollout if s.share >= 1.0]
@@ -98,12 +102,18 @@ class SinglePolicy(PolicyBase):
     kind: Literal[PolicyKind.single]
     model: Name
 
+    def named_models(self) -> list[tuple[str, str]]:
+        return [("model", self.model)]
+
 
 class TwoTierPolicy(PolicyBase):
     """A policy that chooses between a cheap and a capable model."""
 
     cheap_model: Name
     capable_model: Name
+
+    def named_models(self) -> list[tuple[str, str]]:
+        return [("cheap_model", self.cheap_model), ("capable_model", self.capable_model)]
 
 
 class ClassifierPolicy(TwoTierPolicy):
@@ -200,6 +210,9 @@ class CascadePolicy(PolicyBase):
     shadow: Shadow | None = None
     adaptation: Adaptation | None = None
 
+    def named_models(self) -> list[tuple[str, str]]:
+        return [(f"chain[{i}]", m) for i, m in enumerate(self.chain)]
+
     @model_validator(mode="after")
     def _links(self):
         if len(self.thresholds) != len(self.chain) - 1:
@@ -213,6 +226,9 @@ class OraclePolicy(PolicyBase):
 
     kind: Literal[PolicyKind.oracle]
     models: tuple[Name, ...] = Field(min_length=2, description="Models, cheapest first.")
+
+    def named_models(self) -> list[tuple[str, str]]:
+        return [(f"models[{i}]", m) for i, m in enumerate(self.models)]
 
 
 class RandomPolicy(TwoTierPolicy):

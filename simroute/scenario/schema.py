@@ -8,10 +8,10 @@ from pydantic import Field, ModelWrapValidatorHandler, model_validator
 from .base import Day, Frozen, Name, PositiveInt, ranged
 from .economics import Economics, Reactions
 from .measurable import needs_resolution, resolved_models
-from .policies import CascadePolicy, OraclePolicy, PolicyConfig, PolicyKind, SinglePolicy, TwoTierPolicy
-from .monitors import MonitorConfig, MonitorKind
+from .monitors import MonitorConfig
+from .policies import CascadePolicy, ClassifierPolicy, PolicyConfig, PolicyKind, SinglePolicy
 from .tiers import Model
-from .world import Drift, DriftKind, Traffic, Users
+from .world import Drift, DriftTarget, Traffic, Users
 
 
 class Engine(Frozen):
@@ -117,18 +117,6 @@ class Scenario(Frozen):
         return next(p for p in self.policies if p.name == name)
 
 
-def _policy_models(p) -> list[tuple[str, str]]:
-    if isinstance(p, SinglePolicy):
-        return [("model", p.model)]
-    if isinstance(p, TwoTierPolicy):
-        return [("cheap_model", p.cheap_model), ("capable_model", p.capable_model)]
-    if isinstance(p, CascadePolicy):
-        return [(f"chain[{i}]", m) for i, m in enumerate(p.chain)]
-    if isinstance(p, OraclePolicy):
-        return [(f"models[{i}]", m) for i, m in enumerate(p.models)]
-    return []
-
-
 def _reference_errors(s: Scenario):
     models = [m.name for m in s.models]
     if len(set(models)) != len(models):
@@ -137,7 +125,7 @@ def _reference_errors(s: Scenario):
     if len(set(names)) != len(names):
         yield "policies: names must be unique"
     for i, p in enumerate(s.policies):
-        for field, m in _policy_models(p):
+        for field, m in p.named_models():
             if m not in models:
                 yield f"policies[{i}].{field}: unknown model '{m}' (models: {', '.join(models)})"
     singles = [p.name for p in s.policies if p.kind is PolicyKind.single]
@@ -146,12 +134,11 @@ def _reference_errors(s: Scenario):
         yield "policies: need a 'single' policy as the ledger baseline"
     elif wanted is not None and wanted not in singles:
         yield f"report.baseline_policy: '{wanted}' is not a single policy (single policies: {', '.join(singles)})"
-    targets = {DriftKind.intent_share: [i.name for i in s.traffic.intents],
-               DriftKind.hidden_intent_rate: [i.name for i in s.traffic.intents],
-               DriftKind.segment_share: [g.name for g in s.users.segments],
-               DriftKind.model_skill: models}
+    targets = {DriftTarget.intent: [i.name for i in s.traffic.intents],
+               DriftTarget.segment: [g.name for g in s.users.segments],
+               DriftTarget.model: models}
     for i, d in enumerate(s.drift):
-        known = targets.get(d.kind)
+        known = targets.get(d.spec.target)
         if known is not None and d.target not in known:
             yield f"drift[{i}].target: unknown {d.kind.value} target '{d.target}' (known: {', '.join(known)})"
         if d.start_day >= s.horizon_days:
@@ -167,9 +154,6 @@ def _reference_errors(s: Scenario):
                f"got [{w.start_day}, {w.end_day})")
 
 
-NEEDS_CLASSIFIER = {MonitorKind.confidence_drift, MonitorKind.live_edge_set}
-
-
 def _monitor_errors(s: Scenario):
     policies = {p.name: p for p in s.policies}
     names = [m.name for m in s.monitors]
@@ -180,10 +164,11 @@ def _monitor_errors(s: Scenario):
         if p is None:
             yield f"monitors[{i}].policy: unknown policy '{m.policy}' (policies: {', '.join(policies)})"
             continue
-        if m.kind in NEEDS_CLASSIFIER and p.kind not in (PolicyKind.pre_route, PolicyKind.soft_threshold):
-            yield f"monitors[{i}].policy: a {m.kind.value} monitor needs a classifier router, '{p.name}' is {p.kind.value}"
-        if m.kind is MonitorKind.shadow_agreement and (p.kind is not PolicyKind.cascade or p.shadow is None):
-            yield f"monitors[{i}].policy: shadow_agreement needs a cascade with shadow scoring, '{p.name}' has none"
+        if m.needs_classifier and not isinstance(p, ClassifierPolicy):
+            yield (f"monitors[{i}].policy: a {m.kind.value} monitor needs a classifier router, "
+                   f"'{p.name}' is {p.kind.value}")
+        if m.needs_shadow and not (isinstance(p, CascadePolicy) and p.shadow is not None):
+            yield f"monitors[{i}].policy: {m.kind.value} needs a cascade with shadow scoring, '{p.name}' has none"
     for i, p in enumerate(s.policies):
         r = p.rollback_on
         if r is None:

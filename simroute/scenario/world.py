@@ -1,8 +1,9 @@
 """Scenario nodes for the simulated world: users and segments, traffic and intents, drift."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
-
+from typing import Callable
 
 from pydantic import Field, model_validator
 
@@ -132,13 +133,63 @@ class Traffic(Frozen):
 
 
 class DriftKind(str, Enum):
-    """What a drift step moves."""
+    """What a drift step moves (each kind is described once, in `DRIFTS`)."""
 
     intent_share = "intent_share"
     hidden_intent_rate = "hidden_intent_rate"
     difficulty_scale = "difficulty_scale"
     segment_share = "segment_share"
     model_skill = "model_skill"
+
+
+class DriftTarget(str, Enum):
+    """What a drift's `target` names."""
+
+    none = "none"
+    intent = "intent"
+    segment = "segment"
+    model = "model"
+
+
+class DriftMove(str, Enum):
+    """How a drift moves its day parameter as its ramp f goes from 0 to 1 (the mechanisms: world/drift.py)."""
+
+    share = "share"    # one share of a vector from its value toward `to`, the others rescaled to keep the sum 1
+    level = "level"    # one entry of a vector from its value toward `to`
+    scale = "scale"    # multiply by 1 + (to - 1) f
+    offset = "offset"  # add to x f
+
+
+@dataclass(frozen=True)
+class DriftSpec:
+    """Everything about one drift kind: what its target names, which day parameter it moves and how, which
+    `to` values are valid, and whether it can move answer quality (the onset quality monitors should catch)."""
+
+    target: DriftTarget
+    parameter: str  # a field of world.drift.DayParams
+    move: DriftMove
+    valid: Callable[[float], bool]
+    expected: str   # what a valid `to` is, for the error message
+    quality: bool
+
+
+DRIFTS: dict[DriftKind, DriftSpec] = {
+    DriftKind.intent_share: DriftSpec(
+        DriftTarget.intent, "intent_shares", DriftMove.share, lambda to: 0.0 <= to <= 1.0,
+        "must be between 0 and 1 for intent_share", quality=False),
+    DriftKind.hidden_intent_rate: DriftSpec(
+        DriftTarget.intent, "hidden_rates", DriftMove.level, lambda to: 0.0 <= to <= 1.0,
+        "must be between 0 and 1 for hidden_intent_rate", quality=True),
+    DriftKind.difficulty_scale: DriftSpec(
+        DriftTarget.none, "difficulty_scale", DriftMove.scale, lambda to: to > 0,
+        "a difficulty_scale multiplier must be > 0", quality=True),
+    DriftKind.segment_share: DriftSpec(
+        DriftTarget.segment, "segment_shares", DriftMove.share, lambda to: 0.0 <= to <= 1.0,
+        "must be between 0 and 1 for segment_share", quality=False),
+    DriftKind.model_skill: DriftSpec(
+        DriftTarget.model, "skill_delta", DriftMove.offset, lambda to: -20.0 <= to <= 20.0,
+        "a model_skill change must be between -20 and 20 logits", quality=True),
+}
 
 
 class Drift(Frozen):
@@ -152,18 +203,16 @@ class Drift(Frozen):
     to: float = Field(description="New value: a share (fraction), a rate (fraction), a multiplier on the "
                                   "difficulty scale, or a skill change (logit units) for model_skill.")
 
+    @property
+    def spec(self) -> DriftSpec:
+        """What this drift's kind means (see `DRIFTS`)."""
+        return DRIFTS[self.kind]
+
     @model_validator(mode="after")
     def _check(self) -> "Drift":
-        if self.kind is DriftKind.difficulty_scale:
-            if self.to <= 0:
-                raise ValueError(f"to: a difficulty_scale multiplier must be > 0, got {self.to:g}")
-        elif self.target is None:
+        spec = self.spec
+        if spec.target is not DriftTarget.none and self.target is None:
             raise ValueError(f"target: required for drift kind '{self.kind.value}'")
-        if self.kind is DriftKind.model_skill and not -20.0 <= self.to <= 20.0:
-            raise ValueError(f"to: a model_skill change must be between -20 and 20 logits, got {self.to:g}")
-        if self.kind in (DriftKind.intent_share, DriftKind.hidden_intent_rate, DriftKind.segment_share):
-            if not 0.0 <= self.to <= 1.0:
-                raise ValueError(f"to: must be between 0 and 1 for {self.kind.value}, got {self.to:g}")
+        if not spec.valid(self.to):
+            raise ValueError(f"to: {spec.expected}, got {self.to:g}")
         return self
-
-

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
 from ..scenario.schema import Scenario
-from ..scenario.world import DriftKind
+from ..scenario.world import DriftMove, DriftTarget
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,41 @@ def _set_share(shares: np.ndarray, i: int, value: float) -> np.ndarray:
     return out / out.sum()
 
 
+def _toward_share(v: np.ndarray, i: int | None, to: float, f: float) -> np.ndarray:
+    assert i is not None, "a share drift names the share it moves"
+    return _set_share(v, i, float(v[i] + (to - v[i]) * f))
+
+
+def _toward_level(v: np.ndarray, i: int | None, to: float, f: float) -> np.ndarray:
+    out = v.copy()
+    out[i] = v[i] + (to - v[i]) * f
+    return out
+
+
+def _scale(v: float, i: int | None, to: float, f: float) -> float:
+    return v * (1.0 + (to - 1.0) * f)
+
+
+def _offset(v: np.ndarray, i: int | None, to: float, f: float) -> np.ndarray:
+    out = v.copy()
+    out[i] = v[i] + to * f
+    return out
+
+
+MOVES: dict[DriftMove, Callable[[Any, int | None, float, float], Any]] = {
+    DriftMove.share: _toward_share, DriftMove.level: _toward_level, DriftMove.scale: _scale,
+    DriftMove.offset: _offset}
+
+
 class DriftSchedule:
     """Evaluates the drift list at any day; drifts apply in start-day order, each from the value before it."""
 
     def __init__(self, scenario: Scenario):
         self._s = scenario
-        self._intents = [i.name for i in scenario.traffic.intents]
-        self._segments = [g.name for g in scenario.users.segments]
-        self._models = [m.name for m in scenario.models]
+        self._names: dict[DriftTarget, list[str]] = {
+            DriftTarget.intent: [i.name for i in scenario.traffic.intents],
+            DriftTarget.segment: [g.name for g in scenario.users.segments],
+            DriftTarget.model: [m.name for m in scenario.models]}
         self._drifts = sorted(scenario.drift, key=lambda d: d.start_day)
 
     @property
@@ -61,26 +89,19 @@ class DriftSchedule:
     def at(self, day: float) -> DayParams:
         """Parameters at time `day` (use the day's midpoint for a whole day)."""
         s = self._s
-        shares = np.array([i.share for i in s.traffic.intents], dtype=float)
-        hidden = np.array([i.hidden_intent_rate for i in s.traffic.intents], dtype=float)
-        scale = 1.0
-        seg = np.array([g.share for g in s.users.segments], dtype=float)
-        skill = np.zeros(len(s.models))
+        values: dict[str, Any] = {
+            "intent_shares": np.array([i.share for i in s.traffic.intents], dtype=float),
+            "hidden_rates": np.array([i.hidden_intent_rate for i in s.traffic.intents], dtype=float),
+            "difficulty_scale": 1.0,
+            "segment_shares": np.array([g.share for g in s.users.segments], dtype=float),
+            "skill_delta": np.zeros(len(s.models))}
         for d in self._drifts:
             f = _ramp(day, d.start_day, d.ramp_days)
             if f == 0.0:
                 continue
-            if d.kind is DriftKind.intent_share:
-                i = self._intents.index(d.target)
-                shares = _set_share(shares, i, shares[i] + (d.to - shares[i]) * f)
-            elif d.kind is DriftKind.hidden_intent_rate:
-                i = self._intents.index(d.target)
-                hidden[i] = hidden[i] + (d.to - hidden[i]) * f
-            elif d.kind is DriftKind.difficulty_scale:
-                scale *= 1.0 + (d.to - 1.0) * f
-            elif d.kind is DriftKind.segment_share:
-                i = self._segments.index(d.target)
-                seg = _set_share(seg, i, seg[i] + (d.to - seg[i]) * f)
-            elif d.kind is DriftKind.model_skill:
-                skill[self._models.index(d.target)] += d.to * f
-        return DayParams(shares, hidden, scale, seg, skill)
+            spec = d.spec
+            i = None
+            if spec.target is not DriftTarget.none and d.target is not None:  # validated: such kinds name one
+                i = self._names[spec.target].index(d.target)
+            values[spec.parameter] = MOVES[spec.move](values[spec.parameter], i, d.to, f)
+        return DayParams(**values)

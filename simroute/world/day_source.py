@@ -1,0 +1,85 @@
+"""Where a day's queries and every model's answers come from: the seam between the world and the engine.
+
+`SyntheticDaySource` draws them from the scenario's traffic and model parameters; a replay of recorded
+outcomes (each day's queries bootstrapped from a recorded eval, with its recorded correctness per model)
+is another implementation of the same interface.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import rng as streams_mod
+from ..rng import Streams
+from ..scenario.schema import Scenario
+from .drift import DriftSchedule
+from .outcomes import ModelBank, Outcomes
+from .traffic import Queries, TrafficModel
+
+
+@dataclass
+class DayDraw:
+    """One day's shared draw, the same for every policy (common random numbers)."""
+
+    day: int
+    times: np.ndarray     # float (n,): sorted arrival times in [day, day + 1)
+    users: np.ndarray     # int (n,): who asked (position in the population's join order)
+    queries: Queries
+    outcomes: Outcomes    # every model's answer to every query
+    uniforms: np.ndarray  # float (reaction draws, n): the uniforms user reactions are decided by
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+class DaySource(ABC):
+    """Supplies each day's queries with every model's answers, and samples for the run's offline sets
+    (classifier training history, holdouts, regression suites)."""
+
+    @abstractmethod
+    def day(self, day: int, joined: int) -> DayDraw:
+        """The queries of `day` asked by the `joined` users who have joined by then, and every answer."""
+
+    @abstractmethod
+    def queries(self, rng: np.random.Generator, n: int, t: float) -> Queries:
+        """`n` queries as the traffic stands at time `t` (a day's midpoint is day + 0.5)."""
+
+    @abstractmethod
+    def answers(self, rng: np.random.Generator, q: Queries, t: float) -> Outcomes:
+        """Every model's answers to `q` as the models stand at time `t`."""
+
+
+class SyntheticDaySource(DaySource):
+    """The simulated world: Poisson arrivals over the weekly season, the drifted traffic mix and model skills."""
+
+    def __init__(self, scenario: Scenario, streams: Streams, drift: DriftSchedule, traffic: TrafficModel,
+                 models: ModelBank, reaction_draws: int):
+        self.streams = streams
+        self.drift = drift
+        self.traffic = traffic
+        self.models = models
+        self.reaction_draws = reaction_draws
+        self.queries_per_user = scenario.users.queries_per_user_per_day
+        season = np.array(scenario.users.weekly_seasonality)
+        self.season = season / season.mean()
+
+    def day(self, day: int, joined: int) -> DayDraw:
+        """Arrivals, times, users and queries from the day's arrivals stream (in that order), answers from its
+        outcomes stream, reaction uniforms from its reactions stream."""
+        params = self.drift.at(day + 0.5)
+        arr = self.streams.generator(streams_mod.ARRIVALS, day)
+        n = int(arr.poisson(self.queries_per_user * joined * self.season[day % 7]))
+        times = day + np.sort(arr.random(n))
+        users = arr.integers(0, joined, size=n)
+        q = self.traffic.draw(arr, n, params)
+        o = self.models.draw(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
+        u = self.streams.generator(streams_mod.REACTIONS, day).random((self.reaction_draws, n))
+        return DayDraw(day, times, users, q, o, u)
+
+    def queries(self, rng: np.random.Generator, n: int, t: float) -> Queries:
+        return self.traffic.draw(rng, n, self.drift.at(t))
+
+    def answers(self, rng: np.random.Generator, q: Queries, t: float) -> Outcomes:
+        return self.models.draw(rng, q, self.drift.at(t))
