@@ -90,7 +90,7 @@ def intervals_tables(r: RunResult) -> list[Table]:
     from .report.content import interval_columns
     reps = r.replicates
     cols = interval_columns([m.name for m in r.output.scenario.models])
-    split = [k for k, _, _ in cols].index("quality")
+    split = [k for k, _, _ in cols].index(F.QUALITY.name)
     tables = []
     for title, part in (("economics per month", cols[:split]), ("quality", cols[split:])):
         t = Table(title=f"Mean [95% interval] over {reps.n} replicates (child seeds of seed {reps.seed}): {title}",

@@ -80,7 +80,8 @@ def policy_table(b: ResultsBundle) -> Table:
     rows, flags = [], set()
     for i, name in enumerate(b.shown_policies()):
         p = b.policies[name]
-        if p["trap_ratio"] is not None and p["trap_ratio"] > 1:
+        ratio = F.TRAP.read(p)
+        if ratio is not None and ratio is not F.MISSING and ratio > 1:
             flags.add((i, trap))
         rows.append([name, p["kind"], *(f.show(f.read(p), digits) for f, digits in figs)])
     return Table("Policies side by side (per month, steady state)", cols, rows, numeric=set(range(2, len(cols))),
