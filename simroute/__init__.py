@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .version import __version__
+
 __all__ = ["run", "__version__"]
 
 

@@ -32,7 +32,7 @@ from .world.day_source import DayDraw, DaySource, SyntheticDaySource
 from .world.drift import DriftSchedule
 from .world.outcomes import ModelBank, Outcomes
 from .world.traffic import Queries, SurfaceGeometry, TrafficModel
-from .world.users import Population, PolicyUsers
+from .world.users import PolicyUsers, Population
 
 Progress = Callable[[int, int], None]
 

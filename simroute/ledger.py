@@ -7,7 +7,7 @@ from enum import Enum
 import numpy as np
 import polars as pl
 
-from .metrics import D, T, PolicyDays
+from .metrics import D, PolicyDays, T
 from .scenario.schema import Scenario
 from .world.outcomes import NANO
 

@@ -7,35 +7,24 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import polars as pl
 from scipy.stats import t as student_t
-from xml.sax.saxutils import quoteattr
 
 from .curves import curve_metrics_table
 from .errors import SimrouteError
+from .figures import direction
 from .replicates import run_replicates
 from .results import scenario_hash
 from .runner import run_resolved
 from .scenario.loader import dump_resolved
 from .uncertainty import headline, interval
+from .units import compact as _show
 from .version import __version__
 
 BASELINE_SCHEMA_VERSION = 1
 FAMILY_ALPHA = 0.05
-HIGHER_IS_BETTER = ("savings_usd_per_month", "net_value_usd_per_month", "net_value_usd_over_horizon", "quality",
-                    "apgr", "aiq")
-LOWER_IS_BETTER = ("bill_pct_of_baseline", "ai_platform_usd_per_month", "invisible_loss_usd_per_month", "trap_ratio", "contacts_per_1k",
-                   "churned_users", "detection_day", "false_alarms", "cpt50", "cpt80")
-
-
-def direction(metric: str) -> int:
-    """+1 when higher is better, -1 when lower is better, 0 when a change is neither (e.g. escalation share)."""
-    if metric in HIGHER_IS_BETTER or metric.startswith("quality_"):
-        return 1
-    if metric in LOWER_IS_BETTER or metric.startswith("loss_"):
-        return -1
-    return 0
 
 
 def _finite(x) -> float | None:
@@ -178,16 +167,6 @@ def junit_xml(rows: list[Comparison], suite: str) -> str:
         lines.append("  </testcase>")
     lines.append("</testsuite></testsuites>")
     return "\n".join(lines) + "\n"
-
-
-def _show(x: float | None) -> str:
-    """Compact: 4 significant digits, thousands as k and millions as M (a diff table must fit a terminal)."""
-    if x is None:
-        return "n/a"
-    for scale, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(x) >= 10 * scale:
-            return f"{x / scale:.4g}{suffix}"
-    return f"{x:.4g}"
 
 
 def markdown(rows: list[Comparison], suite: str, note: str = "") -> str:

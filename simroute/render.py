@@ -4,47 +4,50 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from . import figures as F
 from .summary import RunResult
-
-
-def _usd(x: float) -> str:
-    sign = "-" if x < 0 else ""
-    x = abs(x)
-    return f"{sign}${x / 1e6:.2f}M" if x >= 1e6 else f"{sign}${x / 1e3:.1f}k"
+from .units import compact, usd
 
 
 def _trap(x: float | None) -> str:
     if x is None:
-        return "—"
-    return f"[bold red]{x:.2f}[/]" if x > 1 else f"[green]{x:.2f}[/]"
+        return F.TRAP.show(x)
+    return f"[bold red]{F.TRAP.show(x)}[/]" if x > 1 else f"[green]{F.TRAP.show(x)}[/]"
+
+
+def _cell(f: F.Figure, value, digits: int | None = None) -> str:
+    """A figure's cell: the trap ratio coloured by whether it is above 1, every other figure in its unit."""
+    return _trap(value) if f.name == F.TRAP.name else f.show(value, digits)
 
 
 def economics_table(r: RunResult) -> Table:
     """Bill, savings, invisible loss by cost center, net value and trap ratio per policy."""
     span = f"days {r.window[0]}–{r.window[1]}" if r.window else "each policy's steady state"
     t = Table(title=f"Economics per month, {span}, vs '{r.baseline}'", title_justify="left")
-    for col in ("policy", "bill %", "savings", "support", "retention", "compliance", "net value", "trap"):
-        t.add_column(col, justify="left" if col == "policy" else "right", overflow="fold")
+    figs = [F.BILL, *F.economics_figures()]
+    t.add_column("policy", justify="left", overflow="fold")
+    for f in figs:
+        t.add_column(f.short, justify="right", overflow="fold")
     for name, p in r.policies.items():
-        loss = p.invisible_loss_usd_per_month
-        t.add_row(name, f"{p.bill_pct_of_baseline:.1f}", _usd(p.savings_usd_per_month), _usd(loss["support"]),
-                  _usd(loss["retention"]), _usd(loss["compliance"]), _usd(p.net_value_usd_per_month),
-                  _trap(p.trap_ratio))
+        t.add_row(name, *(_cell(f, f.read(p)) for f in figs))
     return t
+
+
+def quality_columns(tiers: list[str]) -> list[tuple[F.Figure, int | None]]:
+    """The quality table's figures with the decimals each shows (None: the unit's usual)."""
+    return [(F.QUALITY, None), *((f, None) for f in F.tier_qualities(tiers)), *((f, 0) for f in F.tier_shares(tiers)),
+            (F.ESCALATION, 0), (F.LATENCY_P50, 2), (F.LATENCY_P95, 2)]
 
 
 def quality_table(r: RunResult) -> Table:
     """Quality overall and per tier, escalation share and latency per policy."""
-    tiers = [m.name for m in r.output.scenario.models]
+    cols = quality_columns([m.name for m in r.output.scenario.models])
     t = Table(title="Quality and latency (steady state)", title_justify="left")
     t.add_column("policy", overflow="fold")
-    for col in ("quality", *(f"q:{x}" for x in tiers), *(f"%{x}" for x in tiers), "escal.", "p50 s", "p95 s"):
-        t.add_column(col, justify="right", overflow="fold")
+    for f, _ in cols:
+        t.add_column(f.short, justify="right", overflow="fold")
     for name, p in r.policies.items():
-        qs = [f"{p.quality[x]:.3f}" if x in p.quality else "—" for x in tiers]
-        shares = [f"{100 * p.tier_share.get(x, 0.0):.0f}" for x in tiers]
-        t.add_row(name, f"{p.quality['overall']:.3f}", *qs, *shares, f"{100 * p.escalation_share:.0f}%",
-                  f"{p.latency_p50_s:.2f}", f"{p.latency_p95_s:.2f}")
+        t.add_row(name, *(f.show(f.read(p), digits) for f, digits in cols))
     return t
 
 
@@ -87,7 +90,7 @@ def intervals_tables(r: RunResult) -> list[Table]:
     from .report.content import interval_columns
     reps = r.replicates
     cols = interval_columns([m.name for m in r.output.scenario.models])
-    split = [k for k, _, _ in cols].index("quality")
+    split = [k for k, _, _ in cols].index(F.QUALITY.name)
     tables = []
     for title, part in (("economics per month", cols[:split]), ("quality", cols[split:])):
         t = Table(title=f"Mean [95% interval] over {reps.n} replicates (child seeds of seed {reps.seed}): {title}",
@@ -116,18 +119,21 @@ def print_summary(r: RunResult, console: Console) -> None:
         if rb and rb["alarm_day"] is not None:
             console.print(f"[bold]{name}[/] rolled back on day {rb['rollback_day']} after '{rb['monitor']}' "
                           f"alarmed on day {rb['alarm_day']}: loss avoided over the horizon "
-                          f"{_usd(rb['loss_avoided_usd_over_horizon'])} against '{rb['compared_with']}'")
+                          f"{usd(rb['loss_avoided_usd_over_horizon'])} against '{rb['compared_with']}'")
+
+
+COMPARISON_FIGURES = (F.BILL, F.SAVINGS, F.INVISIBLE_LOSS, F.NET, F.TRAP, F.QUALITY)
 
 
 def comparison_table(rows: list[dict]) -> Table:
-    """Headline figures per run and policy (from `simroute compare`)."""
+    """Headline figures per run and policy (from `simroute compare`: records keyed by figure name)."""
     t = Table(title="Policies across runs (per month, steady state)", title_justify="left")
-    for col in ("run", "policy", "bill %", "saved", "loss", "net value", "trap", "quality"):
-        t.add_column(col, justify="left" if col in ("run", "policy") else "right", overflow="fold")
+    for col in ("run", "policy"):
+        t.add_column(col, justify="left", overflow="fold")
+    for f in COMPARISON_FIGURES:
+        t.add_column(f.short, justify="right", overflow="fold")
     for r in rows:
-        t.add_row(r["run"], r["policy"], f"{r['bill_pct_of_baseline']:.1f}", _usd(r["savings_usd_per_month"]),
-                  _usd(r["invisible_loss_usd_per_month"]), _usd(r["net_value_usd_per_month"]),
-                  _trap(r["trap_ratio"]), f"{100 * r['quality']:.1f}%")
+        t.add_row(r["run"], r["policy"], *(_cell(f, r[f.name]) for f in COMPARISON_FIGURES))
     return t
 
 
@@ -137,7 +143,6 @@ STATUS_STYLE = {"regressed": "bold red", "missing": "bold red", "improved": "gre
 
 def check_table(rows, title: str, show_all: bool = False) -> Table:
     """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first."""
-    from .regression import _show
     order = {"regressed": 0, "missing": 1, "changed": 2, "improved": 3, "new": 4, "ok": 5}
     t = Table(title=f"simroute check of {title}: figures that moved against the baseline (± noise = the Monte "
                     "Carlo tolerance)", title_justify="left")
@@ -149,6 +154,6 @@ def check_table(rows, title: str, show_all: bool = False) -> Table:
         if r.status == "ok" and not show_all:
             continue
         style = STATUS_STYLE[r.status]
-        t.add_row(f"[{style}]{r.status}[/]", r.subject, r.metric, _show(r.baseline), _show(r.new), _show(r.delta),
-                  _show(r.tolerance))
+        t.add_row(f"[{style}]{r.status}[/]", r.subject, r.metric, compact(r.baseline), compact(r.new),
+                  compact(r.delta), compact(r.tolerance))
     return t

@@ -9,11 +9,9 @@ import polars as pl
 from .curves import threshold_curves
 from .detection import calibration_summary, calibration_tables, model_reliability_table, monitor_summaries
 from .engine import SimulationOutput
-from .ledger import (DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, ledger_lines,
-                     monthly_ledger)
+from .ledger import DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, ledger_lines, monthly_ledger
 from .metrics import DAY_FIELDS, TIER_FIELDS, D, latency_quantile
 from .reactions import OUTCOME_NAMES
-
 
 MATERIAL_SAVINGS = 0.001  # the trap ratio needs savings above 0.1% of the baseline's AI-platform cost
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from .ledger import INVISIBLE
+from .figures import MISSING, MONITOR_FIGURES, policy_figures
 from .summary import RunResult
 
 LEVEL = 0.95
@@ -24,35 +24,24 @@ def _num(x) -> float:
 
 def figure_names(scenario) -> list[str]:
     """Every per-policy headline figure name a run of `scenario` produces (for validating sweep files)."""
-    return ["bill_pct_of_baseline", "ai_platform_usd_per_month", "savings_usd_per_month",
-            *(f"loss_{cc.value}_usd_per_month" for cc in INVISIBLE), "invisible_loss_usd_per_month",
-            "net_value_usd_per_month", "trap_ratio", "quality", *(f"quality_{m.name}" for m in scenario.models),
-            "escalation_share", "contacts_per_1k", "churned_users", "net_value_usd_over_horizon"]
+    return [f.name for f in policy_figures([m.name for m in scenario.models])]
 
 
-def policy_headline(p) -> dict[str, float]:
-    """The headline figures of one PolicySummary, by the names the exporters and the check use."""
-    out = {"bill_pct_of_baseline": p.bill_pct_of_baseline, "ai_platform_usd_per_month": p.ai_platform_usd_per_month,
-           "savings_usd_per_month": p.savings_usd_per_month}
-    for cc in INVISIBLE:
-        out[f"loss_{cc.value}_usd_per_month"] = p.invisible_loss_usd_per_month[cc.value]
-    out["invisible_loss_usd_per_month"] = p.invisible_loss_usd_per_month["total"]
-    out["net_value_usd_per_month"] = p.net_value_usd_per_month
-    out["trap_ratio"] = _num(p.trap_ratio)
-    out["quality"] = p.quality["overall"]
-    out.update({f"quality_{tier}": q for tier, q in p.quality.items() if tier != "overall"})
-    out["escalation_share"] = p.escalation_share
-    out["contacts_per_1k"] = p.contacts_per_1k
-    out["churned_users"] = float(p.churned_users)
-    out["net_value_usd_over_horizon"] = p.net_value_usd_over_horizon
-    return {k: _num(v) for k, v in out.items()}
+def policy_headline(p, tiers: list[str] | None = None) -> dict[str, float]:
+    """The headline figures of one PolicySummary, by the names the exporters and the check use (NaN where
+    undefined; a tier the policy never served has no quality figure). `tiers` default to those it served."""
+    tiers = [t for t in p.quality if t != "overall"] if tiers is None else tiers
+    out = {f.name: f.read(p) for f in policy_figures(tiers)}
+    return {k: _num(v) for k, v in out.items() if v is not MISSING}
 
 
 def headline(result: RunResult) -> pl.DataFrame:
     """One row per (policy or monitor, metric): the run's headline figures (NaN where undefined)."""
-    rows = [(name, "policy", k, v) for name, p in result.policies.items() for k, v in policy_headline(p).items()]
-    rows += [(name, "monitor", "detection_day", _num(m.first_alarm_day)) for name, m in result.monitors.items()]
-    rows += [(name, "monitor", "false_alarms", float(m.false_alarms)) for name, m in result.monitors.items()]
+    tiers = [m.name for m in result.output.scenario.models]
+    rows = [(name, "policy", k, v) for name, p in result.policies.items()
+            for k, v in policy_headline(p, tiers).items()]
+    for f in MONITOR_FIGURES:
+        rows += [(name, "monitor", f.name, _num(f.read(m))) for name, m in result.monitors.items()]
     return pl.DataFrame(rows, schema=HEADLINE_SCHEMA, orient="row")
 
 

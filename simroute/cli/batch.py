@@ -9,8 +9,20 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import SimrouteError
-from .common import AsJson, ExecutorOpt, Quiet, ScenarioArg, Scheduler, Sets, Workers, console, fail, \
-    open_executor, parse_sets, task_bar
+from .common import (
+    AsJson,
+    ExecutorOpt,
+    Quiet,
+    ScenarioArg,
+    Scheduler,
+    Sets,
+    Workers,
+    console,
+    fail,
+    open_executor,
+    parse_sets,
+    task_bar,
+)
 
 
 def sweep(scenario: ScenarioArg,

@@ -66,8 +66,8 @@ def _inputs(given: dict[str, Any], interactive: bool) -> InitInputs:
 def init(out: Path, force: bool, interactive: bool | None, **given: Any) -> None:
     """Scaffold a scenario from business numbers (MAU or queries a day, the AI bill, the two models with prices
     and measured accuracy, the share to route, cost of a support contact, ARPU and churn)."""
-    from ..init import init_scenario  # lazy: keeps `simroute --help` fast
     from ..atomic import write_file
+    from ..init import init_scenario  # lazy: keeps `simroute --help` fast
     given = {k: v for k, v in given.items() if v is not None}
     ask = interactive if interactive is not None else (sys.stdin.isatty() and not any(k in given for k in
                                                                                       NEEDED_ONE_OF))

@@ -9,8 +9,18 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import SimrouteError
-from .common import ExecutorOpt, ScenarioArg, Scheduler, Sets, Workers, console, fail, open_executor, parse_sets, \
-    task_bar
+from .common import (
+    ExecutorOpt,
+    ScenarioArg,
+    Scheduler,
+    Sets,
+    Workers,
+    console,
+    fail,
+    open_executor,
+    parse_sets,
+    task_bar,
+)
 
 
 def run(scenario: ScenarioArg,
@@ -71,7 +81,13 @@ def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler
 def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
     if silent or not sys.stderr.isatty():
         return run_resolved(sc, provenance)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn  # lazy: fast --help
+    from rich.progress import (  # lazy: fast --help
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("day {task.completed:.0f}"
                   "/{task.total:.0f}"), TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
         task = bar.add_task(f"simulating {sc.name}", total=sc.horizon_days)

@@ -5,12 +5,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from ..ledger import INVISIBLE as LEDGER_INVISIBLE
-from ..ledger import CostCenter
+from .. import figures as F
 from ..results import ResultsBundle
+from ..units import Unit
 
-CENTERS = tuple(cc.value for cc in CostCenter)
-INVISIBLE = tuple(cc.value for cc in LEDGER_INVISIBLE)
+KINDS = {Unit.usd: "usd", Unit.pct: "pct", Unit.share: "pct", Unit.ratio: "ratio"}  # spreadsheet number formats
 
 
 @dataclass(frozen=True)
@@ -23,22 +22,40 @@ class Column:
     interval_key: str | None = None  # the figure's name in the policy's `intervals`, when replicates ran
 
 
+def _read(f: F.Figure):
+    """A figure's number as the spreadsheet stores it: percentages as fractions (57.3% is 0.573)."""
+    def get(name, p):
+        v = f.read(p)
+        if v is F.MISSING or v is None:
+            return None
+        return v / 100 if f.unit is Unit.pct else v
+    return get
+
+
+def figure_column(f: F.Figure, intervals: bool = True) -> Column:
+    """The Summary column of a catalogue figure; `intervals`: with its replicate mean and bounds when there are."""
+    return Column(f.label, _read(f), KINDS[f.unit], f.name if intervals else None)
+
+
 SUMMARY_COLUMNS = [
     Column("Policy", lambda n, p: n, "text"),
     Column("Kind", lambda n, p: p["kind"], "text"),
     Column("Window (days)", lambda n, p: f"{p['window_start_day']}–{p['window_end_day']}", "text"),
-    Column("AI-platform bill, % of baseline", lambda n, p: p["bill_pct_of_baseline"] / 100, "pct"),
-    Column("AI-platform cost per month", lambda n, p: p["ai_platform_usd_per_month"], "usd"),
-    Column("Inference saved per month", lambda n, p: p["savings_usd_per_month"], "usd", "savings_usd_per_month"),
-    *(Column(f"{cc.capitalize()} loss per month", (lambda c: lambda n, p: p["invisible_loss_usd_per_month"][c])(cc),
-             "usd", f"loss_{cc}_usd_per_month") for cc in INVISIBLE),
-    Column("Invisible loss per month", lambda n, p: p["invisible_loss_usd_per_month"]["total"], "usd",
-           "invisible_loss_usd_per_month"),
-    Column("Net value per month", lambda n, p: p["net_value_usd_per_month"], "usd", "net_value_usd_per_month"),
-    Column("Trap ratio", lambda n, p: p["trap_ratio"], "ratio", "trap_ratio"),
-    Column("Quality (share correct)", lambda n, p: p["quality"]["overall"], "pct", "quality"),
-    Column("Net value over the horizon", lambda n, p: p["net_value_usd_over_horizon"], "usd"),
+    figure_column(F.BILL, intervals=False),
+    figure_column(F.AI_PLATFORM, intervals=False),
+    *(figure_column(f) for f in (F.SAVINGS, *F.losses(), F.INVISIBLE_LOSS, F.NET, F.TRAP, F.QUALITY)),
+    figure_column(F.NET_HORIZON, intervals=False),
 ]
+
+
+def _listing(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _centers_defined() -> str:
+    styles = [F.center_style(cc) for cc in F.centers()]
+    return ", ".join(f"{s.title} ({s.covers})" if s.covers else s.title for s in styles)
+
 
 DEFINITIONS = [
     ("Baseline", "The policy every other is compared with (the scenario's report.baseline_policy, usually one "
@@ -46,12 +63,11 @@ DEFINITIONS = [
     ("Steady-state window", "The days each policy's monthly figures are averaged over: after its rollout is "
                             "complete (or the scenario's explicit window)."),
     ("Month", "A 30-day simulation month. Monthly figures are window totals scaled to 30 days."),
-    ("Cost center", "The budget a cost lands in: AI platform (inference, classifier, verifier, shadow scoring), "
-                    "Support (human contacts), Retention (revenue of churned users), Compliance (audit, "
-                    "remediation, expected violations)."),
+    ("Cost center", f"The budget a cost lands in: {_centers_defined()}."),
     ("Inference saved", "Baseline's AI-platform cost minus the policy's, per month: the saving the AI team sees."),
-    ("Invisible loss", "The policy's extra cost against the baseline in Support, Retention and Compliance, per "
-                       "month: the cost other teams carry. Negative means those teams gain."),
+    ("Invisible loss", "The policy's extra cost against the baseline in "
+                       f"{_listing([F.center_style(cc).title for cc in F.invisible_centers()])}, per month: the cost "
+                       "other teams carry. Negative means those teams gain."),
     ("Net value", "Inference saved minus invisible loss, per month. Below zero the policy destroys value."),
     ("Trap ratio", "Invisible loss divided by inference saved. Above 1 the savings are paid for more than once "
                    "by other teams. Empty when the savings are below 0.1% of the baseline's AI-platform cost."),
@@ -82,5 +98,6 @@ def by_month(b: ResultsBundle) -> tuple[list[int], list[tuple[str, str, list[flo
     months = sorted(led["month"].unique().to_list())
     per = led.group_by(["policy", "cost_center", "month"]).agg(pl.col("usd").sum())
     lookup = {(r["policy"], r["cost_center"], r["month"]): r["usd"] for r in per.iter_rows(named=True)}
-    rows = [(p, cc, [round(lookup.get((p, cc, m), 0.0), 2) for m in months]) for p in b.policy_order for cc in CENTERS]
+    rows = [(p, cc, [round(lookup.get((p, cc, m), 0.0), 2) for m in months]) for p in b.policy_order
+            for cc in F.centers()]
     return months, rows

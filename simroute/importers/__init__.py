@@ -3,17 +3,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import InputError
+from .common import as_paths
 from .eval_csv import EvalCsv
 from .eval_jsonl import EvalJsonl
 from .eval_parquet import EvalParquet
-from .generic import GenericCsvLogs, GenericParquetLogs
-from .common import as_paths
 from .eval_table import EvalTableImporter, read_eval_files
-from .interface import (EVAL_FORMATS, LOG_COLUMNS, LOG_FORMATS, EvalSet, Importer, ImportFormat, LogImporter, LogSet,
-                        PathsLike)
+from .generic import GenericCsvLogs, GenericParquetLogs
+from .interface import (
+    EVAL_FORMATS,
+    LOG_COLUMNS,
+    LOG_FORMATS,
+    EvalSet,
+    Importer,
+    ImportFormat,
+    LogImporter,
+    LogSet,
+    PathsLike,
+)
 from .langfuse import LangfuseExport
 from .litellm import LiteLLMSpendLogs
-from ..errors import InputError
 from .mapping import EvalMapping, LogMapping, load_mapping
 from .otel import OtelGenAiSpans
 from .writers import write_eval, write_logs

@@ -2,18 +2,24 @@
 (the file types differ only in how a raw table is loaded)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
 from ..errors import InputError
 from .common import FALSE_WORDS, TRUE_WORDS, first_bad, require_columns, scan_table, to_bool, to_number, where
-from .interface import (EVAL_QUERY_COLUMNS, EVAL_SUFFIX, PER_MODEL_FIELDS, EvalImporter, EvalSet, ImportFormat,
-                        eval_files)
+from .interface import (
+    EVAL_QUERY_COLUMNS,
+    EVAL_SUFFIX,
+    PER_MODEL_FIELDS,
+    EvalImporter,
+    EvalSet,
+    ImportFormat,
+    eval_files,
+)
 from .mapping import EvalMapping
 
 SURFACES = ("simple", "complex")

@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 import polars as pl
 
 from ..errors import InputError
-from .common import UTC_US, as_paths, first_bad, where
+from .common import UTC_US, first_bad, where
 from .mapping import EvalMapping, LogMapping
 
 PathsLike = str | Path | Iterable[str | Path]

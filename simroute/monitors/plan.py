@@ -13,7 +13,6 @@ from ..world.outcomes import Outcomes
 from ..world.traffic import Queries
 from .base import SuiteRunner
 
-
 Suite = Callable[[str, int, int], tuple[Queries, Outcomes]]  # (name, size, day) -> the suite and its answers
 
 

@@ -3,13 +3,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..version import __version__
 from ..atomic import publish, staging
+from ..results import ResultsBundle, load_bundle
+from ..version import __version__
 from . import render_html as H
 from . import render_markdown as M
-from ..results import ResultsBundle, load_bundle
-from .content import (assumption_counts, assumptions_table, detection_table, interval_table, ledger_table,
-                      policy_table, scenario_paragraph)
+from .content import (
+    assumption_counts,
+    assumptions_table,
+    detection_table,
+    interval_table,
+    ledger_table,
+    policy_table,
+    scenario_paragraph,
+)
 from .figures import PLOTS, Plot
 from .files import save_figure, save_svg
 

@@ -9,9 +9,9 @@ from matplotlib.figure import Figure
 
 from ..atomic import publish, staging
 from ..errors import ResultsError
+from ..results import ResultsBundle
 from . import render_html as H
 from . import render_markdown as M
-from ..results import ResultsBundle
 from .content import Table, usd
 from .files import save_svg
 from .style import policy_colors

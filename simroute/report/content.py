@@ -5,11 +5,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from ..ledger import INVISIBLE, CostCenter
-from .assumptions import economic_assumptions, label
+from .. import figures as F
 from ..results import ResultsBundle
-
-CENTERS = tuple(cc.value for cc in CostCenter)
+from ..units import Unit, usd  # usd is also the formatter report.compare imports from here
+from .assumptions import economic_assumptions, label
 
 
 @dataclass(frozen=True)
@@ -23,20 +22,6 @@ class Table:
     numeric: set[int] = field(default_factory=set)
     flags: set[tuple[int, int]] = field(default_factory=set)
     note: str = ""
-
-
-def usd(x: float | None) -> str:
-    if x is None:
-        return "—"
-    sign = "−" if x < 0 and round(abs(x)) > 0 else ""
-    x = abs(x)
-    if x >= 1e6:
-        return f"{sign}${x / 1e6:,.2f}M"
-    return f"{sign}${x / 1e3:,.1f}k" if x >= 1e4 else f"{sign}${x:,.0f}"
-
-
-def pct(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None else f"{x:.{digits}f}%"
 
 
 def scenario_paragraph(b: ResultsBundle) -> str:
@@ -80,23 +65,25 @@ def assumptions_table(b: ResultsBundle) -> Table:
     return Table("Economic assumptions", ["parameter", "value", "unit", "provenance"], rows, numeric={1})
 
 
+def policy_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
+    """The figures of the side-by-side table with the decimals each shows (None: the unit's usual)."""
+    share = F.relabel(F.TIER_SHARE.expand(cheap), "cheap share")
+    return [(F.BILL, None), *((f, None) for f in F.economics_figures()), (F.QUALITY, None), (share, 0),
+            (F.ESCALATION, 0), (F.LATENCY_P95, None), (F.CHURNED, None)]
+
+
 def policy_table(b: ResultsBundle) -> Table:
     """The side-by-side comparison, one row per policy."""
-    cols = ["policy", "kind", "bill %", "saved/mo", "support/mo", "retention/mo", "compliance/mo", "net/mo",
-            "trap", "quality", "cheap share", "escalated", "p95 s", "churned"]
+    figs = policy_columns(b.cheap_model)
+    cols = ["policy", "kind", *(f.short for f, _ in figs)]
+    trap = 2 + [f for f, _ in figs].index(F.TRAP)
     rows, flags = [], set()
-    cheap = b.cheap_model
     for i, name in enumerate(b.shown_policies()):
         p = b.policies[name]
-        loss = p["invisible_loss_usd_per_month"]
-        trap = p["trap_ratio"]
-        if trap is not None and trap > 1:
-            flags.add((i, cols.index("trap")))
-        rows.append([name, p["kind"], f"{p['bill_pct_of_baseline']:.1f}", usd(p["savings_usd_per_month"]),
-                     usd(loss["support"]), usd(loss["retention"]), usd(loss["compliance"]),
-                     usd(p["net_value_usd_per_month"]), "—" if trap is None else f"{trap:.2f}",
-                     pct(100 * p["quality"]["overall"]), pct(100 * p["tier_share"].get(cheap, 0.0), 0),
-                     pct(100 * p["escalation_share"], 0), f"{p['latency_p95_s']:.1f}", f"{p['churned_users']:,}"])
+        ratio = F.TRAP.read(p)
+        if ratio is not None and ratio is not F.MISSING and ratio > 1:
+            flags.add((i, trap))
+        rows.append([name, p["kind"], *(f.show(f.read(p), digits) for f, digits in figs)])
     return Table("Policies side by side (per month, steady state)", cols, rows, numeric=set(range(2, len(cols))),
                  flags=flags, note=f"Losses are extra cost against '{b.baseline}' in each cost center; trap = "
                                    "invisible loss ÷ visible savings (shown only when savings are material).")
@@ -120,12 +107,14 @@ def detection_cell(iv: dict | None, replicates: int) -> str:
 
 
 def interval_columns(tiers: list[str]) -> list[tuple[str, str, object]]:
-    """(figure, header, format) of every headline figure the replicate tables show."""
-    share = lambda x: pct(100 * x, 2)  # noqa: E731
-    return [("savings_usd_per_month", "saved/mo", usd),
-            *((f"loss_{cc}_usd_per_month", f"{cc}/mo", usd) for cc in (c.value for c in INVISIBLE)),
-            ("net_value_usd_per_month", "net/mo", usd), ("trap_ratio", "trap", lambda x: f"{x:.2f}"),
-            ("quality", "quality", share), *((f"quality_{t}", f"q:{t}", share) for t in tiers)]
+    """(figure, header, format) of every headline figure the replicate tables show: shares to 2 decimals."""
+    figs = [*F.economics_figures(), F.QUALITY, *F.tier_qualities(tiers)]
+    return [(f.name, f.short, _interval_format(f)) for f in figs]
+
+
+def _interval_format(f: F.Figure):
+    digits = 2 if f.unit is Unit.share else None
+    return lambda x: f.show(x, digits)
 
 
 def interval_table(b: ResultsBundle) -> Table | None:
@@ -151,7 +140,7 @@ def ledger_table(b: ResultsBundle) -> Table:
     cols = ["policy", "cost center", *(f"month {m}" for m in months), "total"]
     rows = []
     for name in b.shown_policies():
-        for cc in CENTERS:
+        for cc in F.centers():
             vals = per.filter((pl.col("policy") == name) & (pl.col("cost_center") == cc))
             by = dict(zip(vals["month"].to_list(), vals["usd"].to_list()))
             rows.append([name, cc, *(usd(by.get(m, 0.0)) for m in months), usd(sum(by.values()))])

@@ -13,11 +13,11 @@ import numpy as np
 import polars as pl
 from matplotlib.figure import Figure
 
-from ..ledger import INVISIBLE as LEDGER_INVISIBLE
+from .. import figures as catalogue
+from ..ledger import CostCenter
 from ..results import ResultsBundle
-from .style import COST_CENTER_COLORS, COST_CENTER_LABELS, POOLED_COLOR, policy_colors, tier_colors
+from .style import POOLED_COLOR, cost_center_color, cost_center_label, policy_colors, tier_colors
 
-INVISIBLE = tuple(cc.value for cc in LEDGER_INVISIBLE)
 MIN_WEEKLY_ANSWERS = 50  # a tier-week with fewer answers is too noisy to plot
 
 
@@ -129,14 +129,15 @@ def trap(b: ResultsBundle) -> Figure | None:
     x = np.arange(len(names))
     width = 0.38
     savings = [b.policies[p]["savings_usd_per_month"] for p in names]
-    ax.bar(x - width / 2, savings, width, color=COST_CENTER_COLORS["ai_platform"],
-           label="visible savings: " + COST_CENTER_LABELS["ai_platform"])
+    ai = CostCenter.ai_platform.value
+    ax.bar(x - width / 2, savings, width, color=cost_center_color(ai),
+           label="visible savings: " + cost_center_label(ai))
     bottom_pos, bottom_neg = np.zeros(len(names)), np.zeros(len(names))
-    for cc in INVISIBLE:
-        vals = np.array([b.policies[p]["invisible_loss_usd_per_month"][cc] for p in names])
+    for cc in catalogue.invisible_centers():
+        vals = np.array([b.policies[p]["invisible_loss_usd_per_month"].get(cc, 0.0) for p in names])
         base = np.where(vals >= 0, bottom_pos, bottom_neg)
-        ax.bar(x + width / 2, vals, width, bottom=base, color=COST_CENTER_COLORS[cc],
-               label="invisible loss: " + COST_CENTER_LABELS[cc])
+        ax.bar(x + width / 2, vals, width, bottom=base, color=cost_center_color(cc),
+               label="invisible loss: " + cost_center_label(cc))
         bottom_pos += np.clip(vals, 0, None)
         bottom_neg += np.clip(vals, None, 0)
     net = [b.policies[p]["net_value_usd_per_month"] for p in names]

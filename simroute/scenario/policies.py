@@ -9,7 +9,6 @@ from pydantic import Field, model_validator
 from .base import Day, Frozen, Name, NonNegative, Positive, PositiveInt, Probability, ranged
 from .monitors import RollbackOnAlarm
 
-
 TWIN_MARK = "~"  # in a simulated twin's name: "<policy>~without_<monitor>"
 
 

@@ -6,10 +6,10 @@ import json
 import math
 from pathlib import Path
 
-from ..version import __version__
 from ..atomic import check_output_folder, replacing_folder
 from ..report.files import save_figure
 from ..results import json_safe
+from ..version import __version__
 from . import analysis, plots
 from .run import SweepResult
 

@@ -14,7 +14,6 @@ from . import plan
 from .spec import SweepSpec
 
 
-
 @dataclass(frozen=True)
 class SweepResult:
     """`table`: one row per point x replicate x (policy, monitor or curve) x figure, with a column per
