@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from .frontier import aiq, curve_metrics
 from .ledger import DAYS_PER_MONTH
 from .metrics import CURVE_BINS, CURVE_FIELDS
 from .world.outcomes import NANO
@@ -61,8 +62,6 @@ def curve_metrics_table(curves: pl.DataFrame | None) -> pl.DataFrame:
     """RouteLLM's APGR and CPT(50%/80%) and RouterBench's AIQ of every threshold curve of a run, as headline
     rows (subject = policy, kind = "curve"); see the README, "Curve metrics", for the formulas. AIQ depends on
     the cost range, so every curve of the run is averaged over the same range: the bills all curves span."""
-    from .frontier import aiq, curve_metrics
-
     rows = []
     if curves is not None and curves.height:
         spans = curves.group_by("policy").agg(lo=pl.col("bill_pct_of_baseline").min(),

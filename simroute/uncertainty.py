@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy.stats import t as student_t
 
 from .figures import MISSING, MONITOR_FIGURES, policy_figures
 from .summary import RunResult
@@ -62,9 +63,8 @@ class Interval:
 
 
 def t_quantile(level: float, dof: int) -> float:
-    """The two-sided Student-t critical value (scipy imported here only: it is slow to import)."""
-    from scipy.stats import t
-    return float(t.ppf(0.5 + level / 2.0, dof))
+    """The two-sided Student-t critical value."""
+    return float(student_t.ppf(0.5 + level / 2.0, dof))
 
 
 def interval(values, level: float = LEVEL) -> Interval:

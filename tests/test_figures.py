@@ -136,7 +136,7 @@ def test_every_money_figure_of_each_cost_center_reaches_every_table(tiny_run):
     assert {f.name for f, _ in policy_columns(b.cheap_model)} >= set(losses)
     table = policy_table(b)
     assert [f"{cc.value}/mo" for cc in INVISIBLE] == [c for c in table.columns if c.endswith("/mo")][1:-1]
-    from simroute.render import economics_table
+    from simroute.cli.render import economics_table
     headers = [c.header for c in economics_table(result).columns]
     assert all(f"{cc.value}/mo" in headers for cc in INVISIBLE)
     for cc in CostCenter:  # each cost center named in the definitions and styled
@@ -159,7 +159,7 @@ def test_a_cost_center_the_catalogue_does_not_know_is_still_labelled_drawn_and_t
     assert all(row[col] == units.DASH for row in table.rows)
     assert "carbon_offsets/mo" in [h for _, h, _ in interval_columns([])]
     assert figure_column(F.losses()[-1]).get("x", b.policies[b.baseline]) is None
-    from simroute.render import economics_table
+    from simroute.cli.render import economics_table
     from simroute.report.figures import trap
     assert "carbon_offsets/mo" in [c.header for c in economics_table(result).columns]
     assert trap(b) is not None

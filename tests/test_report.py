@@ -332,7 +332,7 @@ def test_compare_errors(folders, tmp_path):
 def test_terminal_tables_fit_100_columns_without_truncation(case1):
     from rich.console import Console
 
-    from simroute.render import print_summary
+    from simroute.cli.render import print_summary
     console = Console(width=100, record=True, force_terminal=False)
     print_summary(case1, console)
     text = console.export_text()
@@ -342,5 +342,5 @@ def test_terminal_tables_fit_100_columns_without_truncation(case1):
 
 
 def test_trap_ratio_above_one_is_highlighted(case1):
-    from simroute.render import _trap
+    from simroute.cli.render import _trap
     assert "red" in _trap(4.9) and "red" not in _trap(0.5)

@@ -144,7 +144,7 @@ def check(scenario: ScenarioArg,
         typer.echo(json.dumps({"scenario": sc.name, "regressions": len(bad), "note": note,
                                "figures": [{**r.__dict__, "delta": r.delta} for r in rows]}, indent=2))
     elif not quiet:
-        from ..render import check_table  # lazy: keeps `simroute --help` fast
+        from .render import check_table  # lazy: keeps `simroute --help` fast
         screen = console()
         table = check_table(rows, suite, show_all)
         if table.row_count:

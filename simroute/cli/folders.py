@@ -72,7 +72,7 @@ def compare(runs: Annotated[list[Path], typer.Argument(help="Two or more results
                                "markdown": str(target / "compare.md")}, indent=2))
         return
     if not quiet:
-        from ..render import comparison_table  # lazy: keeps `simroute --help` fast
+        from .render import comparison_table  # lazy: keeps `simroute --help` fast
         screen = console()
         screen.print(comparison_table(rows))
         screen.print(f"comparison written to [bold]{target / 'compare.html'}[/] and {target / 'compare.md'}")

@@ -57,7 +57,7 @@ def run(scenario: ScenarioArg,
     if as_json:
         typer.echo(json.dumps(summary_document(result, dump_resolved(sc)), indent=2, sort_keys=True))
     elif not quiet:
-        from ..render import print_summary  # lazy: keeps `simroute --help` fast
+        from .render import print_summary  # lazy: keeps `simroute --help` fast
         screen = console()
         print_summary(result, screen)
         screen.print(f"results written to [bold]{target}[/]" + (f" (open {target / 'report.html'})" if report

@@ -4,9 +4,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from . import figures as F
-from .summary import RunResult
-from .units import compact, usd
+from .. import figures as F
+from ..report.content import detection_cell, interval_cell, interval_columns
+from ..summary import RunResult
+from ..units import compact, usd
 
 
 def _trap(x: float | None) -> str:
@@ -74,20 +75,17 @@ def detection_table(r: RunResult) -> Table:
 
 
 def _detection(reps, monitor: str) -> str:
-    from .report.content import detection_cell
     iv = reps.intervals.get(monitor, {}).get("detection_day")
     return detection_cell(None if iv is None else iv.as_dict(), reps.n)
 
 
 def _interval_text(iv, fmt) -> str:
-    from .report.content import interval_cell
     return interval_cell(None if iv is None else iv.as_dict(), fmt)
 
 
 def intervals_tables(r: RunResult) -> list[Table]:
     """Mean and 95% interval over the replicates: economics (savings, loss per cost center, net value, trap
     ratio), then quality overall and per tier."""
-    from .report.content import interval_columns
     reps = r.replicates
     cols = interval_columns([m.name for m in r.output.scenario.models])
     split = [k for k, _, _ in cols].index(F.QUALITY.name)
