@@ -52,7 +52,7 @@ def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
         result[cfg.name] = MonitorSummary(
             kind=cfg.kind.value, policy=cfg.policy, window_start_day=start, window_end_day=end,
             onset_day=onset, first_alarm_day=days[0] if days else None,
-            delay_days=(after[0] - onset) if after else None,
+            delay_days=(after[0] - onset) if after and onset is not None else None,
             false_alarms=len([d for d in days if onset is None or d < onset]), alarms=len(days),
             alarm_days=days, thresholds=rep.thresholds.get(cfg.name, {}))
     return result

@@ -282,5 +282,6 @@ def simulate(scenario: Scenario, progress: Progress | None = None,
     streams = Streams(scenario.seed, replicate)
     calib = calibration_scenario(scenario, streams)
     report = Engine(calib, _phase(progress, 0, 2)).run().monitors
+    assert report is not None  # the calibration scenario keeps the monitors
     thresholds = calibrated_thresholds(report, calib, lambda name: streams.generator(f"calibrate:{name}"))
     return Engine(scenario, _phase(progress, 1, 2), thresholds, replicate).run()
