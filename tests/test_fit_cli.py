@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from simroute.api import run
+from simroute.api import fit, run
 from simroute.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +42,18 @@ def test_shipped_mmlu_scenario_is_what_fit_writes_from_the_shipped_data(tmp_path
     assert out.read_text() == (ROOT / "scenarios" / "mmlu_fitted.yaml").read_text()
     shipped = ROOT / "data" / "fit_reports" / "mmlu_fitted"
     assert (tmp_path / "report" / "fit_report.md").read_text() == (shipped / "fit_report.md").read_text()
+
+
+@pytest.mark.slow
+def test_fitted_mmlu_holds_against_the_heldout_subjects(monkeypatch):
+    """At least 90% of the held-out per-subject accuracies (both models) and joint outcome tables are within
+    their 95% intervals."""
+    monkeypatch.chdir(ROOT)
+    r = fit(eval_paths=[Path("data/routellm-mmlu/mmlu.parquet")], eval_mapping={"models": {"mixtral": MIXTRAL,
+            "gpt4": GPT4}}, base=Path("scenarios/mmlu_base.yaml"), cheap="mixtral", capable="gpt4")
+    for key in ("accuracy", "joint"):
+        check = r.comparison.check(key)
+        assert check.total >= 57 and check.passed / check.total >= 0.9, (key, check.passed, check.total)
 
 
 @pytest.mark.slow

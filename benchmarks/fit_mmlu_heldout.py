@@ -73,7 +73,7 @@ def subject_shares(result) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default="/work/shared/data/routellm-mmlu")
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "routellm-mmlu"))
     ap.add_argument("--floor-cheap", type=float, default=0.25)  # 4-choice guessing; Mixtral's lowest subject 0.32
     ap.add_argument("--floor-capable", type=float, default=0.0)
     ap.add_argument("--tail-index", type=float, default=2.5)
