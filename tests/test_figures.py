@@ -17,7 +17,7 @@ from simroute.cli import app
 from simroute.export.content import DEFINITIONS, SUMMARY_COLUMNS, figure_column
 from simroute.ledger import INVISIBLE, CostCenter
 from simroute.regression import direction
-from simroute.report.bundle import load_bundle
+from simroute.results import load_bundle
 from simroute.report.content import interval_columns, policy_columns, policy_table
 from simroute.units import MINUS, Unit
 
