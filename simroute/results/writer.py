@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from ..version import __version__
 from ..atomic import replacing_folder
 from ..metrics import SCORE_BINS
 from ..scenario.loader import dump_resolved
 from ..summary import RunResult
+from ..version import __version__
 from .layout import KIND, MARKER, SUMMARY_SCHEMA_VERSION, scenario_hash
 
 Finish = Callable[[Path], None]
