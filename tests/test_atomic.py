@@ -3,7 +3,6 @@ remove, a second writer refuses, and every failed write is one line naming the p
 from __future__ import annotations
 
 import errno
-import os
 import signal
 import subprocess
 import sys
