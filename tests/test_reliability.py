@@ -199,7 +199,7 @@ DAMAGE = {
                        "summary.json: policies.router.trap_ratio: expected a number, got text 'high'"),
     "mapping-as-list": (_edit_summary(lambda d: d["policies"]["router"].update(quality=[1, 2])),
                         "summary.json: policies.router.quality: expected a mapping, got a list"),
-    "missing-seed": (_edit_summary(lambda d: d.pop("seed")), "summary.json: seed: expected a value (it is missing)"),
+    "missing-seed": (_edit_summary(lambda d: d.pop("seed")), "summary.json: top level: missing seed"),
     "unknown-baseline": (_edit_summary(lambda d: d.update(baseline_policy="ghost")),
                          "baseline_policy: 'ghost' is not one of the policies"),
     "version-as-text": (_edit_summary(lambda d: d.update(schema_version="2")),

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from ..errors import ResultsError
 
-Number = StrictInt | StrictFloat | None  # NaN and inf are written as null
+Real = StrictInt | StrictFloat  # the figures reports compute with: never null
+Number = StrictInt | StrictFloat | None  # NaN and inf are written as null (trap_ratio of the baseline)
 Day = Annotated[StrictInt, Field(ge=0)]
 
 
@@ -30,10 +31,14 @@ class DriftOnset(_Open):
 
 
 class InvisibleLoss(_Open):
-    total: Number
-    support: Number = None
-    retention: Number = None
-    compliance: Number = None
+    total: Real
+    support: Real
+    retention: Real
+    compliance: Real
+
+
+class Quality(_Open):
+    overall: Real
 
 
 class Interval(_Open):
@@ -46,31 +51,36 @@ class PolicyFigures(_Open):
     kind: StrictStr
     window_start_day: Day
     window_end_day: Day
-    bill_pct_of_baseline: Number
-    ai_platform_usd_per_month: Number
-    savings_usd_per_month: Number
+    bill_pct_of_baseline: Real
+    ai_platform_usd_per_month: Real
+    savings_usd_per_month: Real
     invisible_loss_usd_per_month: InvisibleLoss
-    net_value_usd_per_month: Number
+    net_value_usd_per_month: Real
     trap_ratio: Number
-    quality: dict[StrictStr, Number]
-    tier_share: dict[StrictStr, Number]
-    escalation_share: Number
-    latency_p95_s: Number
+    quality: Quality
+    tier_share: dict[StrictStr, Real]
+    escalation_share: Real
+    latency_p95_s: Real
     churned_users: StrictInt
-    net_value_usd_over_horizon: Number
+    net_value_usd_over_horizon: Real
     intervals: dict[StrictStr, Interval] | None = None
 
 
 class MonitorFigures(_Open):
     kind: StrictStr
     policy: StrictStr
-    onset_day: Day | None = None
-    first_alarm_day: Day | None = None
-    delay_days: Number = None
+    onset_day: Day | None
+    first_alarm_day: Day | None
+    delay_days: Number
     false_alarms: StrictInt
     alarm_days: list[Day]
     window_start_day: Day
     window_end_day: Day
+
+
+class Replicates(_Open):
+    n: StrictInt
+    figures: dict[StrictStr, dict[StrictStr, Any]]
 
 
 class Summary(_Open):
@@ -83,14 +93,14 @@ class Summary(_Open):
     drift_onsets: list[DriftOnset]
     policies: Annotated[dict[StrictStr, PolicyFigures], Field(min_length=1)]
     monitors: dict[StrictStr, MonitorFigures] | None = None
-    replicates: dict[StrictStr, Any] | None = None
+    replicates: Replicates | None = None
     steady_state: dict[StrictStr, Any] | None = None
     calibration: dict[StrictStr, Any] | None = None
 
 
 _EXPECTED = {"int_type": "a whole number", "float_type": "a number", "string_type": "text",
              "bool_type": "true or false", "dict_type": "a mapping", "model_type": "a mapping",
-             "list_type": "a list", "missing": "a value (it is missing)", "greater_than_equal": "a number >= 0",
+             "list_type": "a list", "greater_than_equal": "a number >= 0",
              "string_pattern_mismatch": "a SHA-256 hex digest", "too_short": "at least one entry"}
 
 
@@ -116,10 +126,12 @@ def check_summary(doc: dict, path: Path) -> Summary:
         e = errors[0]
         loc = tuple(p for p in e["loc"] if p not in ("int", "float", "none", "constrained-int", "constrained-str")
                     and not (isinstance(p, str) and p.startswith(("function-", "union["))))
+        if e["type"] == "missing":
+            raise ResultsError(f"{path}: {_where(loc[:-1]) or 'top level'}: missing {loc[-1]}") from None
         expected = _EXPECTED.get(e["type"], e["msg"].removeprefix("Input should be ").lower())
         if len(loc) < len(e["loc"]) and e["type"] in ("int_type", "float_type"):
             expected = "a number"  # a member of the number-or-null union
-        got = "" if e["type"] == "missing" else f", got {kind_of(e.get('input'))} {repr(e.get('input'))[:40]}"
+        got = f", got {kind_of(e.get('input'))} {repr(e.get('input'))[:40]}"
         raise ResultsError(f"{path}: {_where(loc)}: expected {expected}{got}") from None
     if summary.baseline_policy not in summary.policies:
         raise ResultsError(f"{path}: baseline_policy: '{summary.baseline_policy}' is not one of the policies")
@@ -145,9 +157,7 @@ COLUMNS: dict[str, dict[str, str]] = {
                           "mean_confidence": FLOAT},
 }
 OPTIONAL = frozenset({"monitors", "reliability", "calibration", "curves", "model_reliability"})  # empty: none
-NOT_NULL = {"daily": ("day", "policy", "tier"), "users_daily": ("day", "policy"),
-            "ledger": ("policy", "month", "cost_center", "line_item", "usd"),
-            "ledger_daily": ("day", "policy", "cost_center", "line_item")}
+NULLABLE = frozenset({("daily", "quality")})  # a day without queries of a tier has no quality
 
 
 def _fits(dtype: pl.DataType, want: str) -> bool:
@@ -171,6 +181,6 @@ def check_table(name: str, frame: pl.DataFrame, path: Path) -> None:
     for col, kind in want.items():
         if not _fits(frame.schema[col], kind):
             raise ResultsError(f"{path}: column {col}: expected {kind}, got {frame.schema[col]}")
-    for col in NOT_NULL.get(name, ()):
-        if frame[col].null_count():
+    for col in want:
+        if (name, col) not in NULLABLE and frame[col].null_count():
             raise ResultsError(f"{path}: column {col}: {frame[col].null_count()} empty values")
