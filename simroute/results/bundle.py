@@ -146,6 +146,6 @@ def load_bundle(folder: str | Path) -> ResultsBundle:
     provenance = _read_json(folder / "provenance.json", "provenance.json")
     if not isinstance(provenance, dict) or not all(isinstance(v, str) for v in provenance.values()):
         raise ResultsError(f"{folder / 'provenance.json'}: expected a mapping of YAML paths to text")
-    tables = {t: _read_table(t, folder / f"{t}.parquet") for t in TABLES}
+    tables = {t: _read_table(t, folder / f"{t}.parquet") for t in (*TABLES, "router_scores")}
     scenario = _read_scenario(folder / "scenario.resolved.yaml", summary["scenario"]["sha256"])
     return ResultsBundle(folder, summary, scenario, provenance, tables)

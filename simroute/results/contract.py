@@ -153,6 +153,7 @@ COLUMNS: dict[str, dict[str, str]] = {
     "calibration": {"policy": STR, "tier": STR, "week": INT, "ece": FLOAT, "brier": FLOAT},
     "curves": {"policy": STR, "rule": STR, "threshold": FLOAT, "cheap_share": FLOAT, "quality": FLOAT,
                "ai_platform_usd_per_month": FLOAT, "bill_pct_of_baseline": FLOAT},
+    "router_scores": {"day": INT, "policy": STR, "bin_low": FLOAT, "count": INT},
     "model_reliability": {"week": INT, "model": STR, "bin_low": FLOAT, "answers": INT, "correct": INT,
                           "mean_confidence": FLOAT},
 }
