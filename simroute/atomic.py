@@ -1,42 +1,263 @@
-"""Atomic output: everything is written to a temporary sibling first and renamed into place, so a failure
-never leaves a half-written file or folder behind."""
+"""Atomic output: everything is written to a temporary sibling first and switched into place, so a failure
+never leaves a half-written file or folder behind, and a replaced folder is never missing, not even for a moment.
+
+A folder is replaced with one `renameat2(RENAME_EXCHANGE)` (Linux 3.15+, glibc 2.28+) that swaps the new folder
+and the old one; where the OS or file system cannot swap, it falls back to two renames with a window of a few
+microseconds in which the name is missing (the old folder then waits under `.NAME.old-PID`). Temporary folders
+carry the writer's PID (`.NAME.PID.XXXXXXXX.tmp`), so the next writer removes those of dead processes. A lock file
+beside the folder (`.NAME.lock`, held with flock) makes a second run on the same folder refuse with one line
+instead of both claiming success.
+"""
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from .errors import ResultsError
+from .errors import ResultsError, SimrouteError
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_rename = os.replace  # module attributes, so a test can watch every step
+
+
+def _renameat2() -> Callable | None:
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_RENAMEAT2 = _renameat2()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the names `a` and `b` in one step; False when the OS or the file system cannot."""
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def io_error(e: BaseException) -> OSError | None:
+    """The OSError behind an exception (itself, or in its cause/context chain), or None."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, OSError):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ if cur.__cause__ is not None else None if cur.__suppress_context__ else cur.__context__
+    return None
+
+
+def _where(e: OSError, target: Path, tmp: Path | None, tmp_for: Path | None) -> str:
+    """The path an OSError names, with a temporary folder shown as the folder it stands for."""
+    name = str(e.filename) if e.filename else str(target)
+    if tmp is not None and name.startswith(str(tmp)):
+        name = str(tmp_for or target) + name[len(str(tmp)):]
+    return name
+
+
+def _reason(e: OSError) -> str:
+    return e.strerror or str(e) or type(e).__name__
+
+
+def write_error(e: BaseException, target: Path, tmp: Path | None = None, what: str = "it",
+                tmp_for: Path | None = None) -> ResultsError | None:
+    """One line for a failed write (ENOSPC, EACCES, EPERM, EBUSY, ...), or None when `e` is not about I/O (or
+    already one of ours). `tmp` is shown as `tmp_for` (default: `target`)."""
+    if isinstance(e, SimrouteError):
+        return None
+    oe = io_error(e)
+    if oe is None:
+        text = str(e)
+        if "os error" in text or "No space left" in text:  # polars and pyarrow wrap the OS error in text
+            return ResultsError(f"{target}: cannot write {what} ({text.splitlines()[0][:200]})")
+        return None
+    return ResultsError(f"{_where(oe, target, tmp, tmp_for)}: cannot write {what} ({_reason(oe)})")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def clean_stale(out: Path) -> list[Path]:
+    """Remove `.NAME.PID.*.tmp` and `.NAME.old-PID` siblings of `out` left by processes no longer alive (and
+    `.NAME.XXXXXXXX.tmp` of writers that predate the PID in the name); call it while holding the lock."""
+    parent, removed = out.parent if str(out.parent) else Path("."), []
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:(\d+)\.[^.]+\.tmp|[A-Za-z0-9_]{{8}}\.tmp|old-(\d+))")
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        m = pattern.fullmatch(entry.name)
+        if not m:
+            continue
+        pid = m.group(1) or m.group(2)
+        if pid is not None and _pid_alive(int(pid)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() and not entry.is_symlink() else _unlink(entry)
+        removed.append(entry)
+    return removed
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+_HELD: dict[str, int] = {}  # lock path -> fd, for the locks this process holds
+
+
+def lock_path(out: Path) -> Path:
+    out = Path(out)
+    return out.with_name(f".{out.name}.lock")
+
+
+@contextmanager
+def folder_lock(out: Path, what: str) -> Iterator[None]:
+    """Hold the lock of `out` (reentrant in one process); refuse with one line when another process holds it.
+    The lock file is removed on release; a lock taken on a file removed meanwhile is retaken on the new one."""
+    path = lock_path(out)
+    key = os.path.abspath(path)
+    if key in _HELD:
+        yield
+        return
+    for _ in range(10):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as e:
+            raise ResultsError(f"{out}: cannot write the {what} here ({_reason(e)})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise ResultsError(f"{out}: another simroute run{f' (pid {holder})' if holder else ''} is writing "
+                               f"this {what}; wait for it to finish or choose another --out") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except OSError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    else:
+        raise ResultsError(f"{out}: cannot lock the {what} (its lock file keeps changing)")
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    _HELD[key] = fd
+    try:
+        yield
+    finally:
+        del _HELD[key]
+        _unlink(path)
+        os.close(fd)
+
+
+@contextmanager
+def claim_folder(out: Path, marker: str, what: str) -> Iterator[None]:
+    """For the whole run: check that `out` can become a folder of `what`, create its parent (removed again if
+    the run fails and it was new), take its lock and remove stale temporary siblings, so an unwritable or busy
+    `--out` fails before any simulating."""
+    out = Path(out)
+    check_output_folder(out, marker, what)
+    made = _make_parents(out, what)
+    try:
+        with folder_lock(out, what):
+            clean_stale(out)
+            yield
+    except BaseException:
+        for folder in made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _make_parents(out: Path, what: str) -> list[Path]:
+    """Create the missing parents of `out`; return those created, deepest first."""
+    parent = out.parent if str(out.parent) else Path(".")
+    missing = [p for p in [parent, *parent.parents] if not p.exists()]
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ResultsError(f"{out}: cannot create the {what} ({_reason(e)})") from None
+    return missing
 
 
 @contextmanager
 def staging(target_dir: Path) -> Iterator[Path]:
-    """A temporary folder inside `target_dir` (same file system), removed afterwards whatever happens."""
+    """A temporary folder inside `target_dir` (same file system), removed afterwards whatever happens; an I/O
+    error inside becomes one line naming the file."""
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".simroute-", suffix=".tmp", dir=target_dir))
+        tmp = Path(tempfile.mkdtemp(prefix=f".simroute-{os.getpid()}.", suffix=".tmp", dir=target_dir))
     except OSError as e:
-        raise ResultsError(f"{target_dir}: cannot write here ({e.strerror or e})") from None
+        raise ResultsError(f"{target_dir}: cannot write here ({_reason(e)})") from None
     try:
         yield tmp
+    except Exception as e:
+        err = write_error(e, target_dir, tmp)
+        if err is None:
+            raise
+        raise err from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 def publish(staged: Path, target_dir: Path) -> None:
-    """Move every entry of `staged` into `target_dir`, replacing files and folders of the same name."""
+    """Move every entry of `staged` into `target_dir`, replacing files and folders of the same name (folders
+    swapped in one step where the OS can)."""
     for entry in sorted(staged.iterdir()):
         dest = target_dir / entry.name
-        if entry.is_dir() and dest.exists():
-            old = target_dir / f".{entry.name}.old-{os.getpid()}"
-            os.replace(dest, old)
-            os.replace(entry, dest)
-            shutil.rmtree(old, ignore_errors=True)
+        if entry.is_dir() and dest.is_dir():
+            _swap_in(entry, dest)
+            shutil.rmtree(entry, ignore_errors=True)  # now holds the old folder
         else:
-            os.replace(entry, dest)
+            _rename(entry, dest)
+
+
+def _swap_in(new: Path, dest: Path) -> None:
+    """Put folder `new` at `dest`; afterwards `new` holds the old folder (or nothing). Never a moment without
+    `dest` where renameat2 exchanges; otherwise two renames, the old folder waiting under `.NAME.old-PID`."""
+    if _exchange(new, dest):
+        return
+    old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+    _rename(dest, old)
+    try:
+        _rename(new, dest)
+    except BaseException:
+        _rename(old, dest)
+        raise
+    _rename(old, new)
 
 
 def default_mode_dir(path: Path) -> None:
@@ -59,38 +280,42 @@ def check_output_folder(out: Path, marker: str, what: str) -> None:
     """Fail before any work when `out` cannot become (or replace) a folder of `what`: it is a file, or a
     non-empty folder without `marker` (someone else's folder, never replaced)."""
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ResultsError(f"{out}: exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not (out / marker).exists():
-        raise ResultsError(f"{out}: exists and is not a {what}; refusing to replace it")
+    try:
+        if out.exists() and not out.is_dir():
+            raise ResultsError(f"{out}: exists and is not a folder")
+        if out.exists() and any(out.iterdir()) and not (out / marker).exists():
+            raise ResultsError(f"{out}: exists and is not a {what}; refusing to replace it")
+    except OSError as e:
+        raise ResultsError(f"{out}: cannot look into it ({_reason(e)})") from None
     check_parents(out)
 
 
 @contextmanager
 def replacing_folder(out: Path, marker: str, what: str) -> Iterator[Path]:
-    """A temporary sibling folder to fill; when the block succeeds it replaces `out` in one rename (only an
-    earlier folder with `marker`, never anything else), when it fails it is removed."""
+    """A temporary sibling folder to fill; when the block succeeds it replaces `out` in one step (only an
+    earlier folder with `marker`, never anything else), when it fails it is removed. Holds `out`'s lock."""
     out = Path(out)
-    check_output_folder(out, marker, what)
-    parent = out.parent if str(out.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
-        default_mode_dir(tmp)
-    except OSError as e:
-        raise ResultsError(f"{out}: cannot create the {what} ({e.strerror or e})") from None
-    try:
-        yield tmp
-        check_output_folder(out, marker, what)
-        old = out.with_name(f".{out.name}.old-{os.getpid()}") if out.exists() else None
-        if old is not None:
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with claim_folder(out, marker, what):
+        parent = out.parent if str(out.parent) else Path(".")
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=parent))
+            default_mode_dir(tmp)
+        except OSError as e:
+            raise ResultsError(f"{out}: cannot create the {what} ({_reason(e)})") from None
+        try:
+            yield tmp
+            check_output_folder(out, marker, what)
+            if out.is_dir():
+                _swap_in(tmp, out)
+            else:
+                _rename(tmp, out)
+        except Exception as e:
+            err = write_error(e, out, tmp, f"the {what}")
+            if err is None:
+                raise
+            raise err from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # the new folder on failure, the old one after a swap
 
 
 def check_file_target(path: Path) -> None:
@@ -111,7 +336,10 @@ def write_file(path: Path, write) -> Path:
         out = tmp / path.name
         try:
             write(out)
-            os.replace(out, path)
-        except OSError as e:
-            raise ResultsError(f"{path}: cannot write it ({e.strerror or e})") from None
+            _rename(out, path)
+        except Exception as e:
+            err = write_error(e, path, tmp, tmp_for=path.parent)
+            if err is None:
+                raise
+            raise err from None
     return path

@@ -122,10 +122,10 @@ def test_unreadable_file(tmp_path, monkeypatch):
     path = tmp_path / "s.yaml"
     path.write_text("name: x\n")
 
-    def deny(self):
+    def deny(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr("simroute.scenario.yamlread.os.open", deny)
     assert _errors(load_scenario, path) == [f"{path}: cannot read scenario file (Permission denied)"]
 
 

@@ -181,7 +181,7 @@ def test_sweep_cli_writes_the_folder_and_reports_break_even(tmp_path):
     ('parameters: [{path: "policies[1].threshold", values: [7]}]', "threshold"),
     ("parameters: [{path: a, low: 2, high: 1}]", "low must be below high"),
     ("policies: [ghost]\nparameters: [{path: seed, values: [1]}]", "ghost"),
-    ("[1, 2", "not valid YAML"),
+    ("[1, 2", "invalid YAML"),
 ])
 def test_sweep_cli_bad_input_is_one_error_line(tmp_path, grid, match):
     g = tmp_path / "g.yaml"

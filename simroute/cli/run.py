@@ -38,7 +38,7 @@ def run(scenario: ScenarioArg,
         workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None) -> None:
     """Run every policy of SCENARIO, print the summary and write the results folder (with its report)."""
     from ..api import provenance_of, resolve, run_resolved, with_replicates, write_results  # lazy: fast --help
-    from ..results import check_target, summary_document
+    from ..results import check_target, claim_target, summary_document
     from ..scenario.loader import dump_resolved
 
     try:
@@ -46,11 +46,12 @@ def run(scenario: ScenarioArg,
         sc = resolve(scenario, seed=seed, overrides=overrides)
         target = out or Path("results") / sc.name
         check_target(target)
-        reps = _replicates(sc, replicates, workers, executor, scheduler, quiet or as_json)
-        result = _run_with_progress(run_resolved, sc, provenance_of(scenario, seed=seed, overrides=overrides),
-                                    quiet or as_json)
-        result = with_replicates(result, reps)
-        write_results(result, target, report=report)
+        with claim_target(target):  # lock, writability and stale temporary folders, before simulating
+            reps = _replicates(sc, replicates, workers, executor, scheduler, quiet or as_json)
+            result = _run_with_progress(run_resolved, sc, provenance_of(scenario, seed=seed, overrides=overrides),
+                                        quiet or as_json)
+            result = with_replicates(result, reps)
+            write_results(result, target, report=report)
     except SimrouteError as e:
         fail(e)
     failed = len(reps.failures) if reps is not None else 0

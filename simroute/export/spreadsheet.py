@@ -2,6 +2,8 @@
 Numbers are stored as numbers with currency or percent formats; totals are formulas with cached values."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
@@ -9,6 +11,7 @@ from ..report.assumptions import economic_assumptions, label
 from .content import DEFINITIONS, SUMMARY_COLUMNS, by_month, ledger_rows
 from .interface import LedgerExporter, LedgerFormat
 
+CREATED = datetime(2000, 1, 1, tzinfo=UTC)  # fixed, so a seed fixes every byte of the workbook
 CURRENCY = "$#,##0.00;[Red]-$#,##0.00"
 FORMATS = {"usd": {"num_format": CURRENCY}, "pct": {"num_format": "0.0%"}, "ratio": {"num_format": "0.00"},
            "text": {}}
@@ -23,6 +26,7 @@ class XlsxLedger(LedgerExporter):
     def write(self, b, path):
         wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
         try:
+            wb.set_properties({"created": CREATED})
             f = {k: wb.add_format(v) for k, v in FORMATS.items()}
             f["head"] = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "bottom": 1, "text_wrap": True,
                                        "valign": "top"})

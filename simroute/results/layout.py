@@ -3,9 +3,10 @@ to the world it simulated. Writer and reader both read it, so the contract is de
 from __future__ import annotations
 
 import hashlib
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from ..atomic import check_output_folder
+from ..atomic import check_output_folder, claim_folder
 
 SUMMARY_SCHEMA_VERSION = 2
 MARKER = "summary.json"  # the file that makes a folder a results folder
@@ -26,3 +27,9 @@ def scenario_hash(resolved_yaml: str) -> str:
 def check_target(out: str | Path) -> None:
     """Fail early (before simulating) when `out` cannot become a results folder."""
     check_output_folder(out, MARKER, KIND)
+
+
+def claim_target(out: str | Path) -> AbstractContextManager[None]:
+    """Hold `out` for a whole run (its lock, stale temporary folders removed, writability checked): a second run
+    on the same folder refuses with one line instead of both claiming success."""
+    return claim_folder(Path(out), MARKER, KIND)

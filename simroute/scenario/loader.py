@@ -17,6 +17,7 @@ from ..errors import ScenarioError
 from .provenance import Path, duplicate_keys, format_path, leading_path, line_map, parse_path
 from .schema import Scenario
 from .typewalk import child, field_names, is_model, members, pick, tag, union_tags, unwrap
+from .yamlread import check_keys, compose, construct, read_text
 
 _MISSING = object()
 _NAME_PATTERN_HELP = "must start with a letter and contain only letters, digits, '_' and '-'"
@@ -78,53 +79,31 @@ def dump_resolved(scenario: Scenario) -> str:
 
 
 def _read_text(path: FsPath, name: str) -> str:
-    """The file as UTF-8 text (a BOM is dropped), or a ScenarioError saying why not."""
-    if path.is_dir():
-        raise ScenarioError(f"{name}: is a directory, not a scenario file")
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{name}: scenario file not found") from None
-    except OSError as e:
-        raise ScenarioError(f"{name}: cannot read scenario file ({e.strerror or e})") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise ScenarioError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x})") from None
+    """The file as UTF-8 text (a BOM is dropped): a regular file within the size limit, or a ScenarioError."""
+    return read_text(path, name, "scenario file", ScenarioError)
 
 
 def _parse(text: str, name: str) -> tuple[dict, dict[Path, int]]:
-    """The single YAML document as data plus its path -> line map; rejects bad YAML, duplicates, non-mappings."""
-    loader = yaml.SafeLoader(text)
+    """The single YAML document as data plus its path -> line map; rejects bad YAML, duplicates, non-mappings.
+
+    Composing, the alias and depth checks, the line map and construction all happen inside the error boundary
+    (yamlread), so no input ends in a traceback."""
+    ld, root = compose(text, name, ScenarioError)
     try:
-        root = loader.get_single_node()
+        check_keys(root, name, ScenarioError)
         lines, dups = line_map(root), duplicate_keys(root)  # before construction: it rewrites merge keys in place
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as e:
-        raise ScenarioError(_yaml_error(e, name)) from None
-    except yaml.YAMLError as e:
-        raise ScenarioError(f"{name}: invalid YAML: {e}") from None
-    finally:
-        loader.dispose()
+    except BaseException:
+        ld.dispose()
+        raise
+    data = construct(ld, root, name, text, ScenarioError)
     if dups:
         raise ScenarioError([f"{name}:{line}: {format_path(p)}: duplicate key '{k}'" for p, line, k in dups])
     if data is None:
         raise ScenarioError(f"{name}: scenario file is empty")
     if not isinstance(data, dict):
-        raise ScenarioError(f"{name}:{root.start_mark.line + 1}: top level must be a mapping of scenario keys, "
-                            f"got {_show(data)}")
+        line = root.start_mark.line + 1 if root is not None else 1
+        raise ScenarioError(f"{name}:{line}: top level must be a mapping of scenario keys, got {_show(data)}")
     return data, lines
-
-
-def _yaml_error(e: yaml.MarkedYAMLError, name: str) -> str:
-    """'FILE:LINE: invalid YAML: problem (column N)' from PyYAML's problem mark."""
-    mark = e.problem_mark or e.context_mark
-    where = f"{name}:{mark.line + 1}" if mark else name
-    problem = e.problem or e.context or "syntax error"
-    if problem.startswith("but ") and e.context:
-        problem = f"{e.context}, {problem}"
-    return f"{where}: invalid YAML: {problem}" + (f" (column {mark.column + 1})" if mark else "")
 
 
 def _set_overrides(data: Any, overrides: dict, source: str) -> set[Path]:

@@ -6,10 +6,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Union
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import SimrouteError
+from ..scenario.yamlread import load, read_text
 
 Value = Union[bool, int, float, str]
 
@@ -114,12 +114,9 @@ def _where(loc: tuple) -> str:
 def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> SweepSpec:
     """Read and validate a sweep file; every problem is one line naming the file and the YAML path."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except OSError as e:
-        raise SweepError(f"{path}: cannot read the sweep file ({e.strerror or e})") from None
-    except yaml.YAMLError as e:
-        raise SweepError(f"{path}: not valid YAML ({getattr(e, 'problem', None) or e})") from None
+    text = read_text(path, str(path), "sweep file", SweepError,
+                     missing="cannot read the sweep file (No such file or directory)")
+    data = load(text, str(path), SweepError)
     if not isinstance(data, dict):
         raise SweepError(f"{path}: expected a mapping with parameters:, got {type(data).__name__}")
     data.update(overrides or {})
