@@ -19,7 +19,6 @@ from ..calendar import Calendar
 from ..engine import World
 from ..errors import SimrouteError
 from ..policies import PolicyContext, build
-from ..reactions import REACTION_DRAWS
 from ..rng import Streams
 from ..scenario.schema import Scenario
 from ..world.users import PolicyUsers
@@ -67,17 +66,10 @@ def _call_order(scenario: Scenario, policy) -> list[int]:
 
 def _day(s: Scenario, w: World, policy, users: PolicyUsers, streams: Streams, day: int) -> pl.DataFrame:
     """One day's calls, drawn in the engine's order of streams."""
-    params = w.drift.at(day + 0.5)
-    arr = streams.generator(streams_mod.ARRIVALS, day)
-    joined = w.population.joined(day)
-    n = int(arr.poisson(s.users.queries_per_user_per_day * joined * w.season[day % 7]))
-    times = day + np.sort(arr.random(n))
-    user = arr.integers(0, joined, size=n)
-    q = w.traffic.draw(arr, n, params)
-    o = w.models.draw(streams.generator(streams_mod.OUTCOMES, day), q, params)
-    u = streams.generator(streams_mod.REACTIONS, day).random((REACTION_DRAWS, n))
+    draw = w.source.day(day, w.population.joined(day))
+    times, user, q, o, u = draw.times, draw.users, draw.queries, draw.outcomes, draw.uniforms
     factor = w.reactions.day_factor(streams.generator("thumbs_day", day))
-    policy.start_day(day, n)
+    policy.start_day(day, len(draw))
     pos = np.flatnonzero(users.active[user])
     qv, ov, who = q.take(pos), o.take(pos), user[pos]
     r = policy.route(qv, ov, pos)
