@@ -61,6 +61,10 @@ def invoke(args: list, limit: float = LIMIT_S) -> tuple[str, float]:
         res = CliRunner().invoke(app, [str(a) for a in args])
     except Hang:
         return "hang", time.monotonic() - start
+    except BaseException as e:  # noqa: BLE001 - a Rust panic is a BaseException that CliRunner lets through
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return f"traceback ({type(e).__name__})", time.monotonic() - start
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     took = time.monotonic() - start

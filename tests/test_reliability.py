@@ -258,3 +258,21 @@ def test_two_runs_of_the_quickstart_are_identical_in_every_file(tmp_path):
     assert sorted(a) == sorted(b)
     assert {"ledger.xlsx", "report.html", "report.md"} <= set(a) and any(n.startswith("plots/") for n in a)
     assert [n for n in a if a[n] != b[n]] == []
+
+
+@pytest.mark.parametrize("table", ["daily", "router_scores", "ledger"])
+def test_flipped_bytes_in_a_parquet_file_are_one_line_or_harmless(results, tmp_path, table):
+    """Polars may raise any of several errors, or panic (a BaseException), on a damaged file."""
+    import random
+    rng = random.Random(table)
+    for i in range(15):
+        folder = tmp_path / f"r{i}"
+        shutil.copytree(results, folder)
+        raw = bytearray((folder / f"{table}.parquet").read_bytes())
+        for _ in range(8):
+            raw[rng.randrange(len(raw))] = rng.randrange(256)
+        (folder / f"{table}.parquet").write_bytes(bytes(raw))
+        try:
+            load_bundle(folder)
+        except ResultsError as e:
+            assert len(e.lines) == 1 and f"{table}.parquet" in e.lines[0]

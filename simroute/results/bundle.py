@@ -103,7 +103,9 @@ def _read_table(name: str, path: Path) -> pl.DataFrame:
         raise ResultsError(f"{path}: not a regular file (a folder, device or FIFO); expected a Parquet file")
     try:
         frame = pl.read_parquet(path)
-    except Exception as e:  # polars raises several error types for a damaged file
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # polars raises several error types for a damaged file, and a Rust panic
         raise ResultsError(f"{path}: cannot read it as Parquet ({type(e).__name__})") from None
     check_table(name, frame, path)
     return frame
