@@ -19,7 +19,6 @@ from ..calendar import Calendar
 from ..engine import World
 from ..errors import SimrouteError
 from ..policies import PolicyContext, build
-from ..reactions import REACTION_DRAWS
 from ..rng import Streams
 from ..scenario.schema import Scenario
 from ..world.users import PolicyUsers
@@ -66,16 +65,9 @@ def _call_order(scenario: Scenario, policy) -> list[int]:
 
 
 def _day(s: Scenario, w: World, policy, users: PolicyUsers, streams: Streams, day: int) -> pl.DataFrame:
-    """One day's calls, drawn in the engine's order of streams."""
-    params = w.drift.at(day + 0.5)
-    arr = streams.generator(streams_mod.ARRIVALS, day)
-    joined = w.population.joined(day)
-    n = int(arr.poisson(s.users.queries_per_user_per_day * joined * w.season[day % 7]))
-    times = day + np.sort(arr.random(n))
-    user = arr.integers(0, joined, size=n)
-    q = w.traffic.draw(arr, n, params)
-    o = w.models.draw(streams.generator(streams_mod.OUTCOMES, day), q, params)
-    u = streams.generator(streams_mod.REACTIONS, day).random((REACTION_DRAWS, n))
+    """One day's calls, drawn by the world's day source exactly as the engine draws them."""
+    d = w.source.day(day, w.population.joined(day))
+    n, times, user, q, o, u = len(d), d.times, d.users, d.queries, d.outcomes, d.uniforms
     factor = w.reactions.day_factor(streams.generator("thumbs_day", day))
     policy.start_day(day, n)
     pos = np.flatnonzero(users.active[user])
@@ -111,7 +103,10 @@ def _calls(s: Scenario, w: World, r, q, o, thumbs: np.ndarray, t: np.ndarray, wh
     tout = np.maximum(1, np.rint(q.tokens_out[rows] * w.models.out_mult[model, 0])).astype(np.int64)
     cost = (tin * w.models.price_in[model, 0] + tout * w.models.price_out[model, 0]) / 1000.0
     order_rows = np.argsort(start_us, kind="stable")
-    take = lambda a: a[order_rows]
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return a[order_rows]
+
     models = pl.Series([m.name for m in s.models], dtype=pl.Utf8)
     intents = pl.Series([i.name for i in s.traffic.intents], dtype=pl.Utf8)
     uid = pl.Series("uid", take(who[rows]), dtype=pl.Int64).cast(pl.Utf8)
