@@ -26,7 +26,7 @@ def synthetic(rows: int):
 
     from simroute.importers import LOG_COLUMNS, LogSet
     rng = np.random.default_rng(12)
-    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     offsets = np.sort(rng.integers(0, 90 * 86_400 * 10**6, rows))
     frame = pl.DataFrame({
         "start_time": pl.Series(offsets).cast(pl.Duration("us")) + start,

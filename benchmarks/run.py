@@ -144,7 +144,8 @@ def agreement(engine: dict, ref: dict) -> list[tuple[str, float, float, float]]:
     mean = s["usd"] / s["queries"]
     sd = math.sqrt(max(s["usd_sq"] / s["queries"] - mean * mean, 0.0))
     eng = e["usd"] / e["queries"]
-    rows.append(("cost per query (USD)", eng, mean, (eng - mean) / (sd * math.sqrt(1 / s["queries"] + 1 / e["queries"]))))
+    se = sd * math.sqrt(1 / s["queries"] + 1 / e["queries"])
+    rows.append(("cost per query (USD)", eng, mean, (eng - mean) / se))
     return rows
 
 
@@ -199,10 +200,11 @@ def report(r: dict) -> str:
     eng_qps = e10["drawn"] / e10["wall_s"]
     lines += ["", "| target | measured | met |", "|---|---|---|",
               f"| engine ≥ 50x SimPy on the same model | engine {eng_qps:,.0f} q/s (10M, single + cascade) vs SimPy "
-              f"{simpy_qps:,.0f} q/s (cascade only, {r['simpy']['drawn']:,} queries): **{eng_qps / simpy_qps:,.0f}x** | "
-              f"{'yes' if eng_qps / simpy_qps >= 50 else 'no'} |",
-              f"| engine ≥ 40% of the random-draw floor | floor {floor_qps:,.0f} q/s ({r['floor']['numbers'] / r['floor']['drawn']:.0f} "
-              f"numbers per query): engine at **{100 * eng_qps / floor_qps:.0f}%** | {'yes' if eng_qps / floor_qps >= 0.4 else 'no'} |"]
+              f"{simpy_qps:,.0f} q/s (cascade only, {r['simpy']['drawn']:,} queries): "
+              f"**{eng_qps / simpy_qps:,.0f}x** | {'yes' if eng_qps / simpy_qps >= 50 else 'no'} |",
+              f"| engine ≥ 40% of the random-draw floor | floor {floor_qps:,.0f} q/s "
+              f"({r['floor']['numbers'] / r['floor']['drawn']:.0f} numbers per query): "
+              f"engine at **{100 * eng_qps / floor_qps:.0f}%** | {'yes' if eng_qps / floor_qps >= 0.4 else 'no'} |"]
     if "100000000" in r["sizes"]:
         m = r["sizes"]["100000000"]
         lines.append(f"| 100M queries under 1 GiB RSS | {m['rss_mib']:,.0f} MiB (1M: {e1['rss_mib']:,.0f} MiB) | "
@@ -213,7 +215,8 @@ def report(r: dict) -> str:
         lines.append(f"| a year at 1M/day, 4 policies + monitors, < 5 min | {y['wall_s']:.0f} s for {y['days']} days"
                      f"{'' if y['days'] == 365 else f', {full / 60:.1f} min extrapolated to 365'} | "
                      f"{'yes' if full < 300 else 'no'} |")
-    lines.append(f"| `simroute --help` < 0.3 s | {r['help_s']:.2f} s (median of 5) | {'yes' if r['help_s'] < 0.3 else 'no'} |")
+    lines.append(f"| `simroute --help` < 0.3 s | {r['help_s']:.2f} s (median of 5) | "
+                 f"{'yes' if r['help_s'] < 0.3 else 'no'} |")
     lines += ["", "Agreement of the engine (1M queries) with the SimPy reference (same model, cascade at 0.9):", "",
               "| figure | engine | SimPy | z |", "|---|---:|---:|---:|"]
     lines += [f"| {name} | {a:.5g} | {b:.5g} | {z:+.2f} |" for name, a, b, z in agreement(e1, r["simpy"])]

@@ -80,6 +80,7 @@ class TrainedClassifier:
     def _raw(self, x: np.ndarray) -> np.ndarray:
         if self.method is ClassifierMethod.encoder:
             return x
+        assert self.centroids is not None, "a centroid classifier keeps its centroids"
         return _cosine_margin(x, self.centroids)
 
     def ood(self, x: np.ndarray) -> np.ndarray:

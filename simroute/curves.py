@@ -66,7 +66,8 @@ def curve_metrics_table(curves: pl.DataFrame | None) -> pl.DataFrame:
     if curves is not None and curves.height:
         spans = curves.group_by("policy").agg(lo=pl.col("bill_pct_of_baseline").min(),
                                               hi=pl.col("bill_pct_of_baseline").max())
-        shared = (float(spans["lo"].max()), float(spans["hi"].min()))
+        lo, hi = spans.select(pl.col("lo").max(), pl.col("hi").min()).row(0)
+        shared = (float(lo), float(hi))
         for (policy,), c in curves.group_by("policy", maintain_order=True):
             cost, quality = c["bill_pct_of_baseline"].to_numpy(), c["quality"].to_numpy()
             m = curve_metrics(1.0 - c["cheap_share"].to_numpy(), quality, cost)

@@ -92,7 +92,7 @@ def monthly_ledger(lines: list[LedgerLine]) -> pl.DataFrame:
         h = len(ln.usd)
         starts = np.arange(0, h, DAYS_PER_MONTH)
         sums = np.add.reduceat(ln.usd, starts)
-        for k, (a, total) in enumerate(zip(starts, sums)):
+        for k, (a, total) in enumerate(zip(starts.tolist(), sums, strict=True)):
             for key, val in (("policy", ln.policy), ("month", k + 1), ("cost_center", ln.cost_center),
                              ("line_item", ln.line_item), ("usd", round(float(total), 2)),
                              ("first_day", int(a)), ("days", int(min(h, a + DAYS_PER_MONTH) - a))):

@@ -63,24 +63,26 @@ class PolicyDays:
                 self.day[day, D["shadow_disagreements"]] += int(r.shadow_disagrees.sum())
         if r.classified is not None:
             self.day[day, D["classifier_calls"]] += int(r.classified.sum())
+            assert r.score is not None, "a batch the classifier ran on carries its scores"
             scored = r.score[r.classified]
             self.score_hist[day] += np.bincount(np.minimum((scored * SCORE_BINS).astype(np.int64),
                                                            SCORE_BINS - 1), minlength=SCORE_BINS)
         if r.verified is not None:
             self.day[day, D["verifier_calls"]] += int(r.verified.sum())
         self.latency_hist[day] += np.bincount(latency_bins(r.latency_s), minlength=len(LATENCY_EDGES) + 1)
-        if self.curve is not None and r.decision is not None:
-            self._add_curve(day, r.decision, o)
+        if self.curve is not None and self.rule is not None and r.decision is not None:
+            self._add_curve(self.curve, self.rule, day, r.decision, o)
 
-    def _add_curve(self, day: int, decision: np.ndarray, o: Outcomes) -> None:
+    @staticmethod
+    def _add_curve(curve: np.ndarray, rule: ThresholdRule, day: int, decision: np.ndarray, o: Outcomes) -> None:
         """Per decision-value bin: queries, each tier's correct answers and each tier's cost, so the rule's
         cost and quality can be read off at every threshold afterwards."""
-        cheap, capable = self.rule.cheap, self.rule.capable
+        cheap, capable = rule.cheap, rule.capable
         b = np.clip((decision * CURVE_BINS).astype(np.int64), 0, CURVE_BINS - 1)
         cols = (None, o.correct[cheap], o.correct[capable], o.cost_nano[cheap], o.cost_nano[capable])
         for j, c in enumerate(cols):
             counts = np.bincount(b, weights=None if c is None else c.astype(np.float64), minlength=CURVE_BINS)
-            self.curve[day, :, j] += np.rint(counts).astype(np.int64)
+            curve[day, :, j] += np.rint(counts).astype(np.int64)
 
 
 _LOG_LO, _LOG_STEP = np.log(LATENCY_EDGES[0]), np.log(LATENCY_EDGES[1] / LATENCY_EDGES[0])

@@ -2,8 +2,8 @@
 mean with a 95% interval of every headline figure."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import polars as pl
 
@@ -52,6 +52,7 @@ def run_replicates(scenario: Scenario, n: int, executor=None, progress: Callable
     failures = [r for r in results if r.error is not None]
     if len(ok) < 2:
         raise SimrouteError(f"replicates: {len(failures)} of {n} failed; first: {failures[0].error}")
-    table = pl.concat([r.rows.with_columns(replicate=pl.lit(r.task.replicate, pl.Int32)) for r in ok])
+    table = pl.concat([r.rows.with_columns(replicate=pl.lit(r.task.replicate, pl.Int32)) for r in ok
+                       if r.rows is not None])
     table = table.select("replicate", "subject", "kind", "metric", "value")
     return ReplicateSet(scenario.seed, n, level, table, intervals(table, level), failures)

@@ -1,7 +1,9 @@
 """Typed run results: per-policy headline figures over the steady-state window, plus the daily tables."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 import numpy as np
 import polars as pl
@@ -14,6 +16,35 @@ from .metrics import DAY_FIELDS, TIER_FIELDS, D, latency_quantile
 from .reactions import OUTCOME_NAMES
 
 MATERIAL_SAVINGS = 0.001  # the trap ratio needs savings above 0.1% of the baseline's AI-platform cost
+
+
+class SpreadInterval(Protocol):
+    """One figure's mean and interval over replicates (an `uncertainty.Interval`)."""
+
+    @property
+    def mean(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+
+    def as_dict(self) -> dict: ...
+
+
+class Spread(Protocol):
+    """A run's replicates as its readers use them: a `replicates.ReplicateSet`, described by shape because
+    replicates sit a layer above the run's results."""
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def table(self) -> pl.DataFrame: ...
+    @property
+    def intervals(self) -> Mapping[str, Mapping[str, SpreadInterval]]: ...  # subject -> figure -> interval
+
+    def document(self) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -68,7 +99,7 @@ class RunResult:
     curves: pl.DataFrame | None = None     # threshold curves of the two-tier threshold policies
     model_reliability: pl.DataFrame | None = None  # every model's true reliability per week
     provenance: dict[str, str] = field(default_factory=dict)  # YAML path -> its source comment
-    replicates: object | None = None  # ReplicateSet: intervals over independent child seeds, when asked for
+    replicates: Spread | None = None  # intervals over independent child seeds, when asked for
 
     def summary_dict(self) -> dict:
         """The policies' figures as plain JSON-ready data."""

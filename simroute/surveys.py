@@ -4,8 +4,8 @@ Users who churned before the survey day do not answer (survivorship, as in a rea
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -1,7 +1,7 @@
 """Shared fixtures: shipped scenarios are simulated once per test session and reused."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
-@lru_cache(maxsize=None)
+@cache
 def run_case(name: str, overrides: tuple = ()):
     """Run a shipped scenario (with optional overrides as a tuple of (path, value)) once per session."""
     import simroute

@@ -1,6 +1,8 @@
 """The source figures (SPEC §4) as they come out of the shipped scenarios' mechanisms, default seeds."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import polars as pl
 import pytest
 
@@ -53,7 +55,7 @@ def test_case1_cheap_tier_degrades_while_pooled_holds(case1):
     late = FULL_ROLLOUT_DAY // 7 + 12
     assert cheap0 - row[late]["cheap"] > 0.05
     series = [row[w]["cheap"] for w in range(DRIFT_WEEK, late + 1)]
-    assert sum(b < a for a, b in zip(series, series[1:])) >= 0.75 * (len(series) - 1)
+    assert sum(b < a for a, b in pairwise(series)) >= 0.75 * (len(series) - 1)
 
 
 def test_case1_rollback_restores_quality(case1):

@@ -7,13 +7,12 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
+from conftest import ROOT, run_case
+from test_uncertainty import tiny
 from typer.testing import CliRunner
 
 from simroute.cli import app
 from simroute.regression import check_result, compare, load_baseline, markdown, regressions
-
-from conftest import ROOT, run_case
-from test_uncertainty import tiny
 
 runner = CliRunner()
 SHIPPED = ("quickstart", "case1_saas_support", "case2_midmarket_saas", "case3_fintech")

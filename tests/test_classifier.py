@@ -1,6 +1,7 @@
 """Surface classifiers: the IRLS fit, training on simulated traffic, batch-independent scores, OOD distance."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,13 +11,13 @@ from scipy.special import expit
 from scipy.stats import mannwhitneyu
 
 from simroute.classifier import TrainedClassifier, fit_logistic, train
-
-RIDGE = 1e-3  # fit_logistic's default ridge
 from simroute.engine import World
 from simroute.rng import Streams
 from simroute.scenario.loader import scenario_from_dict
 from simroute.scenario.policies import Classifier, ClassifierMethod
 from simroute.scenario.world import SurfaceClass
+
+RIDGE = 1e-3  # fit_logistic's default ridge
 
 FIXTURE = Path(__file__).parent / "fixtures" / "minimal.yaml"
 
@@ -212,5 +213,5 @@ def test_ood_is_higher_for_off_distribution_queries(world):
 def test_trained_classifier_is_frozen(world):
     clf = world.classifier(Classifier(training_samples=4000))
     assert isinstance(clf, TrainedClassifier)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         clf.intercept = 0.0  # type: ignore[misc]

@@ -206,7 +206,7 @@ def test_ledger_csv_totals_match_parquet_to_the_cent(quickstart_run):
     for keys in (["policy"], ["policy", "cost_center"], ["policy", "month"]):
         a = pq.group_by(keys).agg(pl.col("usd").sum()).sort(keys)
         b = csv.group_by(keys).agg(pl.col("usd").sum()).sort(keys)
-        for row_a, row_b in zip(a.iter_rows(), b.iter_rows()):
+        for row_a, row_b in zip(a.iter_rows(), b.iter_rows(), strict=True):
             if row_a[:-1] != row_b[:-1] or round(row_a[-1], 2) != round(row_b[-1], 2):
                 mismatches.append((row_a, row_b))
     assert mismatches == []
@@ -346,8 +346,8 @@ def test_rerun_replaces_an_existing_results_folder(tmp_path, quickstart_run):
 
 
 def test_failed_write_leaves_the_old_results_folder_intact(tmp_path, quickstart_run, monkeypatch):
-    from simroute.results import writer as results
     from simroute.errors import ResultsError
+    from simroute.results import writer as results
 
     src, _ = quickstart_run
     out = tmp_path / "res"

@@ -1,14 +1,14 @@
 """A seed fixes every number: byte-identical outputs whatever the batch size; policies share random numbers."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import yaml
 
 import simroute
 from simroute.api import write_results
 from simroute.results import FILES
 from simroute.scenario.loader import scenario_from_dict
-
-from pathlib import Path
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 

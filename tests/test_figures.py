@@ -7,8 +7,10 @@ import math
 
 import pytest
 import yaml
+from conftest import SCENARIOS
 from hypothesis import given
 from hypothesis import strategies as st
+from test_uncertainty import tiny
 from typer.testing import CliRunner
 
 from simroute import figures as F
@@ -17,12 +19,9 @@ from simroute.cli import app
 from simroute.export.content import DEFINITIONS, SUMMARY_COLUMNS, figure_column
 from simroute.ledger import INVISIBLE, CostCenter
 from simroute.regression import direction
-from simroute.results import load_bundle
 from simroute.report.content import interval_columns, policy_columns, policy_table
+from simroute.results import load_bundle
 from simroute.units import MINUS, Unit
-
-from conftest import SCENARIOS
-from test_uncertainty import tiny
 
 runner = CliRunner()
 

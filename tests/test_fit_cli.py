@@ -88,7 +88,8 @@ def test_synthetic_round_trip_fits_and_runs(tmp_path):
 def test_fit_bad_input_is_one_line_and_writes_nothing(tmp_path):
     out = tmp_path / "fitted.yaml"
     bad(invoke("fit", "-o", out), "error: fit: give an eval, logs, or both")
-    bad(invoke("fit", "--eval", tmp_path / "missing.csv", "-o", out), f"error: {tmp_path / 'missing.csv'}: file not found")
+    bad(invoke("fit", "--eval", tmp_path / "missing.csv", "-o", out),
+        f"error: {tmp_path / 'missing.csv'}: file not found")
     one = tmp_path / "one.csv"
     one.write_text("prompt,a\nq1,true\nq2,false\n")
     bad(invoke("fit", "--eval", one, "-o", out),

@@ -48,7 +48,7 @@ def _world(**changes) -> Scenario:  # noqa: F821
     d["users"]["segments"][0]["baseline_churn_per_month"] = 0.0
     d["users"]["frustration"]["churn_hazard_per_unit"] = 0.0
     toks = [((3000, 0.4), (400, 0.5)), ((1500, 0.6), (250, 0.7)), ((2200, 0.5), (900, 0.3))]
-    for it, (tin, tout) in zip(d["traffic"]["intents"], toks):
+    for it, (tin, tout) in zip(d["traffic"]["intents"], toks, strict=True):
         it["tokens_in"] = {"median": tin[0], "sigma": tin[1]}
         it["tokens_out"] = {"median": tout[0], "sigma": tout[1]}
     d["models"][0].update(output_length_multiplier=0.6, latency={"median_s": 0.8, "sigma": 0.3})

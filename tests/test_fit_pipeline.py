@@ -3,8 +3,6 @@ that pass when the world is the model and flag when the held-out data are not fr
 (byte-identical across runs), bad inputs, and the real MMLU eval (slow)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import polars as pl
 import pytest

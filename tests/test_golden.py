@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import run_case
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -39,7 +38,10 @@ def _compare(path: str, want, got, problems: list[str]) -> None:
         for k in want:
             _compare(f"{path}.{k}", want[k], got[k], problems)
     elif isinstance(want, list):
-        for i, (a, b) in enumerate(zip(want, got)):
+        if len(want) != len(got):
+            problems.append(f"{path}: {len(want)} items -> {len(got)}")
+            return
+        for i, (a, b) in enumerate(zip(want, got, strict=True)):
             _compare(f"{path}[{i}]", a, b, problems)
     elif want is None or got is None:
         if want != got:

@@ -13,14 +13,28 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from simroute.errors import InputError, SimrouteError
-from simroute.importers import (EVAL_FORMATS, LOG_COLUMNS, LOG_FORMATS, REGISTRY, EvalMapping, EvalSet, ImportFormat,
-                                LogMapping, LogSet, load_mapping, read_eval, read_logs, sniff_format, write_eval,
-                                write_logs)
+from simroute.importers import (
+    EVAL_FORMATS,
+    LOG_COLUMNS,
+    LOG_FORMATS,
+    REGISTRY,
+    EvalMapping,
+    EvalSet,
+    ImportFormat,
+    LogMapping,
+    LogSet,
+    load_mapping,
+    read_eval,
+    read_logs,
+    sniff_format,
+    write_eval,
+    write_logs,
+)
 from simroute.importers.interface import EvalImporter, LogImporter
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "logs"
 MMLU = Path(__file__).resolve().parents[2] / "shared" / "data" / "routellm-mmlu"
-T0 = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 LOG_FILE = {ImportFormat.otel_jsonl: "calls.jsonl", ImportFormat.litellm_csv: "spend.csv",
             ImportFormat.langfuse: "observations.csv", ImportFormat.generic_csv: "calls.csv",
             ImportFormat.generic_parquet: "calls.parquet"}
@@ -112,7 +126,8 @@ def log_frames(draw):
     lat = col(st.none() | st.integers(0, 10**8))
     return pl.DataFrame({
         "start_time": [T0 + dt.timedelta(microseconds=s) for s in starts],
-        "end_time": [None if d is None else T0 + dt.timedelta(microseconds=s + d) for s, d in zip(starts, lat)],
+        "end_time": [None if d is None else T0 + dt.timedelta(microseconds=s + d)
+                     for s, d in zip(starts, lat, strict=True)],
         "model": col(st.sampled_from(["cheap", "capable", "gpt-4o-mini", "mistralai/Mixtral-8x7B"])),
         "user_id": col(st.none() | ids), "session_id": col(st.none() | ids),
         "tokens_in": col(st.integers(0, 10**6)), "tokens_out": col(st.integers(0, 10**5)),
@@ -156,7 +171,7 @@ def test_otel_collector_file_with_events_logs_and_old_names():
     assert got.height == 2  # the retrieval span is not an LLM call
     assert got["model"].to_list() == ["gpt-4o-mini-2024-07-18", "gpt-4o"]  # response model preferred
     assert got["tokens_in"].to_list() == [412, 1000] and got["tokens_out"].to_list() == [128, 250]
-    assert got["start_time"][0] == dt.datetime(2024, 5, 29, 16, 26, 40, 123456, tzinfo=dt.timezone.utc)
+    assert got["start_time"][0] == dt.datetime(2024, 5, 29, 16, 26, 40, 123456, tzinfo=dt.UTC)
     assert (got["end_time"] - got["start_time"]).dt.total_milliseconds().to_list() == [1500, 3500]
     assert got["user_id"].to_list() == ["user-7", "user-8"]
     assert got["session_id"].to_list() == ["conv-1", None]
@@ -168,8 +183,8 @@ def test_litellm_export_with_extra_columns_naive_and_offset_times():
     got = read_logs(FIXTURES / "litellm_spendlogs.csv").frame
     assert got["model"].to_list() == ["gpt-4o-mini", "large"]  # model_group fills an empty model
     assert got["user_id"].to_list() == ["cust-1", "default_user_id"]  # end_user, else user
-    assert got["start_time"].to_list() == [dt.datetime(2024, 6, 1, 9, 0, 0, 250000, tzinfo=dt.timezone.utc),
-                                           dt.datetime(2024, 6, 1, 9, 30, tzinfo=dt.timezone.utc)]
+    assert got["start_time"].to_list() == [dt.datetime(2024, 6, 1, 9, 0, 0, 250000, tzinfo=dt.UTC),
+                                           dt.datetime(2024, 6, 1, 9, 30, tzinfo=dt.UTC)]
     assert got["cost_usd"].to_list() == [0.000123, 0.0042]
     assert got["intent"].to_list() == ["billing", None]
     assert got["session_id"].to_list() == ["sess-1", None]
@@ -180,9 +195,9 @@ def test_naive_times_in_a_stated_zone_become_utc(tmp_path):
     p.write_text("when,llm,in,out\n2024-07-01 12:00:00,a,1,2\n2024-01-15T12:00,b,3,4\n1719835200,a,5,6\n")
     m = LogMapping(start_time="when", model="llm", tokens_in="in", tokens_out="out", time_zone="Europe/Berlin")
     got = read_logs(p, ImportFormat.generic_csv, m).frame
-    assert got["start_time"].to_list() == [dt.datetime(2024, 7, 1, 10, tzinfo=dt.timezone.utc),
-                                           dt.datetime(2024, 1, 15, 11, tzinfo=dt.timezone.utc),
-                                           dt.datetime(2024, 7, 1, 12, tzinfo=dt.timezone.utc)]
+    assert got["start_time"].to_list() == [dt.datetime(2024, 7, 1, 10, tzinfo=dt.UTC),
+                                           dt.datetime(2024, 1, 15, 11, tzinfo=dt.UTC),
+                                           dt.datetime(2024, 7, 1, 12, tzinfo=dt.UTC)]
     assert got["end_time"].null_count() == 3
 
 

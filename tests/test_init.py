@@ -52,7 +52,7 @@ def test_skill_gives_the_accuracy_in_simroutes_own_draws(scaffold):
     params = DriftSchedule(s).at(0.5)
     q = TrafficModel(s, SurfaceGeometry(s, rng)).draw(rng, 400_000, params)
     correct = ModelBank(s).draw(rng, q, params).correct.mean(axis=1)
-    for got, want in zip(correct, (INPUTS.cheap_accuracy, INPUTS.capable_accuracy)):
+    for got, want in zip(correct, (INPUTS.cheap_accuracy, INPUTS.capable_accuracy), strict=True):
         assert abs(got - want) <= 4 * math.sqrt(want * (1 - want) / len(q))
 
 

@@ -59,7 +59,7 @@ def test_invariants(scenario):
     out = r.output
     no_churn = all(g.baseline_churn_per_month == 0 for g in scenario.users.segments) \
         and scenario.users.frustration.churn_hazard_per_unit == 0
-    for name, d in out.days.items():
+    for d in out.days.values():
         served = d.tier[:, :, 0].sum(axis=1)
         assert (served <= out.arrivals).all(), "a policy served more queries than arrived"
         if no_churn:

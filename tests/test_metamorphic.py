@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache
+from pathlib import Path
 
 import pytest
 import yaml
 
 import simroute
 from simroute.scenario.loader import scenario_from_dict
-
-from pathlib import Path
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -25,7 +24,7 @@ def _base() -> dict:
     return d
 
 
-@lru_cache(maxsize=None)
+@cache
 def _run(variant: str):
     d = _base()
     MUTATORS[variant](d)

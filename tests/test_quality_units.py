@@ -1,6 +1,8 @@
 """Model quality and confidence in measurable units: solved once at the boundary, matching the simulation."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 import yaml
@@ -36,7 +38,7 @@ def test_tail_quadrature_against_adaptive_integration(alpha, scale, c):
     t, w = tail_rule(alpha, scale)
     dens = lambda x: expit(c - x) * alpha / scale * (1 + x / scale) ** (-alpha - 1)  # noqa: E731
     cuts = [0.0, 5 * scale, max(c, 5 * scale) + 50, np.inf]
-    exact = sum(integrate.quad(dens, a, b, limit=400)[0] for a, b in zip(cuts, cuts[1:]))
+    exact = sum(integrate.quad(dens, a, b, limit=400)[0] for a, b in pairwise(cuts))
     assert (w * expit(c - t)).sum() == pytest.approx(exact, abs=1e-6)
 
 

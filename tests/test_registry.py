@@ -112,5 +112,5 @@ def test_only_reference_routers_see_the_truth():
     view = PolicyView(q, o)
     assert not hasattr(view, "hidden") and not hasattr(view, "difficulty")
     with pytest.raises(PermissionError):
-        view.correct
+        _ = view.correct
     assert PolicyView(q, o, sees_truth=True).correct.all()

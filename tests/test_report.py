@@ -14,11 +14,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from simroute.api import write_results
 from simroute.cli import app
 from simroute.export import REGISTRY, LedgerFormat
 from simroute.export.content import DEFINITIONS
 from simroute.report import PLOTS, Plot, load_bundle
-from simroute.api import write_results
 
 CASES = ("case1", "case2", "case3")
 runner = CliRunner()
@@ -149,7 +149,8 @@ def test_summary_sheet_matches_summary_json(folders, case):
     doc = json.loads((folders[case] / "summary.json").read_text())
     ws = openpyxl.load_workbook(folders[case] / "ledger.xlsx", data_only=True)["Summary"]
     header = [c.value for c in ws[4]]
-    rows = {r[0]: dict(zip(header, r)) for r in ws.iter_rows(min_row=5, values_only=True) if r[0] in doc["policies"]}
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=5, values_only=True)
+            if r[0] in doc["policies"]}
     b = load_bundle(folders[case])
     assert list(rows) == b.shown_policies()
     for name, r in rows.items():
@@ -186,7 +187,8 @@ def test_threshold_curve_passes_through_the_policy_at_its_threshold(case2):
         if not c.height:
             continue
         cfg = case2.output.configs[name]
-        t = 1.0 - cfg.cheap_share if cfg.kind.value == "random" else getattr(cfg, "threshold", None) or cfg.thresholds[0]
+        t = (1.0 - cfg.cheap_share if cfg.kind.value == "random"
+             else getattr(cfg, "threshold", None) or cfg.thresholds[0])
         if cfg.model_dump().get("adaptation") or cfg.model_dump().get("recalibration") or round(t * 100) != t * 100:
             continue
         row = c.filter((pl.col("threshold") - t).abs() < 1e-9).row(0, named=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -199,7 +200,7 @@ def test_thumbs_down_probability_scales_with_user_frustration():
         else:
             assert got == 1.0  # capped at 1
         rates.append(got)
-    assert all(b > a for a, b in zip(rates[:-2], rates[1:-1]))
+    assert all(b > a for a, b in pairwise(rates[:-1]))
 
 
 def test_thumbs_down_per_outcome_at_zero_frustration():

@@ -10,15 +10,14 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
+from conftest import SCENARIOS
 
-from simroute.executors import ExecutorKind, LocalExecutor, make_executor
 from simroute.errors import SimrouteError
+from simroute.executors import ExecutorKind, LocalExecutor, make_executor
 from simroute.replicates import run_replicates
 from simroute.rng import Streams
 from simroute.scenario.loader import scenario_from_dict
 from simroute.uncertainty import interval
-
-from conftest import SCENARIOS
 
 
 def tiny(**changes) -> dict:

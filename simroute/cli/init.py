@@ -101,7 +101,7 @@ def _signature() -> inspect.Signature:
         help_text = f"{field.description}" + ("" if field.default is None else f" [default: {field.default}]")
         option = typer.Option(_flag(name), help=help_text, show_default=False)
         params.append(inspect.Parameter(name, kw, default=None,
-                                        annotation=Annotated[Optional[_field_type(name)], option]))  # type: ignore[misc]
+                                        annotation=Annotated[Optional[_field_type(name)], option]))
     return inspect.Signature(params)
 
 

@@ -87,6 +87,8 @@ def intervals_tables(r: RunResult) -> list[Table]:
     """Mean and 95% interval over the replicates: economics (savings, loss per cost center, net value, trap
     ratio), then quality overall and per tier."""
     reps = r.replicates
+    if reps is None:
+        return []
     cols = interval_columns([m.name for m in r.output.scenario.models])
     split = [k for k, _, _ in cols].index(F.QUALITY.name)
     tables = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import queue
 import socket
 import uuid
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from ..errors import SimrouteError
 from ..tasks import Job, Task, TaskResult, run_task

@@ -4,8 +4,8 @@ count."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
-from typing import Callable, Iterable, Iterator
 
 from ..tasks import Job, Task, TaskResult
 
@@ -28,3 +28,4 @@ class Executor(ABC):
 
     def close(self) -> None:
         """Release workers or connections."""
+        return None  # an optional hook: an executor without workers has nothing to release

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Iterable, Iterator
 
 from ..tasks import Job, Task, TaskResult, run_task
 from .interface import Executor, ExecutorKind

@@ -68,7 +68,8 @@ def fit_calibration(d: Design, m: int, cell_of_row: np.ndarray, correct: np.ndar
     x0 = np.array([max(prior.slope, 0.2), prior.bias, max(prior.noise_sd, 0.3), prior.error_awareness])
     res = minimize(nll, x0, method="L-BFGS-B", bounds=BOUNDS, options={"maxiter": 500, "ftol": 1e-13})
     se = _se(nll, res.x)
-    return Calibration(dict(zip(NAMES, map(float, res.x))), dict(zip(NAMES, se)), int(len(ell)))
+    return Calibration(dict(zip(NAMES, map(float, res.x), strict=True)), dict(zip(NAMES, se, strict=True)),
+                       int(len(ell)))
 
 
 def _se(f, x: np.ndarray, h: float = 1e-4) -> list[float]:

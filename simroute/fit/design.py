@@ -154,4 +154,4 @@ def _intent_components(parts: WorldParts, name: str, k: int, regulatory: bool | 
 def _traffic_components(base: Scenario, intents: tuple[str, ...]):
     mix = traffic_mixture(base.traffic)
     return [(int(k), bool(h), bool(r), float(w)) for k, h, r, w in zip(mix.intent, mix.hidden, mix.regulatory,
-                                                                      mix.weight)]
+                                                                      mix.weight, strict=True)]

@@ -154,7 +154,7 @@ def fit_parts(ev: EvalSet, base: Scenario | None, cheap: str, capable: str,
     parts = world_parts(lay, base)
     d = build_design(lay, parts, base)
     n_by_intent = lay.cells.group_by("intent").agg(pl.col("n").sum())
-    n_of = dict(zip(n_by_intent["intent"].to_list(), n_by_intent["n"].to_list()))
+    n_of = dict(zip(n_by_intent["intent"].to_list(), n_by_intent["n"].to_list(), strict=True))
     weights = np.array([n_of.get(i, 0) for i in lay.fitted], dtype=float)
     weights = weights / weights.sum() if len(weights) else weights
     anchor = float(weights @ np.array([parts.base_difficulty[i] for i in lay.fitted])) if base is not None \
@@ -169,17 +169,17 @@ def fit_parts(ev: EvalSet, base: Scenario | None, cheap: str, capable: str,
 def _check_ranges(ev: EvalSet, lay: Layout, parts: WorldParts, est: Estimates) -> None:
     """An estimate outside the schema's range means the eval is at the edge of what floor and ceiling allow."""
     lo, hi = DIFFICULTY_RANGE
-    for name, b in zip(lay.fitted, est.diff):
+    for name, b in zip(lay.fitted, est.diff, strict=True):
         if not lo <= b <= hi:
             rows = lay.cells.filter(pl.col("intent") == name)
             n = int(rows["n"].sum())
             accs = ", ".join(f"{m} {_accuracy(rows, i, n):.3f} (floor {q.floor:g}, ceiling {q.ceiling:g})"
-                             for i, (m, q) in enumerate(zip(lay.models, parts.quality)))
+                             for i, (m, q) in enumerate(zip(lay.models, parts.quality, strict=True)))
             raise FitError(f"{ev.source}: intent {name!r} (n={n}): base_difficulty {b:.1f} is outside "
                            f"[{lo:g}, {hi:g}]; its accuracies {accs} are at the edge of what the stated floor "
                            "and ceiling allow")
     lo, hi = SKILL_RANGE
-    for name, sk in zip(lay.models, est.skill):
+    for name, sk in zip(lay.models, est.skill, strict=True):
         if not lo <= sk <= hi:
             raise FitError(f"{ev.source}: model {name!r}: skill {sk:.1f} is outside [{lo:g}, {hi:g}]")
 

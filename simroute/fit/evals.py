@@ -66,10 +66,10 @@ def fit_eval(evalset: EvalSet, base: Scenario | None, cheap: str, capable: str, 
     calib = _calibrations(evalset, lay, parts, d, est, base)
     surface = _surface_shares(evalset)
     model_paths = tuple(f"models[{i}]" for i in lay.model_index)
-    skill = dict(zip(lay.models, map(float, est.skill)))
-    skill_se = dict(zip(lay.models, map(float, est.skill_se)))
-    diff = dict(zip(lay.fitted, map(float, est.diff)))
-    diff_se = dict(zip(lay.fitted, map(float, est.diff_se)))
+    skill = dict(zip(lay.models, map(float, est.skill), strict=True))
+    skill_se = dict(zip(lay.models, map(float, est.skill_se), strict=True))
+    diff = dict(zip(lay.fitted, map(float, est.diff), strict=True))
+    diff_se = dict(zip(lay.fitted, map(float, est.diff_se), strict=True))
     pin = (f"eval-weighted mean base_difficulty of the fitted intents pinned to {est.anchor:g}" if lay.fitted
            else "no pin: every base_difficulty as stated")
     values = _values(evalset, lay, est, acc, joint, calib, surface, base, pin)
@@ -114,7 +114,7 @@ def _joint_table(lay: Layout, d: Design, est: Estimates) -> pl.DataFrame:
         counts, n = d.counts[sel].sum(axis=0), d.counts[sel].sum()
         exp = (expected[sel] * d.counts[sel].sum(axis=1, keepdims=True)).sum(axis=0) / n
         row: dict = {"intent": name, "n": int(n)}
-        for label, mask in zip(JOINT, masks):
+        for label, mask in zip(JOINT, masks, strict=True):
             row[label] = int(counts[mask].sum())
             row[f"expected_{label}"] = float(exp[mask].sum())
         rows.append(row)
@@ -126,7 +126,7 @@ def _calibrations(ev: EvalSet, lay: Layout, parts: WorldParts, d: Design, est: E
     """Confidence calibration of every model whose confidences the eval records."""
     out: dict[str, Calibration] = {}
     key = {(r["intent"], r["regulatory"]): c for c, r in enumerate(lay.cells.iter_rows(named=True))}
-    for m, (eid, name) in enumerate(zip(lay.eval_models, lay.models)):
+    for m, (eid, name) in enumerate(zip(lay.eval_models, lay.models, strict=True)):
         col = f"confidence:{eid}"
         if col not in ev.frame.columns:
             continue
@@ -134,7 +134,7 @@ def _calibrations(ev: EvalSet, lay: Layout, parts: WorldParts, d: Design, est: E
         rows = ev.frame.select("intent", reg.alias("regulatory"), pl.col(correct_col(eid)).alias("c"),
                                pl.col(col).alias("p")).drop_nulls(["c", "p"])
         rows = rows.filter(pl.struct("intent", "regulatory").is_not_null())
-        cells = np.array([key.get((i, r), -1) for i, r in zip(rows["intent"], rows["regulatory"])])
+        cells = np.array([key.get((i, r), -1) for i, r in zip(rows["intent"], rows["regulatory"], strict=True)])
         keep = cells >= 0
         if keep.sum() < 50:
             continue
@@ -153,7 +153,7 @@ def _surface_shares(ev: EvalSet) -> dict[str, float]:
     if f.height == 0:
         return {}
     g = f.group_by("intent").agg((pl.col("surface") == "simple").mean().alias("s")).sort("intent")
-    return dict(zip(g["intent"].to_list(), map(float, g["s"].to_list())))
+    return dict(zip(g["intent"].to_list(), map(float, g["s"].to_list()), strict=True))
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -167,12 +167,12 @@ def _values(ev: EvalSet, lay: Layout, est: Estimates, acc: pl.DataFrame, joint: 
     out: list[FittedValue] = []
     src = ev.source
     n_all = int(acc.filter(pl.col("model") == lay.models[0])["n"].sum())
-    for m, (name, i) in enumerate(zip(lay.models, lay.model_index)):
+    for m, (name, i) in enumerate(zip(lay.models, lay.model_index, strict=True)):
         path = f"models[{i}]"
         if base is None:
             out.append(FittedValue(f"{path}.name", name, f"fitted: model {lay.eval_models[m]} of eval {src}"))
         mine = acc.filter(pl.col("model") == name)
-        a = float(mine["correct"].sum() / mine["n"].sum())
+        a = float(mine["correct"].sum()) / float(mine["n"].sum())
         se_a = float(np.sqrt(a * (1 - a) / n_all))
         out.append(FittedValue(f"{path}.quality.skill", round(float(est.skill[m]), 4),
                                f"fitted: accuracy of {name} {_fmt(a)} from eval {src} (n={n_all}, se {_fmt(se_a)}); "
@@ -204,10 +204,10 @@ def _values(ev: EvalSet, lay: Layout, est: Estimates, acc: pl.DataFrame, joint: 
     if len(lay.models) >= 2:
         tot = {c: int(joint[c].sum()) for c in JOINT}
         shares = ", ".join(f"{c.replace('_', ' ')} {tot[c] / n_all:.3f}" for c in JOINT)
-        se = "at its bound" if est.rho_se is None else f"se {_fmt(est.rho_se)}"
+        rho_se = "at its bound" if est.rho_se is None else f"se {_fmt(est.rho_se)}"
         out.append(FittedValue("outcome_correlation", round(est.rho, 4),
                                f"fitted: joint outcomes of {lay.models[lay.cheap]} / {lay.models[lay.capable]} "
-                               f"from eval {src} (n={n_all}: {shares}); {se}"))
+                               f"from eval {src} (n={n_all}: {shares}); {rho_se}"))
     return tuple(out)
 
 
@@ -219,7 +219,7 @@ def _assumptions(lay: Layout, parts: WorldParts, base: Scenario | None, calib: d
     out += [FittedValue("traffic.difficulty.tail_index", d.tail_index, f"{NOT_IN_DATA} (shape of the difficulty "
                         "tail; trades off against outcome_correlation)"),
             FittedValue("traffic.difficulty.scale", d.scale, f"{NOT_IN_DATA} (difficulty units)")]
-    for m, (name, i) in enumerate(zip(lay.models, lay.model_index)):
+    for m, (name, i) in enumerate(zip(lay.models, lay.model_index, strict=True)):
         q = parts.quality[m]
         path = f"models[{i}]"
         for key in ("hidden_intent_penalty", "regulatory_penalty", "ceiling", "floor"):

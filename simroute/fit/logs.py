@@ -33,9 +33,9 @@ QUERY_GAP_S = 2.0  # a call starting this soon after the same user's previous ca
 EDGE_GAPS = 8.0  # an edge day whose first/last query is further from midnight than this many mean gaps is partial
 OUTCOME_KEYS = ("correct", "wrong_hedged", "wrong_confident")
 MIN_DAYS_FOR_SD = 7  # days of feedback needed to fit the thumbs-down day factor
-THUMBS_DRAWS = 200_000
+THUMBS_DRAWS = 200_000  # queries drawn to find the fitted world's outcome mix for the thumbs-down scale
 _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(40)
-_GH = (_GH_X, _GH_W / _GH_W.sum())  # standard-normal nodes and weights  # queries drawn to find the fitted world's outcome mix for the thumbs-down scale
+_GH = (_GH_X, _GH_W / _GH_W.sum())  # standard-normal nodes and weights
 
 
 class LogFitError(SimrouteError):
@@ -169,13 +169,13 @@ def _fit_intents(f: pl.DataFrame, base: Scenario, out: _Out, src: str) -> list[s
     if labelled.height < f.height:
         out.notes.append(f"{f.height - labelled.height} calls without an intent are left out of the shares")
     counts = labelled.group_by("intent").len().sort(["len", "intent"], descending=[True, False])
-    by_name = dict(zip(counts["intent"].to_list(), counts["len"].to_list()))
+    by_name = dict(zip(counts["intent"].to_list(), counts["len"].to_list(), strict=True))
     known = [i.name for i in base.traffic.intents if i.name in by_name]
     names = known + [n for n in counts["intent"].to_list() if n not in known]
     n = labelled.height
     shares = [by_name[k] / n for k in names]
     out.add("traffic.intents", names, f"fitted: the {len(names)} intents logged in {src}")
-    for i, (name, p, r) in enumerate(zip(names, shares, _rounded_shares(shares))):
+    for i, (name, p, r) in enumerate(zip(names, shares, _rounded_shares(shares), strict=True)):
         se = math.sqrt(p * (1 - p) / n)
         out.add(f"traffic.intents[{i}].share", r,
                 f"fitted: share of {name} {p:.4f} from logs (n={fmt_n(n)}, se {fmt_se(se)})", Estimate(p, se, n))
@@ -254,7 +254,9 @@ def _population(q: int, d: int) -> float:
         return math.inf
     if d <= 1:
         return 1.0
-    fn = lambda n: n * -math.expm1(q * math.log1p(-1.0 / n)) - d
+    def fn(n: float) -> float:
+        return n * -math.expm1(q * math.log1p(-1.0 / n)) - d
+
     hi = 2.0 * d
     while fn(hi) < 0:
         hi *= 2.0
@@ -379,7 +381,7 @@ def _fit_output(g: pl.DataFrame, base: Scenario, intents: list[str], paths: dict
     within = cells["s2"].to_numpy() - n_c * ybar ** 2
     k_i, k_m = len(seen_intents), len(seen_models) - 1
     x = np.zeros((cells.height, k_i + k_m))
-    for r, (it, mo) in enumerate(zip(cells["_intent"].to_list(), cells["model"].to_list())):
+    for r, (it, mo) in enumerate(zip(cells["_intent"].to_list(), cells["model"].to_list(), strict=True)):
         x[r, ci[it]] = 1.0
         if cm[mo] > 0:
             x[r, k_i + cm[mo] - 1] = 1.0
@@ -406,7 +408,7 @@ def _fit_output(g: pl.DataFrame, base: Scenario, intents: list[str], paths: dict
                 else f"output tokens (all intents) at {ref}'s length")
         for path in _intent_paths(paths[name], base, "tokens_out"):
             _token_records(out, path, what, med, s_i, med * se[ci[name]], s_i / math.sqrt(2 * n_i), n_i)
-    counts = dict(zip(*g.group_by("model").len().to_dict(as_series=False).values()))
+    counts = dict(zip(*g.group_by("model").len().to_dict(as_series=False).values(), strict=True))
     for mo in seen_models[1:]:
         j = k_i + cm[mo] - 1
         mult = m_ref * math.exp(coef[j])

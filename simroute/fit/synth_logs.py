@@ -103,7 +103,10 @@ def _calls(s: Scenario, w: World, r, q, o, thumbs: np.ndarray, t: np.ndarray, wh
     tout = np.maximum(1, np.rint(q.tokens_out[rows] * w.models.out_mult[model, 0])).astype(np.int64)
     cost = (tin * w.models.price_in[model, 0] + tout * w.models.price_out[model, 0]) / 1000.0
     order_rows = np.argsort(start_us, kind="stable")
-    take = lambda a: a[order_rows]
+
+    def take(a: np.ndarray) -> np.ndarray:
+        return a[order_rows]
+
     models = pl.Series([m.name for m in s.models], dtype=pl.Utf8)
     intents = pl.Series([i.name for i in s.traffic.intents], dtype=pl.Utf8)
     uid = pl.Series("uid", take(who[rows]), dtype=pl.Int64).cast(pl.Utf8)

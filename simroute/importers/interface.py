@@ -147,7 +147,8 @@ def finish_logs(columns: dict[str, pl.Series], path: Path, mapping: LogMapping, 
         else:
             bad = first_bad(~known)
             if bad is not None:
-                raise InputError(f"{where(path, int(rows[bad]) if rows is not None else bad)}: model '{frame['model'][bad]}' is not in the mapping's "
+                place = where(path, int(rows[bad]) if rows is not None else bad)
+                raise InputError(f"{place}: model '{frame['model'][bad]}' is not in the mapping's "
                                  f"models ({', '.join(mapping.models)})")
         frame = frame.with_columns(pl.col("model").replace_strict(mapping.models, return_dtype=pl.Utf8))
     return LogSet(frame=frame, source=source)

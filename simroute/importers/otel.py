@@ -193,7 +193,7 @@ class OtelGenAiSpans(LogImporter):
         wanted = frozenset(k for ks in keys.values() for k in ks) | {RESPONSE_ID}
         parsed = [load(p, wanted) for p in paths]
         evals = pl.concat([pl.DataFrame(p.evals, schema={k: pl.Utf8 for k in EVAL_COLUMNS}) for p in parsed])
-        return stack([self._calls(p, got, keys, evals, mapping) for p, got in zip(paths, parsed)])
+        return stack([self._calls(p, got, keys, evals, mapping) for p, got in zip(paths, parsed, strict=True)])
 
     def _calls(self, path: Path, got: Parsed, keys: dict[str, tuple[str, ...]], evals: pl.DataFrame,
                mapping: LogMapping) -> LogSet:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -43,7 +44,7 @@ class DayLog:
 class DayLogBuilder:
     """Collects a policy's batches into one day log (in arrival order, so batching changes nothing)."""
 
-    parts: list[tuple] = field(default_factory=list)
+    parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
     shadow_checks: int = 0
     shadow_disagreements: int = 0
 
@@ -54,8 +55,9 @@ class DayLogBuilder:
         if not self.parts:
             e = np.zeros(0)
             return DayLog(e.astype(np.int8), e, e, e, e.astype(bool), e.astype(bool))
-        cols = [np.concatenate(c) for c in zip(*self.parts)]
-        return DayLog(*cols, shadow_checks=self.shadow_checks, shadow_disagreements=self.shadow_disagreements)
+        tier, confidence, score, ood, thumbs, correct = (np.concatenate(c) for c in zip(*self.parts, strict=True))
+        return DayLog(tier, confidence, score, ood, thumbs, correct, shadow_checks=self.shadow_checks,
+                      shadow_disagreements=self.shadow_disagreements)
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ class MonitorBoard:
             stat = {(d, s): v for d, s, v in det.statistic}
             fired = set(det.alarms)
             for stratum, st in det.strata.items():
-                for d, n, k in zip(st.days, st.n, st.k):
+                for d, n, k in zip(st.days, st.n, st.k, strict=True):
                     value = float(k) if det.distance else float(k) / max(float(n), 1.0)
                     rows.append((d, name, stratum, float(n), float(k), value, stat.get((d, stratum)),
                                  (d, stratum) in fired))

@@ -2,7 +2,7 @@
 would log them, feed the monitors at the end of the day; an alarm is handed to the engine."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

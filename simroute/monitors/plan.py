@@ -2,7 +2,7 @@
 thresholds are calibrated on, and an offline suite run through the policy's launch routing rule."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -12,7 +12,9 @@ class RegressionSuite(Monitor):
         c = self.config
         if (day - self.start_day) % c.every_days:
             return None
-        tier, correct = self.ctx.suite_runner(day, c.size, self.name)
+        run_suite = self.ctx.suite_runner
+        assert run_suite is not None, "the monitor board gives every monitor the suite runner"
+        tier, correct = run_suite(day, c.size, self.name)
         if c.scope is Scope.pooled:
             return {"all": (len(correct), int((~correct).sum()))}
         return self.per_tier(tier, ~correct)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -173,12 +174,15 @@ class Policy(ABC):
 
     def learn(self, routing: Routing, feedback: Feedback) -> None:
         """Use observed feedback (thumbs, review samples); default: nothing."""
+        return None  # an optional hook: routers without it do nothing
 
     def end_day(self, day: int) -> None:
         """Day-level bookkeeping after all of a day's batches."""
+        return None  # an optional hook: routers without it do nothing
 
     def schedule(self, calendar: Calendar, horizon: int) -> None:
         """Put the policy's own events (recalibrations) on the calendar."""
+        return None  # an optional hook: routers without it do nothing
 
     def state(self) -> dict[str, float]:
         """Tunable state worth recording daily (thresholds)."""

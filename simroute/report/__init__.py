@@ -1,6 +1,7 @@
 """The policy comparison report (HTML + Markdown + plots) for a results folder, and the cross-run comparison."""
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from ..atomic import publish, staging
@@ -39,6 +40,14 @@ def draw_plots(b: ResultsBundle, folder: Path) -> dict[Plot, bytes]:
     return pngs
 
 
+def _figures(fmt: str, pngs: dict[Plot, bytes], *plots: Plot) -> list[str]:
+    """The drawn ones among `plots` as figures: embedded in html, linked to plots/ in markdown."""
+    shown = [k for k in plots if k in pngs]
+    if fmt == "html":
+        return [H.figure(pngs[k], PLOTS[k].title, PLOTS[k].caption) for k in shown]
+    return [M.figure(f"{PLOT_DIR}/{k.value}.png", PLOTS[k].title, PLOTS[k].caption) for k in shown]
+
+
 def _meta(b: ResultsBundle) -> str:
     return (f"scenario '{b.name}' (sha256 {b.summary['scenario']['sha256'][:12]}), seed {b.summary['seed']}, "
             f"{b.scenario.horizon_days} days; simulated by simroute {b.summary['simroute_version']}, "
@@ -56,9 +65,7 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
     detect = detection_table(b)
     missing = [PLOTS[k].title for k in PLOTS if k not in pngs]
     for fmt, R in (("html", H), ("md", M)):
-        plot = (lambda k: H.figure(pngs[k], PLOTS[k].title, PLOTS[k].caption)) if fmt == "html" else \
-               (lambda k: M.figure(f"{PLOT_DIR}/{k.value}.png", PLOTS[k].title, PLOTS[k].caption))
-        figs = lambda *ks: [plot(k) for k in ks if k in pngs]  # noqa: E731
+        figs = partial(_figures, fmt, pngs)
         para = H.paragraph if fmt == "html" else (lambda t: t)
         assumption_block = (H.details(f"Economic assumptions ({counts})", H.table(assumptions)) if fmt == "html"
                             else f"<details><summary>Economic assumptions ({counts})</summary>\n\n"

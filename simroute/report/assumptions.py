@@ -3,9 +3,10 @@ sheet and the report)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterator
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -77,7 +78,7 @@ def economic_assumptions(scenario, provenance: dict[str, str]) -> list[Assumptio
 def label(path: str, scenario) -> str:
     """A readable label for a path: list indices replaced by the item's name ('segments[smb].arpu...')."""
     steps = parse_path(path) or ()
-    node, parts = scenario, []
+    node, parts = scenario, list[str]()
     for step in steps:
         if isinstance(step, int):
             node = node[step]

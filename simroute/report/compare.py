@@ -32,7 +32,7 @@ def run_labels(bundles: list[ResultsBundle]) -> list[str]:
 def comparison_rows(bundles: list[ResultsBundle]) -> list[dict]:
     """One record per run and policy with the headline figures (plain numbers, for --json and tables)."""
     rows = []
-    for label, b in zip(run_labels(bundles), bundles):
+    for label, b in zip(run_labels(bundles), bundles, strict=True):
         for name in b.shown_policies():
             p = b.policies[name]
             rows.append({"run": label, "scenario": b.name, "policy": name, "kind": p["kind"],
@@ -109,7 +109,8 @@ def write_comparison(bundles: list[ResultsBundle], out: Path) -> tuple[list[dict
     tables = [t for t in (comparison_table(rows), delta_table(rows, labels)) if t is not None]
     fig = comparison_figure(rows, labels, bundles[0].baseline)
     meta = "runs: " + "; ".join(f"{lab} = scenario '{b.name}' seed {b.summary['seed']} "
-                                 f"(sha256 {b.summary['scenario']['sha256'][:12]})" for lab, b in zip(labels, bundles))
+                                 f"(sha256 {b.summary['scenario']['sha256'][:12]})"
+                                 for lab, b in zip(labels, bundles, strict=True))
     caption = "Each policy's move between runs: up and left is better; a policy that moves down paid in quality."
     with staging(out) as tmp:
         buf = io.BytesIO()

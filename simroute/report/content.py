@@ -142,7 +142,7 @@ def ledger_table(b: ResultsBundle) -> Table:
     for name in b.shown_policies():
         for cc in F.centers():
             vals = per.filter((pl.col("policy") == name) & (pl.col("cost_center") == cc))
-            by = dict(zip(vals["month"].to_list(), vals["usd"].to_list()))
+            by = dict(zip(vals["month"].to_list(), vals["usd"].to_list(), strict=True))
             rows.append([name, cc, *(usd(by.get(m, 0.0)) for m in months), usd(sum(by.values()))])
     return Table("Ledger by cost center and month (USD)", cols, rows, numeric=set(range(2, len(cols))),
                  note="Months are 30-day simulation months from day 0; the rollout ramp is in the first months.")

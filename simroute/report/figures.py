@@ -5,9 +5,9 @@ returns None when the run has nothing to draw (no monitors, no threshold policy)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
 
 import numpy as np
 import polars as pl
@@ -93,7 +93,7 @@ def weekly_quality(b: ResultsBundle) -> Figure | None:
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True)
     tcol = tier_colors([m.name for m in b.scenario.models])
     onsets = sorted({o["day"] for o in b.summary["drift_onsets"]})
-    for ax, policy in zip(axes.ravel(), routed):
+    for ax, policy in zip(axes.ravel(), routed, strict=False):  # an odd count leaves the grid's last cell empty
         per, pooled = _weekly(b, policy)
         for tier in [m.name for m in b.scenario.models]:
             t = per.filter(pl.col("tier") == tier)
@@ -105,7 +105,7 @@ def weekly_quality(b: ResultsBundle) -> Figure | None:
             ax.axvline(day / 7, color="grey", ls="--", lw=1, label="drift onset" if i == 0 else None)
         first = sorted((m["first_alarm_day"], name) for name, m in b.monitors.items()
                        if m["policy"] == policy and m["first_alarm_day"] is not None)
-        for i, (day, name) in enumerate(first):
+        for i, (day, _name) in enumerate(first):
             ax.axvline(day / 7, color="#d62728", ls=":", lw=1, label="a monitor's first alarm" if i == 0 else None)
         ax.set_title(policy, fontsize=10)
         ax.set_ylabel("accuracy (% correct)")
@@ -204,7 +204,7 @@ def reliability(b: ResultsBundle) -> Figure | None:
     if not rel.height:
         return None
     onset = min((o["day"] for o in b.summary["drift_onsets"]), default=b.scenario.horizon_days)
-    last = rel["week"].max()
+    last = int(rel.select(pl.col("week").max()).item())
     periods = [(f"before drift (weeks 0–{max(onset // 7 - 1, 0)})", pl.col("week") < max(onset // 7, 1), "#1f77b4")]
     if onset < b.scenario.horizon_days:
         periods.append((f"last 8 weeks (weeks {last - 7}–{last})", pl.col("week") > last - 8, "#d62728"))

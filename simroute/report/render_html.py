@@ -9,7 +9,8 @@ from .content import Table
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1180px;margin:2em auto;
 padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}h3{font-size:1.05em;margin:1em 0 .3em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}\
+h3{font-size:1.05em;margin:1em 0 .3em}
 .meta{color:#666;font-size:.9em}table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
 th,td{padding:.25em .6em;border-bottom:1px solid #eee}th{background:#f5f5f5;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.flag{color:#b00;font-weight:bold}
@@ -28,7 +29,8 @@ def table(t: Table) -> str:
             cells.append(f"<td class=\"{cls}\">{escape(v)}</td>" if cls else f"<td>{escape(v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     note = f"<p class=\"note\">{escape(t.note)}</p>" if t.note else ""
-    return f"<h3>{escape(t.title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{note}"
+    return (f"<h3>{escape(t.title)}</h3><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"{note}")
 
 
 def figure(png: bytes, title: str, caption: str) -> str:

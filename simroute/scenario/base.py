@@ -1,9 +1,12 @@
 """Shared building blocks of the scenario schema: a frozen strict base model and range-checked numbers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+from pydantic.fields import FieldInfo
 
 
 class Frozen(BaseModel):
@@ -16,40 +19,48 @@ def _fmt(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def _checker(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool):
+def _range_text(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> str:
+    """The error of a value outside the range: 'must be between LO and HI', 'must be >= LO', ..."""
+    if lo is not None and hi is not None:
+        if not lo_open and not hi_open:
+            return f"must be between {_fmt(lo)} and {_fmt(hi)}"
+        return f"must be in {'(' if lo_open else '['}{_fmt(lo)}, {_fmt(hi)}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f"must be {'>' if lo_open else '>='} {_fmt(lo)}"
+    if hi is not None:
+        return f"must be {'<' if hi_open else '<='} {_fmt(hi)}"
+    return ""
+
+
+def _checker(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> Callable[[Any], Any]:
+    message = _range_text(lo, hi, lo_open, hi_open)
+
     def check(v: Any) -> Any:
         below = lo is not None and (v <= lo if lo_open else v < lo)
         above = hi is not None and (v >= hi if hi_open else v > hi)
         if below or above:
-            if lo is not None and hi is not None:
-                lb = "(" if lo_open else "["
-                rb = ")" if hi_open else "]"
-                if not lo_open and not hi_open:
-                    raise ValueError(f"must be between {_fmt(lo)} and {_fmt(hi)}")
-                raise ValueError(f"must be in {lb}{_fmt(lo)}, {_fmt(hi)}{rb}")
-            if lo is not None:
-                raise ValueError(f"must be {'>' if lo_open else '>='} {_fmt(lo)}")
-            raise ValueError(f"must be {'<' if hi_open else '<='} {_fmt(hi)}")
+            raise ValueError(message)
         return v
 
     return check
 
 
-def ranged(kind: type, lo: float | None = None, hi: float | None = None, *,
-           lo_open: bool = False, hi_open: bool = False, doc: str = "") -> Any:
-    """A number type with a range check whose error reads 'must be between LO and HI'."""
-    extra: dict[str, float] = {}
+def bounds(lo: float | None = None, hi: float | None = None, *,
+           lo_open: bool = False, hi_open: bool = False, doc: str = "") -> tuple[AfterValidator, FieldInfo]:
+    """The metadata of a range-checked number, `Annotated[float, *bounds(0.0, 1.0)]`: a check whose error reads
+    'must be between LO and HI' and the bounds in the JSON schema (a plain tuple, so mypy sees the number type)."""
+    extra: JsonDict = {}
     if lo is not None:
         extra["exclusiveMinimum" if lo_open else "minimum"] = lo
     if hi is not None:
         extra["exclusiveMaximum" if hi_open else "maximum"] = hi
-    return Annotated[kind, AfterValidator(_checker(lo, hi, lo_open, hi_open)),
-                     Field(description=doc or None, json_schema_extra=extra)]
+    return (AfterValidator(_checker(lo, hi, lo_open, hi_open)),
+            Field(description=doc or None, json_schema_extra=extra))
 
 
-Probability = ranged(float, 0.0, 1.0)
-NonNegative = ranged(float, 0.0)
-Positive = ranged(float, 0.0, lo_open=True)
-Day = ranged(int, 0)
-PositiveInt = ranged(int, 1)
+Probability = Annotated[float, *bounds(0.0, 1.0)]
+NonNegative = Annotated[float, *bounds(0.0)]
+Positive = Annotated[float, *bounds(0.0, lo_open=True)]
+Day = Annotated[int, *bounds(0)]
+PositiveInt = Annotated[int, *bounds(1)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", min_length=1, max_length=64)]

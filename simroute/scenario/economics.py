@@ -1,9 +1,11 @@
 """Scenario nodes for user reactions and the cost centers that price them."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from .base import Frozen, NonNegative, Probability, ranged
+from .base import Frozen, NonNegative, Probability, bounds
 
 
 class Reaction(Frozen):
@@ -15,7 +17,7 @@ class Reaction(Frozen):
         0.0, description="Chance a support contact needs a second contact (fraction).")
     thumbs_down_probability: Probability = Field(
         description="Chance of a thumbs-down for a user with no frustration (fraction).")
-    csat: ranged(float, 1.0, 5.0) = Field(description="Satisfaction with the interaction (1-5 scale).")
+    csat: Annotated[float, *bounds(1.0, 5.0)] = Field(description="Satisfaction with the interaction (1-5 scale).")
     frustration: NonNegative = Field(description="Frustration added to the user's score (units).")
 
 
@@ -27,7 +29,7 @@ class Reactions(Frozen):
     wrong_confident: Reaction
     thumbs_down_frustration_skew: NonNegative = Field(
         2.0, description="Relative rise of thumbs-down probability per unit of user frustration (per unit).")
-    thumbs_down_daily_sd: ranged(float, 0.0, 3.0) = Field(
+    thumbs_down_daily_sd: Annotated[float, *bounds(0.0, 3.0)] = Field(
         0.0, description="Log-sd of a day-to-day factor on every thumbs-down probability, shared by all users "
                          "(frustration with something else entirely: incidents, billing runs) (log units).")
     compliance_frustration: NonNegative = Field(

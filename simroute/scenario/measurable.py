@@ -65,7 +65,7 @@ class Mixture:
     weight: np.ndarray       # float, sums to 1 within the mixture
 
 
-def traffic_mixture(traffic: "Traffic", shares: np.ndarray | None = None) -> Mixture:
+def traffic_mixture(traffic: Traffic, shares: np.ndarray | None = None) -> Mixture:
     """Components of the traffic (shares default to the intents' day-0 shares, before any drift)."""
     s = np.array([i.share for i in traffic.intents]) if shares is None else np.asarray(shares, float)
     hr = np.array([i.hidden_intent_rate for i in traffic.intents])
@@ -76,7 +76,7 @@ def traffic_mixture(traffic: "Traffic", shares: np.ndarray | None = None) -> Mix
     return Mixture(k[keep], h[keep], r[keep], w[keep] / w[keep].sum())
 
 
-def _logits(skill: float, q: "Quality", traffic: "Traffic", mix: Mixture, hidden_scale: float = 1.0) -> np.ndarray:
+def _logits(skill: float, q: Quality, traffic: Traffic, mix: Mixture, hidden_scale: float = 1.0) -> np.ndarray:
     """(components, tail nodes) quality logit skill - difficulty - penalties."""
     t, _ = tail_rule(traffic.difficulty.tail_index, traffic.difficulty.scale)
     base = np.array([i.base_difficulty for i in traffic.intents])[mix.intent]
@@ -84,7 +84,7 @@ def _logits(skill: float, q: "Quality", traffic: "Traffic", mix: Mixture, hidden
     return skill - (base + pen)[:, None] - t[None, :]
 
 
-def expected_accuracy(skill: float, q: "Quality", traffic: "Traffic", mix: Mixture | None = None) -> float:
+def expected_accuracy(skill: float, q: Quality, traffic: Traffic, mix: Mixture | None = None) -> float:
     """Mean P(correct) of a model with `skill` and quality `q` on the traffic mix."""
     mix = traffic_mixture(traffic) if mix is None else mix
     _, wt = tail_rule(traffic.difficulty.tail_index, traffic.difficulty.scale)
@@ -127,7 +127,7 @@ def _illinois(g, a: float, b: float, ga: float, gb: float, tol: float = 1e-11) -
     return float(0.5 * (a + b))
 
 
-def solve_skill(accuracy: float, q: "Quality", traffic: "Traffic", path: str) -> float:
+def solve_skill(accuracy: float, q: Quality, traffic: Traffic, path: str) -> float:
     """The skill whose expected accuracy on the traffic is `accuracy`."""
     mix = traffic_mixture(traffic)
     return _solve(lambda x: expected_accuracy(x, q, traffic, mix), *SKILL_RANGE, accuracy,
@@ -138,7 +138,7 @@ class _ConfidenceTerms:
     """A model's confidence over the traffic, precomputed for the solves: P(correct) and the confidence logits
     of correct, confident-wrong and hedged-wrong answers before bias and error awareness."""
 
-    def __init__(self, m: "Model", skill: float, traffic: "Traffic"):
+    def __init__(self, m: Model, skill: float, traffic: Traffic):
         mix = traffic_mixture(traffic)
         _, wt = tail_rule(traffic.difficulty.tail_index, traffic.difficulty.scale)
         c, q, f = m.confidence, m.quality, m.failure
@@ -173,18 +173,18 @@ class _ConfidenceTerms:
         return float((self.w * (right + wrong)).sum())
 
 
-def wrong_share_below(m: "Model", skill: float, traffic: "Traffic", bias: float, awareness: float,
+def wrong_share_below(m: Model, skill: float, traffic: Traffic, bias: float, awareness: float,
                       confidence: float) -> float:
     """Share of the model's wrong answers whose self-reported confidence is below `confidence`."""
     return _ConfidenceTerms(m, skill, traffic).share_below(bias, awareness, confidence)
 
 
-def mean_confidence(m: "Model", skill: float, traffic: "Traffic", bias: float, awareness: float) -> float:
+def mean_confidence(m: Model, skill: float, traffic: Traffic, bias: float, awareness: float) -> float:
     """Mean self-reported confidence of the model over the traffic."""
     return _ConfidenceTerms(m, skill, traffic).mean(bias, awareness)
 
 
-def solve_confidence(m: "Model", skill: float, traffic: "Traffic", path: str) -> dict[str, float]:
+def solve_confidence(m: Model, skill: float, traffic: Traffic, path: str) -> dict[str, float]:
     """`bias` from `mean_confidence` and/or `error_awareness` from `wrong_below`, jointly when both are given
     (the awareness is searched with the bias re-solved at each step)."""
     c = m.confidence
@@ -211,13 +211,13 @@ def solve_confidence(m: "Model", skill: float, traffic: "Traffic", path: str) ->
     return out
 
 
-def needs_resolution(models: tuple["Model", ...]) -> bool:
+def needs_resolution(models: tuple[Model, ...]) -> bool:
     """Whether any model states quality or confidence in measurable units."""
     return any(m.quality.accuracy is not None or m.confidence.mean_confidence is not None
                or m.confidence.wrong_below is not None for m in models)
 
 
-def resolved_models(models: tuple["Model", ...], traffic: "Traffic") -> list[dict]:
+def resolved_models(models: tuple[Model, ...], traffic: Traffic) -> list[dict]:
     """Every model as data with the measurable figures replaced by the solved logit-unit parameters; all
     problems are raised together, one line each, named by YAML path."""
     out, errors = [], []

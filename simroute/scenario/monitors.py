@@ -6,7 +6,7 @@ from typing import Annotated, ClassVar, Literal, Union, get_args
 
 from pydantic import Field
 
-from .base import Day, Frozen, Name, Positive, PositiveInt, Probability, ranged
+from .base import Day, Frozen, Name, Positive, PositiveInt, Probability, bounds
 
 
 class MonitorKind(str, Enum):
@@ -98,7 +98,7 @@ class LiveEdgeSet(ReviewedMonitor):
 
     kind: Literal[MonitorKind.live_edge_set]
     needs_classifier: ClassVar[bool] = True
-    band: ranged(float, 0.0, 1.0, lo_open=True) = Field(
+    band: Annotated[float, *bounds(0.0, 1.0, lo_open=True)] = Field(
         0.15, description="Half-width of the score band around the launch threshold (probability units).")
 
 
@@ -114,7 +114,7 @@ class LongTailSampling(ReviewedMonitor):
 
     kind: Literal[MonitorKind.long_tail_sampling]
     needs_ood: ClassVar[bool] = True
-    tail_share: ranged(float, 0.0, 1.0, lo_open=True) = Field(
+    tail_share: Annotated[float, *bounds(0.0, 1.0, lo_open=True)] = Field(
         0.1, description="Share of the day's queries most out of distribution that reviews are drawn from.")
 
 
@@ -150,7 +150,7 @@ class RollbackOnAlarm(Frozen):
     """Roll the policy back when a named monitor first alarms, after a response lag."""
 
     monitor: Name
-    response_lag_days: ranged(int, 0) = Field(3, description="Days from the alarm to the rollback (days).")
+    response_lag_days: Annotated[int, *bounds(0)] = Field(3, description="Days from the alarm to the rollback (days).")
     to_share: Probability = Field(0.0, description="Share of users left on the policy (fraction).")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from .base import Day, Frozen, Name, NonNegative, Positive, PositiveInt, Probability, ranged
+from .base import Day, Frozen, Name, NonNegative, Positive, PositiveInt, Probability, bounds
 from .monitors import RollbackOnAlarm
 
 TWIN_MARK = "~"  # in a simulated twin's name: "<policy>~without_<monitor>"
@@ -48,7 +48,7 @@ class Classifier(Frozen):
     """A surface classifier trained inside the run on a pre-drift historical sample with taxonomy labels."""
 
     method: ClassifierMethod = ClassifierMethod.encoder
-    training_samples: ranged(int, 100, 5_000_000) = Field(
+    training_samples: Annotated[int, *bounds(100, 5_000_000)] = Field(
         200_000, description="Historical labelled queries it is trained on (count).")
     training_day: Day = Field(0, description="Day whose traffic mix the historical sample follows (day).")
     label_noise: Probability = Field(0.02, description="Share of training labels flipped (fraction).")

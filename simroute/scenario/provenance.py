@@ -31,6 +31,11 @@ def parse_path(text: str) -> Path | None:
     """Parse 'a.b[2].c' into ('a', 'b', 2, 'c'); None if the text is not such a path."""
     if not _PATH.fullmatch(text):
         return None
+    return _steps(text)
+
+
+def _steps(text: str) -> Path:
+    """The steps of a text that is a path."""
     return tuple(int(i) if i else k for i, k in _STEP.findall(text))
 
 
@@ -39,7 +44,7 @@ def leading_path(message: str) -> tuple[Path, str] | None:
     m = _PATH.match(message)
     if not m or not message[m.end():].startswith(": "):
         return None
-    return parse_path(m.group()), message[m.end() + 2:]
+    return _steps(m.group()), message[m.end() + 2:]
 
 
 def _key(node: Node) -> str:

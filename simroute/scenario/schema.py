@@ -1,11 +1,11 @@
 """The scenario root: one validated, frozen config tree built once at the boundary."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ModelWrapValidatorHandler, model_validator
 
-from .base import Day, Frozen, Name, PositiveInt, ranged
+from .base import Day, Frozen, Name, PositiveInt, bounds
 from .economics import Economics, Reactions
 from .measurable import needs_resolution, resolved_models
 from .monitors import MonitorConfig
@@ -17,7 +17,7 @@ from .world import Drift, DriftTarget, Traffic, Users
 class Engine(Frozen):
     """How the engine batches work; results do not depend on it."""
 
-    batch_fraction_of_day: ranged(float, 0.0, 1.0, lo_open=True) = Field(
+    batch_fraction_of_day: Annotated[float, *bounds(0.0, 1.0, lo_open=True)] = Field(
         1.0, description="Queries are processed in batches of this fraction of a day (fraction of a day).")
 
 
@@ -34,8 +34,10 @@ class Survey(Frozen):
     name: Name
     cohort_start_day: Day = Field(description="First day of the cohort window (day).")
     cohort_end_day: Day = Field(description="Day after the cohort window (day, exclusive).")
-    followup_days: ranged(int, 0) = Field(90, description="Days after the window the survey is sent (days).")
-    panel_size: ranged(int, 1, 10_000_000) = Field(20_000, description="Users sampled for the panel (users).")
+    followup_days: Annotated[int, *bounds(0)] = Field(
+        90, description="Days after the window the survey is sent (days).")
+    panel_size: Annotated[int, *bounds(1, 10_000_000)] = Field(
+        20_000, description="Users sampled for the panel (users).")
 
 
 class Report(Frozen):
@@ -55,10 +57,11 @@ class Scenario(Frozen):
 
     name: Name
     description: str = ""
-    seed: ranged(int, 0, 2**63 - 1) = Field(0, description="Root seed; every number of the run follows from it.")
-    horizon_days: ranged(int, 1, 3660) = Field(description="Simulated days (days).")
+    seed: Annotated[int, *bounds(0, 2**63 - 1)] = Field(
+        0, description="Root seed; every number of the run follows from it.")
+    horizon_days: Annotated[int, *bounds(1, 3660)] = Field(description="Simulated days (days).")
     engine: Engine = Engine()
-    outcome_correlation: ranged(float, 0.0, 1.0) = Field(
+    outcome_correlation: Annotated[float, *bounds(0.0, 1.0)] = Field(
         0.7, description="Correlation of models' correctness on the same query (Gaussian copula, 0..1): "
                          "hard queries tend to be hard for every model.")
     users: Users
@@ -74,7 +77,7 @@ class Scenario(Frozen):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _measurable_units(cls, data: Any, handler: ModelWrapValidatorHandler["Scenario"]) -> "Scenario":
+    def _measurable_units(cls, data: Any, handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
         """Quality or confidence stated in measurable units is solved once here for the logit-unit parameters
         (on the validated traffic), then the tree is validated again with them."""
         s = handler(data)
@@ -85,7 +88,7 @@ class Scenario(Frozen):
         return handler(raw)
 
     @model_validator(mode="after")
-    def _cross_references(self) -> "Scenario":
+    def _cross_references(self) -> Scenario:
         errors = list(_reference_errors(self))
         if errors:
             raise ValueError("\n".join(errors))

@@ -1,16 +1,19 @@
 """Scenario nodes for the models (tiers): price, latency, quality, failure style and self-reported confidence."""
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, model_validator
 
-from .base import Frozen, Name, NonNegative, Positive, Probability, ranged
+from .base import Frozen, Name, NonNegative, Positive, Probability, bounds
 
 
 class Latency(Frozen):
     """Lognormal response latency."""
 
     median_s: Positive = Field(description="Median latency (seconds).")
-    sigma: ranged(float, 0.0, 3.0) = Field(0.4, description="Lognormal shape (log-space standard deviation).")
+    sigma: Annotated[float, *bounds(0.0, 3.0)] = Field(
+        0.4, description="Lognormal shape (log-space standard deviation).")
 
 
 class Quality(Frozen):
@@ -18,9 +21,9 @@ class Quality(Frozen):
 
     `skill` may be stated as `accuracy` instead; the scenario solves skill for it (scenario.measurable)."""
 
-    skill: ranged(float, -20.0, 30.0) | None = Field(
+    skill: Annotated[float, *bounds(-20.0, 30.0)] | None = Field(
         None, description="Ability on the difficulty scale (logit units); or give accuracy.")
-    accuracy: ranged(float, 0.0, 1.0, lo_open=True, hi_open=True) | None = Field(
+    accuracy: Annotated[float, *bounds(0.0, 1.0, lo_open=True, hi_open=True)] | None = Field(
         None, exclude=True, description="Measured accuracy on the scenario's own traffic at day 0, before drift "
                                         "(fraction); simroute solves skill for it. Give skill or accuracy.")
     hidden_intent_penalty: NonNegative = Field(
@@ -31,7 +34,7 @@ class Quality(Frozen):
     floor: Probability = Field(0.0, description="Accuracy on impossibly hard queries (fraction).")
 
     @model_validator(mode="after")
-    def _skill_or_accuracy(self) -> "Quality":
+    def _skill_or_accuracy(self) -> Quality:
         if self.skill is not None and self.accuracy is not None:
             raise ValueError("accuracy: give either skill (logit units) or accuracy (fraction), not both")
         if self.skill is None and self.accuracy is None:
@@ -50,9 +53,9 @@ class FailureStyle(Frozen):
 class WrongBelow(Frozen):
     """A measured point of the confidence of wrong answers: `share` of them report less than `confidence`."""
 
-    confidence: ranged(float, 0.0, 1.0, lo_open=True, hi_open=True) = Field(
+    confidence: Annotated[float, *bounds(0.0, 1.0, lo_open=True, hi_open=True)] = Field(
         description="Confidence threshold (fraction).")
-    share: ranged(float, 0.0, 1.0, lo_open=True, hi_open=True) = Field(
+    share: Annotated[float, *bounds(0.0, 1.0, lo_open=True, hi_open=True)] = Field(
         description="Share of wrong answers below the threshold (fraction).")
 
 
@@ -62,7 +65,8 @@ class Confidence(Frozen):
     `bias` may be stated as `mean_confidence`, `error_awareness` as `wrong_below` (scenario.measurable)."""
 
     slope: NonNegative = Field(1.0, description="Calibration slope on the model's perceived logit (dimensionless).")
-    bias: ranged(float, -10.0, 10.0) = Field(0.0, description="Over(+)/under(-)confidence offset (logit units).")
+    bias: Annotated[float, *bounds(-10.0, 10.0)] = Field(
+        0.0, description="Over(+)/under(-)confidence offset (logit units).")
     noise_sd: NonNegative = Field(0.5, description="Noise of the self-report (logit units).")
     hidden_awareness: Probability = Field(
         1.0, description="How much of the hidden-intent penalty the model perceives (0 = blind, 1 = fully).")
@@ -72,7 +76,7 @@ class Confidence(Frozen):
                          "hidden_awareness.")
     hedge_drop: NonNegative = Field(
         2.0, description="Extra drop of the confidence of a hedged wrong answer (logit units).")
-    mean_confidence: ranged(float, 0.0, 1.0, lo_open=True, hi_open=True) | None = Field(
+    mean_confidence: Annotated[float, *bounds(0.0, 1.0, lo_open=True, hi_open=True)] | None = Field(
         None, exclude=True, description="Measured mean self-reported confidence on the scenario's traffic at day 0 "
                                         "(fraction); simroute solves bias for it.")
     wrong_below: WrongBelow | None = Field(
@@ -80,7 +84,7 @@ class Confidence(Frozen):
                                         "error_awareness for it.")
 
     @model_validator(mode="after")
-    def _one_unit_each(self) -> "Confidence":
+    def _one_unit_each(self) -> Confidence:
         for latent, measured in (("bias", "mean_confidence"), ("error_awareness", "wrong_below")):
             if latent in self.model_fields_set and getattr(self, measured) is not None:
                 raise ValueError(f"{measured}: give either {latent} (logit units) or {measured}, not both")

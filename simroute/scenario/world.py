@@ -1,13 +1,14 @@
 """Scenario nodes for the simulated world: users and segments, traffic and intents, drift."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .base import Day, Frozen, Name, NonNegative, Positive, Probability, ranged
+from .base import Day, Frozen, Name, NonNegative, Positive, Probability, bounds
 
 SHARE_TOLERANCE = 1e-6
 
@@ -38,14 +39,14 @@ class Frustration(Frozen):
     """How bad experiences raise a user's churn hazard for a decay window."""
 
     decay_days: Positive = Field(30.0, description="e-folding time of a bad experience's effect (days).")
-    churn_hazard_per_unit: ranged(float, 0.0, 20.0) = Field(
+    churn_hazard_per_unit: Annotated[float, *bounds(0.0, 20.0)] = Field(
         0.05, description="Extra churn hazard per unit of frustration at a billing cycle (per unit).")
 
 
 class Users(Frozen):
     """The user population: MAU, segments, activity and the revenue horizon used to price churn."""
 
-    mau: ranged(int, 1, 500_000_000) = Field(description="Monthly active users at the start (users).")
+    mau: Annotated[int, *bounds(1, 500_000_000)] = Field(description="Monthly active users at the start (users).")
     queries_per_user_per_day: Positive = Field(description="Queries per active user per day (queries/user/day).")
     weekly_seasonality: tuple[Positive, ...] = Field(
         (1.0,) * 7, description="Relative arrival rate Monday..Sunday (7 multipliers, mean-normalised).")
@@ -53,10 +54,11 @@ class Users(Frozen):
     frustration: Frustration = Frustration()
     revenue_horizon_months: Positive = Field(
         12.0, description="Months of MRR lost per churned user, booked when the user churns (months).")
-    billing_cycle_days: ranged(int, 1, 365) = Field(30, description="Days between a user's billing cycles (days).")
+    billing_cycle_days: Annotated[int, *bounds(1, 365)] = Field(
+        30, description="Days between a user's billing cycles (days).")
 
     @model_validator(mode="after")
-    def _check(self) -> "Users":
+    def _check(self) -> Users:
         if len(self.weekly_seasonality) != 7:
             raise ValueError(f"weekly_seasonality: must have 7 values, got {len(self.weekly_seasonality)}")
         _check_shares(self.segments, "segments")
@@ -73,8 +75,9 @@ class SurfaceClass(str, Enum):
 class TokenDist(Frozen):
     """A lognormal token count."""
 
-    median: ranged(float, 1.0) = Field(description="Median token count (tokens).")
-    sigma: ranged(float, 0.0, 3.0) = Field(0.5, description="Lognormal shape (log-space standard deviation).")
+    median: Annotated[float, *bounds(1.0)] = Field(description="Median token count (tokens).")
+    sigma: Annotated[float, *bounds(0.0, 3.0)] = Field(
+        0.5, description="Lognormal shape (log-space standard deviation).")
 
 
 class Intent(Frozen):
@@ -83,10 +86,10 @@ class Intent(Frozen):
     name: Name
     share: Probability = Field(description="Share of traffic at day 0 (fraction; intents sum to 1).")
     surface_class: SurfaceClass = Field(description="Taxonomy label: how the query looks (simple/complex).")
-    surface_position: ranged(float, -10.0, 10.0) | None = Field(
+    surface_position: Annotated[float, *bounds(-10.0, 10.0)] | None = Field(
         None, description="Where the intent sits on the looks-simple axis (noise-sd units); "
                           "default +separation/2 for simple, -separation/2 for complex.")
-    base_difficulty: ranged(float, -10.0, 20.0) = Field(
+    base_difficulty: Annotated[float, *bounds(-10.0, 20.0)] = Field(
         0.0, description="Difficulty offset added to the power-law draw (logit units).")
     hidden_intent_rate: Probability = Field(
         0.0, description="Share of this intent's queries hiding a deeper intent (fraction).")
@@ -99,14 +102,15 @@ class Intent(Frozen):
 class Difficulty(Frozen):
     """Power-law (Lomax) latent difficulty: a large easy centre and a long tail."""
 
-    tail_index: ranged(float, 1.05, 20.0) = Field(2.5, description="Pareto tail index alpha (dimensionless).")
+    tail_index: Annotated[float, *bounds(1.05, 20.0)] = Field(
+        2.5, description="Pareto tail index alpha (dimensionless).")
     scale: Positive = Field(1.0, description="Scale of the Lomax draw (logit units).")
 
 
 class Surface(Frozen):
     """The surface features a classifier sees (a small synthetic embedding)."""
 
-    dimensions: ranged(int, 2, 64) = Field(8, description="Embedding dimensions (count).")
+    dimensions: Annotated[int, *bounds(2, 64)] = Field(8, description="Embedding dimensions (count).")
     separation: NonNegative = Field(
         3.0, description="Distance between simple and complex intents on the looks-simple axis (noise sd).")
     intent_spread: NonNegative = Field(
@@ -127,7 +131,7 @@ class Traffic(Frozen):
     surface: Surface = Surface()
 
     @model_validator(mode="after")
-    def _check(self) -> "Traffic":
+    def _check(self) -> Traffic:
         _check_shares(self.intents, "intents")
         return self
 
@@ -199,7 +203,7 @@ class Drift(Frozen):
     target: str | None = Field(
         None, description="Intent, segment or model name the change applies to (not for difficulty_scale).")
     start_day: Day = Field(description="Day the change begins (day).")
-    ramp_days: ranged(int, 0) = Field(0, description="Days over which the change ramps in linearly (days).")
+    ramp_days: Annotated[int, *bounds(0)] = Field(0, description="Days over which the change ramps in linearly (days).")
     to: float = Field(description="New value: a share (fraction), a rate (fraction), a multiplier on the "
                                   "difficulty scale, or a skill change (logit units) for model_skill.")
 
@@ -209,7 +213,7 @@ class Drift(Frozen):
         return DRIFTS[self.kind]
 
     @model_validator(mode="after")
-    def _check(self) -> "Drift":
+    def _check(self) -> Drift:
         spec = self.spec
         if spec.target is not DriftTarget.none and self.target is None:
             raise ValueError(f"target: required for drift kind '{self.kind.value}'")

@@ -100,11 +100,12 @@ def break_even(r: SweepResult) -> list[BreakEven]:
     rows = r.table.filter((pl.col("kind") == "policy") & (pl.col("metric") == metric))
     out = []
     for key, d in rows.group_by(["subject", *others], maintain_order=True):
-        policy, given = key[0], dict(zip(others, key[1:]))
+        policy, given = key[0], dict(zip(others, key[1:], strict=True))
         wide = d.pivot(on=path, index="replicate", values="value", sort_columns=True)
         xs = sorted(float(c) for c in wide.columns if c != "replicate")
         wide = wide.select([c for c in wide.columns if c != "replicate"])
-        wide = wide.select(sorted(wide.columns, key=float))
+        by_value: list[str] = sorted(wide.columns, key=float)
+        wide = wide.select(by_value)
         values = wide.to_numpy().astype(np.float64)
         if not np.isfinite(values).all() or np.abs(values).max() == 0:
             continue
@@ -162,7 +163,7 @@ def frontier(r: SweepResult) -> pl.DataFrame:
     wide = (m.filter(pl.col("metric").is_in(["bill_pct_of_baseline", "quality", "net_value_usd_per_month"]))
             .pivot(on="metric", index=["subject", "point"], values="mean"))
     frames = []
-    for (policy,), d in wide.group_by("subject", maintain_order=True):
+    for _, d in wide.group_by("subject", maintain_order=True):
         on = np.zeros(d.height, dtype=bool)
         on[pareto_front(d["bill_pct_of_baseline"].to_numpy(), d["quality"].to_numpy())] = True
         frames.append(d.with_columns(on_frontier=pl.Series(on)))

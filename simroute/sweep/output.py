@@ -67,8 +67,17 @@ def sweep_document(r: SweepResult, found, bars, curve_ivs) -> dict:
                         "sentence": break_even_sentence(b, labels.get(b.parameter))} for b in found],
         "tornado": [{"policy": b.policy, "parameter": b.parameter, "low": b.low_value, "high": b.high_value,
                      "at_low": b.at_low, "at_high": b.at_high, "base": b.base} for b in bars],
-        "curve_metrics_first_point": {p: {m: iv.as_dict() for m, iv in ms.items()} for p, ms in curve_ivs.items()},
+        "curve_metrics_first_point": {p: {m: iv.as_dict() for m, iv in ms.items()}
+                                      for p, ms in curve_ivs.items()},
     })
+
+
+def _interval_cell(ms: dict, metric: str) -> str:
+    """One curve metric's 'mean [low, high]' cell, or n/a where the policy has none."""
+    if metric not in ms:
+        return "n/a"
+    iv = ms[metric]
+    return f"{_fmt(iv['mean'])} [{_fmt(iv['low'])}, {_fmt(iv['high'])}]"
 
 
 def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
@@ -76,16 +85,16 @@ def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
     s = r.spec
     lines = [f"# Sweep `{s.name}` of `{r.scenario.name}`", "",
              f"{s.mode.value} over {', '.join(f'`{p.path}`' for p in s.parameters)}: {len(r.points)} points x "
-             f"{s.replicates} replicate(s) = {doc['tasks']} runs; {len(r.failures)} failed. Table: `sweep.parquet`.", ""]
+             f"{s.replicates} replicate(s) = {doc['tasks']} runs; {len(r.failures)} failed. "
+             "Table: `sweep.parquet`.", ""]
     if doc["break_even"]:
         lines += ["## Break-even", ""] + [f"- {b['sentence']}" for b in doc["break_even"]] + [""]
     if doc["curve_metrics_first_point"]:
         lines += ["## Curve metrics at the first point (mean [95% interval] over replicates)", "",
                   "| policy | APGR | CPT(50%) | CPT(80%) | AIQ |", "|---|---|---|---|---|"]
         for p, ms in doc["curve_metrics_first_point"].items():
-            cell = lambda m: (f"{_fmt(ms[m]['mean'])} [{_fmt(ms[m]['low'])}, {_fmt(ms[m]['high'])}]"  # noqa: E731
-                              if m in ms else "n/a")
-            lines.append(f"| {p} | {cell('apgr')} | {cell('cpt50')} | {cell('cpt80')} | {cell('aiq')} |")
+            cells = " | ".join(_interval_cell(ms, m) for m in ("apgr", "cpt50", "cpt80", "aiq"))
+            lines.append(f"| {p} | {cells} |")
         lines += ["", "APGR and CPT as in RouteLLM; AIQ (area under the non-decreasing convex hull of quality over "
                   "bill % of baseline, divided by the bill range) as in RouterBench. Formulas: README, Curve "
                   "metrics.", ""]

@@ -14,12 +14,18 @@ from ..uncertainty import figure_names
 from .spec import Mode, Parameter, SweepSpec
 
 
+def _span(p: Parameter) -> tuple[int | float, int | float]:
+    """A range parameter's low and high (the spec requires both where there are no values)."""
+    assert p.low is not None and p.high is not None, f"{p.path}: the sweep spec checks a range has low and high"
+    return p.low, p.high
+
+
 def grid_values(p: Parameter) -> list[Any]:
     """The values a grid tries: explicit values, or `steps` points from low to high (log-spaced with log)."""
     if p.values is not None:
         return list(p.values)
     space = np.geomspace if p.log else np.linspace
-    points = space(p.low, p.high, p.steps)
+    points = space(*_span(p), p.steps)
     if p.whole:
         return sorted({int(v) for v in np.round(points)})
     return [float(v) for v in points]
@@ -28,18 +34,22 @@ def grid_values(p: Parameter) -> list[Any]:
 def _random_points(spec: SweepSpec) -> list[dict[str, Any]]:
     seq = np.random.SeedSequence(spec.seed, spawn_key=(zlib.crc32(b"sweep-sample"),))
     rng = np.random.Generator(np.random.PCG64(seq))
-    columns = {}
+    n = spec.samples
+    assert n is not None, "the sweep spec checks random mode has samples"
+    columns: dict[str, list[Any]] = {}
     for p in spec.parameters:
         if p.values is not None:
-            columns[p.path] = [p.values[i] for i in rng.integers(0, len(p.values), spec.samples)]
-        elif p.log:
-            draws = np.exp(rng.uniform(np.log(p.low), np.log(p.high), spec.samples))
+            columns[p.path] = [p.values[i] for i in rng.integers(0, len(p.values), n)]
+            continue
+        lo, hi = _span(p)
+        if p.log:
+            draws = np.exp(rng.uniform(np.log(lo), np.log(hi), n))
             columns[p.path] = [int(v) for v in np.round(draws)] if p.whole else draws.tolist()
         elif p.whole:
-            columns[p.path] = [int(v) for v in rng.integers(p.low, p.high + 1, spec.samples)]
+            columns[p.path] = [int(v) for v in rng.integers(int(lo), int(hi) + 1, n)]
         else:
-            columns[p.path] = rng.uniform(p.low, p.high, spec.samples).tolist()
-    return [{k: v[i] for k, v in columns.items()} for i in range(spec.samples)]
+            columns[p.path] = rng.uniform(lo, hi, n).tolist()
+    return [{k: v[i] for k, v in columns.items()} for i in range(n)]
 
 
 def _extremes(p: Parameter) -> tuple[Any, Any]:
@@ -51,7 +61,8 @@ def points(spec: SweepSpec) -> list[dict[str, Any]]:
     """The parameter points, in a fixed order (each a mapping path -> value; {} is the scenario as is)."""
     if spec.mode is Mode.grid:
         paths = [p.path for p in spec.parameters]
-        pts = [dict(zip(paths, combo)) for combo in itertools.product(*(grid_values(p) for p in spec.parameters))]
+        combos = itertools.product(*(grid_values(p) for p in spec.parameters))
+        pts = [dict(zip(paths, combo, strict=True)) for combo in combos]
     elif spec.mode is Mode.random:
         pts = _random_points(spec)
     else:

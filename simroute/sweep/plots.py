@@ -87,7 +87,8 @@ def break_even_plot(r: SweepResult, found: list[BreakEven]) -> Figure | None:
         d = rows.filter(pl.col("subject") == be.policy)
         for k, v in be.given.items():
             d = d.filter(pl.col(k) == v)
-        g = d.group_by(path).agg(m=pl.col("value").mean(), lo=pl.col("value").min(), hi=pl.col("value").max()).sort(path)
+        g = (d.group_by(path).agg(m=pl.col("value").mean(), lo=pl.col("value").min(), hi=pl.col("value").max())
+             .sort(path))
         x = g[path].cast(pl.Float64).to_numpy()
         color = colors.get(be.policy, "#555")
         given = ", ".join(f"{k}={v}" for k, v in be.given.items())
@@ -120,7 +121,7 @@ def tornado_plot(r: SweepResult, bars: list[TornadoBar]) -> Figure | None:
     fig = Figure(figsize=(8, 1.2 + 0.45 * per * len(policies)), layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(policies), 1))
     metric = r.spec.tornado.metric.replace("_", " ")
-    for ax, policy in zip(axes, policies):
+    for ax, policy in zip(axes, policies, strict=True):
         mine = [b for b in bars if b.policy == policy][::-1]
         base = mine[0].base
         for i, b in enumerate(mine):

@@ -1,8 +1,9 @@
 """Run a sweep: every (point, replicate) task on an executor, gathered into one long table."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import polars as pl
 
@@ -53,7 +54,8 @@ def run_sweep(scenario: Scenario, spec: SweepSpec, executor=None, progress: Call
         raise SimrouteError(f"sweep: all {len(results)} tasks failed; first: {results[0].error}")
     n_reps = spec.replicates
     params = _param_columns(spec, pts)
-    table = pl.concat([_stamp(r, r.rows, n_reps) for r in ok]).join(params, on="point", how="left")
+    stamped = [_stamp(r, r.rows, n_reps) for r in ok if r.rows is not None]
+    table = pl.concat(stamped).join(params, on="point", how="left")
     order = ["point", "replicate", *[p.path for p in spec.parameters], "subject", "kind", "metric", "value"]
     curves = [_stamp(r, r.curves, n_reps) for r in ok if r.curves is not None and r.curves.height]
     curve_table = pl.concat(curves) if curves else pl.DataFrame()

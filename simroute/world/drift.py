@@ -1,8 +1,9 @@
 """Daily world parameters after the drift schedule: intent shares, hidden rates, difficulty, segments, skill."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

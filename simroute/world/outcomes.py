@@ -28,7 +28,7 @@ class Outcomes:
     latency_s: np.ndarray       # float32 (M, n)
     cost_nano: np.ndarray       # int64 (M, n): inference cost of running the model on the query
 
-    def take(self, idx: np.ndarray | slice) -> "Outcomes":
+    def take(self, idx: np.ndarray | slice) -> Outcomes:
         """Columns `idx` as a new block."""
         return Outcomes(**{f.name: getattr(self, f.name)[:, idx] for f in fields(self)})
 

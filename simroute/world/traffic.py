@@ -26,7 +26,7 @@ class Queries:
     def __len__(self) -> int:
         return len(self.intent)
 
-    def take(self, idx: np.ndarray | slice) -> "Queries":
+    def take(self, idx: np.ndarray | slice) -> Queries:
         """Rows `idx` as a new batch."""
         return Queries(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
 
