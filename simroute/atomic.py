@@ -107,7 +107,8 @@ def _pid_alive(pid: int) -> bool:
 def clean_stale(out: Path) -> list[Path]:
     """Remove `.NAME.PID.*.tmp` and `.NAME.old-PID` siblings of `out` left by processes no longer alive (and
     `.NAME.XXXXXXXX.tmp` of writers that predate the PID in the name); call it while holding the lock."""
-    parent, removed = out.parent if str(out.parent) else Path("."), []
+    parent = out.parent if str(out.parent) else Path(".")
+    removed: list[Path] = []
     pattern = re.compile(rf"\.{re.escape(out.name)}\.(?:(\d+)\.[^.]+\.tmp|[A-Za-z0-9_]{{8}}\.tmp|old-(\d+))")
     try:
         entries = list(parent.iterdir())

@@ -5,8 +5,8 @@ import copy
 from pathlib import Path
 
 import pytest
-from bad_fixtures import BAD
 import yaml
+from bad_fixtures import BAD
 from pydantic import ValidationError
 
 from simroute.errors import ScenarioError

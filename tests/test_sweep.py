@@ -8,20 +8,18 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
+from conftest import ROOT
+from test_uncertainty import tiny
 from typer.testing import CliRunner
 
 import simroute.tasks as tasks_mod
-from simroute.tasks import point_tasks
 from simroute.cli import app
 from simroute.curves import curve_metrics_table
 from simroute.executors import LocalExecutor
 from simroute.scenario.loader import scenario_from_dict
-from simroute.sweep import SweepSpec, run_sweep
-from simroute.sweep import analysis, plan
+from simroute.sweep import SweepSpec, analysis, plan, run_sweep
 from simroute.sweep.output import write_sweep
-
-from conftest import ROOT
-from test_uncertainty import tiny
+from simroute.tasks import point_tasks
 
 runner = CliRunner()
 
@@ -261,7 +259,8 @@ def test_an_unreachable_dask_scheduler_is_one_error_line(tmp_path):
 
 
 def test_a_missing_sweep_file_is_one_error_line(tmp_path):
-    res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid", str(tmp_path / "no.yaml")])
+    res = runner.invoke(app, ["sweep", str(ROOT / "scenarios" / "quickstart.yaml"), "--grid",
+                              str(tmp_path / "no.yaml")])
     assert res.exit_code == 2 and "cannot read the sweep file" in res.output
 
 

@@ -3,6 +3,7 @@ Numbers are stored as numbers with currency or percent formats; totals are formu
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
@@ -44,7 +45,7 @@ class XlsxLedger(LedgerExporter):
 
 
 def _header(ws, row: int, headers: list[str], fmt, widths: list[int]) -> None:
-    for j, (h, w) in enumerate(zip(headers, widths)):
+    for j, (h, w) in enumerate(zip(headers, widths, strict=True)):
         ws.write_string(row, j, h, fmt)
         ws.set_column(j, j, w)
 
@@ -54,7 +55,8 @@ def _summary(ws, b, f) -> None:
     ws.write_string(1, 0, f"Per 30-day month over each policy's steady-state window, against '{b.baseline}'. "
                           "See Definitions for every figure.", f["note"])
     with_intervals = any(b.policies[p].get("intervals") for p in b.shown_policies())
-    headers, cols = [], []
+    headers: list[str] = []
+    cols: list[tuple[Any, str | None]] = []
     for c in SUMMARY_COLUMNS:
         headers.append(c.header)
         cols.append((c, None))

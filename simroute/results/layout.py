@@ -26,7 +26,7 @@ def scenario_hash(resolved_yaml: str) -> str:
 
 def check_target(out: str | Path) -> None:
     """Fail early (before simulating) when `out` cannot become a results folder."""
-    check_output_folder(out, MARKER, KIND)
+    check_output_folder(Path(out), MARKER, KIND)
 
 
 def claim_target(out: str | Path) -> AbstractContextManager[None]:

@@ -40,7 +40,7 @@ def json_safe(x):
 def summary_document(result: RunResult, resolved_yaml: str) -> dict:
     """The summary.json contract as a dict."""
     s = result.output.scenario
-    steady = {"rule": "explicit" if result.window else "per_policy",
+    steady: dict[str, object] = {"rule": "explicit" if result.window else "per_policy",
               "note": "monthly figures are totals over each policy's [window_start_day, window_end_day) scaled "
                       "to 30-day months; deltas are against baseline_policy over the same days and traffic"}
     if result.window:

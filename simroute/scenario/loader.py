@@ -159,7 +159,7 @@ def _validate(ctx: _Context) -> Scenario:
         raise ScenarioError(list(dict.fromkeys(lines))) from None
 
 
-def _error_lines(e: dict, ctx: _Context) -> list[str]:
+def _error_lines(e: Any, ctx: _Context) -> list[str]:
     """One or more located lines for one pydantic error."""
     kind, value = e["type"], e.get("input")
     path, tp, raw = _walk(e["loc"], ctx.data)
@@ -234,7 +234,8 @@ def _show(value: Any) -> str:
 
 def _walk(loc: tuple, data: Any) -> tuple[Path, Any, Any]:
     """Follow a pydantic loc: (YAML path without union tags, schema type there, raw value there)."""
-    tp, raw, path = Scenario, data, []
+    tp: Any = Scenario
+    raw, path = data, []
     for key in loc:
         options = members(tp)
         if options:

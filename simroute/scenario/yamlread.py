@@ -100,7 +100,7 @@ class BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         digits = len(re.sub(r"[^0-9a-fA-F]", "", str(node.value)))
         if digits > MAX_INT_DIGITS:
             raise yaml.constructor.ConstructorError(None, None, f"an integer of {digits} digits (at most "
@@ -116,7 +116,7 @@ class CoreLoader(BoundedLoader):
 
     yaml_implicit_resolvers: dict = {}
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         text = str(self.construct_scalar(node))
         digits = text.lstrip("+-")
         if len(digits) > MAX_INT_DIGITS + 2:
@@ -126,7 +126,7 @@ class CoreLoader(BoundedLoader):
             return sign * int(digits[2:], 16 if digits[1] == "x" else 8)
         return sign * int(digits, 10)
 
-    def construct_yaml_float(self, node: ScalarNode) -> float:  # type: ignore[override]
+    def construct_yaml_float(self, node: ScalarNode) -> float:
         text = str(self.construct_scalar(node)).lower()
         if text.lstrip("+-") == ".inf":
             return float("-inf") if text.startswith("-") else float("inf")
@@ -268,5 +268,5 @@ def check_keys(root: Node | None, name: str, error: ErrorType) -> None:
         return
     for path, knode, _, _ in iter_entries(root):
         problem = key_problem(knode) if knode is not None else None
-        if problem:
+        if problem and knode is not None:
             raise error(f"{name}:{knode.start_mark.line + 1}: {format_path(path[:-1]) or 'top level'}: {problem}")

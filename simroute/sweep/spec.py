@@ -44,9 +44,9 @@ class Parameter(Frozen):
     def _range(self):
         if (self.values is None) == (self.low is None or self.high is None):
             raise ValueError("give either values or both low and high")
-        if self.values is None and not self.low < self.high:
+        if self.values is None and self.low is not None and self.high is not None and not self.low < self.high:
             raise ValueError(f"low must be below high, got low={self.low}, high={self.high}")
-        if self.log and self.values is None and self.low <= 0:
+        if self.log and self.values is None and self.low is not None and self.low <= 0:
             raise ValueError("log spacing needs low > 0")
         return self
 
