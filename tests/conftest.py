@@ -1,6 +1,8 @@
 """Shared fixtures: shipped scenarios are simulated once per test session and reused."""
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -30,3 +32,21 @@ def case2():
 @pytest.fixture(scope="session")
 def case3():
     return run_case("case3_fintech")
+
+
+def python_calls(fn: Callable[[], object]) -> tuple[int, object]:
+    """How many Python function calls `fn()` makes (and its result): a per-query Python loop shows up as calls
+    that grow with the number of queries."""
+    calls = 0
+
+    def count(frame, event, arg):
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    sys.setprofile(count)
+    try:
+        result = fn()
+    finally:
+        sys.setprofile(None)
+    return calls, result

@@ -3,7 +3,6 @@ come back from its logs (parameter recovery), written as a commented scenario th
 from __future__ import annotations
 
 import math
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import polars as pl
 import pytest
 import yaml
+from conftest import python_calls
 
 from simroute.api import run
 from simroute.engine import simulate
@@ -303,19 +303,7 @@ def test_unknown_model_is_named(world, logs):
 
 
 def _python_calls(fn) -> int:
-    calls = 0
-
-    def count(frame, event, arg):
-        nonlocal calls
-        if event == "call":
-            calls += 1
-
-    sys.setprofile(count)
-    try:
-        fn()
-    finally:
-        sys.setprofile(None)
-    return calls
+    return python_calls(fn)[0]
 
 
 def test_synthesis_and_fit_are_vectorised():

@@ -1,8 +1,9 @@
 """The hot path is vectorised: ten times the queries must not mean ten times the Python function calls."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+from conftest import python_calls
 
 import simroute
 
@@ -10,18 +11,7 @@ QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quickstart.yaml"
 
 
 def _python_calls(mau: int) -> tuple[int, int]:
-    calls = 0
-
-    def count(frame, event, arg):
-        nonlocal calls
-        if event == "call":
-            calls += 1
-
-    sys.setprofile(count)
-    try:
-        r = simroute.run(QUICK, overrides={"users.mau": mau, "horizon_days": 30})
-    finally:
-        sys.setprofile(None)
+    calls, r = python_calls(lambda: simroute.run(QUICK, overrides={"users.mau": mau, "horizon_days": 30}))
     return calls, int(r.output.arrivals.sum())
 
 
