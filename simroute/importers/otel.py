@@ -23,8 +23,8 @@ from .common import UTC_US, check_utf8, existing_file, first_bad, to_bool
 from .interface import ImportFormat, LogImporter, LogSet, finish_logs
 from .log_table import stack
 from .mapping import LogMapping
+from .otlp_arrow import EVALUATION_EVENT, read_otlp
 
-EVALUATION_EVENT = "gen_ai.evaluation.result"
 CHUNK_SPANS = 100_000
 RESPONSE_ID = "gen_ai.response.id"
 EVAL_ATTRIBUTES = {"response_id": RESPONSE_ID, "name": "gen_ai.evaluation.name",
@@ -181,6 +181,16 @@ def feedback(spans: pl.DataFrame, evals: pl.DataFrame, mapping: LogMapping) -> p
     return joined.select(pl.coalesce("a", "b")).to_series()
 
 
+def _load(path: Path, wanted: frozenset[str]) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """A file's spans and evaluation events, and whether their `line` numbers are exact: the Arrow fast path
+    when the file fits its schema, else the careful line-by-line reader (which reports what is wrong)."""
+    fast = read_otlp(path, wanted, EVAL_ATTRIBUTES)
+    if fast is not None:
+        return fast[0], fast[1], False
+    got = load(path, wanted)
+    return got.frame(), pl.DataFrame(got.evals, schema={k: pl.Utf8 for k in EVAL_COLUMNS}), True
+
+
 class OtelGenAiSpans(LogImporter):
     format = ImportFormat.otel_jsonl
 
@@ -191,13 +201,20 @@ class OtelGenAiSpans(LogImporter):
     def read(self, paths: list[Path], mapping: LogMapping) -> LogSet:
         keys = {f: ((getattr(mapping, f),) if getattr(mapping, f) else d) for f, d in DEFAULTS.items()}
         wanted = frozenset(k for ks in keys.values() for k in ks) | {RESPONSE_ID}
-        parsed = [load(p, wanted) for p in paths]
-        evals = pl.concat([pl.DataFrame(p.evals, schema={k: pl.Utf8 for k in EVAL_COLUMNS}) for p in parsed])
-        return stack([self._calls(p, got, keys, evals, mapping) for p, got in zip(paths, parsed, strict=True)])
+        loaded = [_load(p, wanted) for p in paths]
+        evals = pl.concat([e for _, e, _ in loaded])
+        sets = []
+        for p, (spans, _, exact) in zip(paths, loaded, strict=True):
+            try:
+                sets.append(self._calls(p, spans, keys, evals, mapping))
+            except InputError:
+                if exact:
+                    raise
+                sets.append(self._calls(p, load(p, wanted).frame(), keys, evals, mapping))  # locates the error
+        return stack(sets)
 
-    def _calls(self, path: Path, got: Parsed, keys: dict[str, tuple[str, ...]], evals: pl.DataFrame,
+    def _calls(self, path: Path, spans: pl.DataFrame, keys: dict[str, tuple[str, ...]], evals: pl.DataFrame,
                mapping: LogMapping) -> LogSet:
-        spans = got.frame()
         values = spans.select([pl.coalesce([pl.col(k) for k in ks]).alias(f) if ks else
                                pl.lit(None, dtype=pl.Utf8).alias(f) for f, ks in keys.items()])
         calls = values["model"].is_not_null()

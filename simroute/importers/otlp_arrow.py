@@ -1,0 +1,126 @@
+"""The fast path of the OpenTelemetry reader: OTLP/JSON lines parsed by Arrow's JSON reader against an explicit
+schema (only the fields a call needs, the rest skipped) in blocks, then flattened with polars: spans, their
+wanted attributes as text columns, and `gen_ai.evaluation.result` events from spans and log records.
+
+Anything the schema does not fit (an `intValue` written as a JSON number, a line that is not an object, bad
+bytes) makes `read_otlp` return None, and the careful line-by-line reader in `otel` decides and reports it.
+"""
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.json as pj
+
+BLOCK_BYTES = 1 << 24  # Arrow's JSON blocks; a line longer than this takes the careful path
+EVALUATION_EVENT = "gen_ai.evaluation.result"
+_VALUE = pa.struct([("stringValue", pa.string()), ("intValue", pa.string()), ("doubleValue", pa.float64()),
+                    ("boolValue", pa.bool_())])
+_KV = pa.list_(pa.struct([("key", pa.string()), ("value", _VALUE)]))
+_SPAN = pa.struct([("spanId", pa.string()), ("startTimeUnixNano", pa.string()), ("endTimeUnixNano", pa.string()),
+                   ("attributes", _KV), ("events", pa.list_(pa.struct([("name", pa.string()), ("attributes", _KV)])))])
+_RECORD = pa.struct([("spanId", pa.string()), ("eventName", pa.string()), ("attributes", _KV)])
+SCHEMA = pa.schema([
+    ("resourceSpans", pa.list_(pa.struct([("scopeSpans", pa.list_(pa.struct([("spans", pa.list_(_SPAN))])))]))),
+    ("resourceLogs", pa.list_(pa.struct([("scopeLogs", pa.list_(pa.struct([("logRecords", pa.list_(_RECORD))])))])))])
+
+
+def _text_value() -> pl.Expr:
+    """An OTLP AnyValue struct as text, as the careful reader writes it (booleans as true/false)."""
+    v = pl.col("value")
+    return pl.coalesce(v.struct.field("stringValue"), v.struct.field("intValue"),
+                       v.struct.field("doubleValue").cast(pl.Utf8),
+                       pl.when(v.struct.field("boolValue")).then(pl.lit("true"))
+                       .when(v.struct.field("boolValue").not_()).then(pl.lit("false")))
+
+
+def _down(frame: pl.DataFrame, outer: str, inner: str) -> pl.DataFrame:
+    """Explode list column `outer` and keep its struct field `inner` (one level of the OTLP envelope)."""
+    return frame.explode(outer).select(pl.exclude(outer), pl.col(outer).struct.field(inner)).filter(
+        pl.col(inner).is_not_null())
+
+
+def _wide(items: pl.DataFrame, key_col: str, keys: list[str]) -> pl.DataFrame:
+    """Per `key_col` row: the attributes named in `keys` as text columns (the last one wins, as in the careful
+    reader), nulls where absent."""
+    kv = (items.lazy().select(key_col, "attributes").explode("attributes")
+          .select(key_col, pl.col("attributes").struct.field("key"), pl.col("attributes").struct.field("value"))
+          .filter(pl.col("key").is_in(keys)).select(key_col, "key", _text_value().alias("v")).collect())
+    wide = kv.pivot(on="key", index=key_col, values="v", aggregate_function="last")
+    base = items.select(key_col).join(wide, on=key_col, how="left", maintain_order="left")
+    return base.with_columns([pl.lit(None, dtype=pl.Utf8).alias(k) for k in keys if k not in base.columns])
+
+
+def _spans(batch: pl.DataFrame, keys: list[str], first_row: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One block's spans (columns line, spanId, start/end nanos as text, one per key) and its span events."""
+    lines = batch.select(pl.int_range(first_row, first_row + batch.height, dtype=pl.Int64).alias("line"),
+                         "resourceSpans").filter(pl.col("resourceSpans").is_not_null())
+    spans = _down(_down(lines, "resourceSpans", "scopeSpans"), "scopeSpans", "spans").explode("spans")
+    spans = spans.filter(pl.col("spans").is_not_null()).unnest("spans").with_row_index("_span")
+    wide = _wide(spans, "_span", keys)
+    out = spans.select("_span", "line", "spanId", "startTimeUnixNano", "endTimeUnixNano").join(
+        wide, on="_span", how="left", maintain_order="left")
+    events = (spans.select("spanId", "events").explode("events").filter(pl.col("events").is_not_null())
+              .unnest("events").filter(pl.col("name") == EVALUATION_EVENT).with_row_index("_ev"))
+    return out.drop("_span"), events
+
+
+def _records(batch: pl.DataFrame) -> pl.DataFrame:
+    """One block's log records (spanId, eventName, attributes)."""
+    logs = batch.select("resourceLogs").filter(pl.col("resourceLogs").is_not_null())
+    recs = _down(_down(logs, "resourceLogs", "scopeLogs"), "scopeLogs", "logRecords").explode("logRecords")
+    return recs.filter(pl.col("logRecords").is_not_null()).unnest("logRecords").with_row_index("_ev")
+
+
+def _evaluations(events: pl.DataFrame, records: pl.DataFrame, eval_keys: dict[str, str]) -> pl.DataFrame:
+    """Evaluation events as rows of spanId plus the `eval_keys` columns (column → attribute), as text."""
+    keys = [*eval_keys.values(), "event.name"]
+    ev = events.select("_ev", "spanId").join(_wide(events, "_ev", keys), on="_ev", how="left",
+                                             maintain_order="left")
+    rec = records.select("_ev", pl.col("spanId").replace("", None), "eventName").join(
+        _wide(records, "_ev", keys), on="_ev", how="left", maintain_order="left").filter(
+        pl.coalesce("eventName", "event.name") == EVALUATION_EVENT)
+    cols = [pl.col("spanId").cast(pl.Utf8)] + [pl.col(a).alias(c) for c, a in eval_keys.items()]
+    return pl.concat([ev.select(cols), rec.select(cols)])
+
+
+def is_utf8(path: Path) -> bool:
+    """Whether the whole file is UTF-8 (Arrow's JSON reader does not check), read in blocks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(BLOCK_BYTES):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def read_otlp(path: Path, keys: frozenset[str], eval_keys: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The file's spans (line, spanId, startTimeUnixNano, endTimeUnixNano and a text column per key in `keys`)
+    and its evaluation events (spanId and the columns of `eval_keys`), or None when the file needs the careful
+    reader. `line` counts the file's non-blank lines (exact when it has none; errors are located afresh)."""
+    wanted = sorted(keys)
+    span_parts: list[pl.DataFrame] = []
+    eval_parts: list[pl.DataFrame] = []
+    row = 0
+    try:
+        if not is_utf8(path):
+            return None
+        reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=BLOCK_BYTES),
+                              parse_options=pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore"))
+        for record_batch in reader:
+            batch = pl.from_arrow(record_batch)
+            assert isinstance(batch, pl.DataFrame)
+            spans, events = _spans(batch, wanted, row)
+            span_parts.append(spans)
+            eval_parts.append(_evaluations(events, _records(batch), eval_keys))
+            row += batch.height
+    except (pa.ArrowException, OSError, UnicodeDecodeError, pl.exceptions.PolarsError):
+        return None
+    if not span_parts:
+        return None
+    return pl.concat(span_parts), pl.concat(eval_parts)
