@@ -17,6 +17,7 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 TIME_FORMATS_WITH_ZONE = ("%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M%z")
 TIME_FORMATS_NAIVE = ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+DEDUPE_SAMPLE = 1000  # rows looked at to tell repeated JSON texts (metadata) from per-call ones
 EPOCH_DIVISORS = {"s": 1e-6, "ms": 1e-3, "us": 1.0, "ns": 1e3}
 
 
@@ -216,18 +217,28 @@ def _from_text(t: pl.Series, zone: str, unit: str | None) -> pl.Series:
 
 def _arrow_iso(t: pl.Series, zone: str) -> pl.Series | None:
     """The fast path: a column of ISO-8601 times all with an offset, or all without one, parsed by Arrow in one
-    cast; None when the column is anything else (mixed, other layouts, bad values: the careful path decides)."""
+    cast (the layout of the first value is tried first); None when the column is anything else (mixed, other
+    layouts, bad values: the careful path decides)."""
     arr = t.replace("", None).to_arrow()
+    first = t.drop_nulls().head(1).str.contains(r"(?:[Zz]|[+-]\d{2}:?\d{2})\s*$").to_list()
+    tries = ("zoned", "naive") if first == [True] else ("naive", "zoned")
+    for kind in tries:
+        try:
+            if kind == "zoned":
+                return pl.Series(t.name, pc.cast(arr, pa.timestamp("us", tz="UTC"))).cast(UTC_US)
+            naive = pl.Series(t.name, pc.cast(arr, pa.timestamp("us")))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
+            "UTC").cast(UTC_US)
+    return None
+
+
+def _path_match(t: pl.Series, key: str, path: Path, column: str) -> pl.Series:
     try:
-        return pl.Series(t.name, pc.cast(arr, pa.timestamp("us", tz="UTC"))).cast(UTC_US)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    try:
-        naive = pl.Series(t.name, pc.cast(arr, pa.timestamp("us")))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    return naive.dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
-        "UTC").cast(UTC_US)
+        return t.str.json_path_match(f"$.{key}")
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"{path}: column '{column}': expected a JSON object ({str(e).splitlines()[0]})") from None
 
 
 def json_field(s: pl.Series, key: str, path: Path, column: str) -> pl.Series:
@@ -243,10 +254,10 @@ def json_field(s: pl.Series, key: str, path: Path, column: str) -> pl.Series:
     has = t.str.contains(f'"{key}"', literal=True).fill_null(False)
     if not has.any():  # exports whose JSON never carries the key skip the parse
         return pl.Series(column, [None] * len(s), dtype=pl.Utf8)
+    sample = t.head(DEDUPE_SAMPLE)
+    if sample.n_unique() > len(sample) // 2:  # per-call texts (token usage): parse them as they are
+        return _path_match(t, key, path, column).alias(column)
     distinct = t.filter(has).unique()  # metadata repeats across calls: parse each distinct text once
-    try:
-        values = distinct.str.json_path_match(f"$.{key}")
-    except Exception as e:  # noqa: BLE001
-        raise InputError(f"{path}: column '{column}': expected a JSON object ({str(e).splitlines()[0]})") from None
+    values = _path_match(distinct, key, path, column)
     table = pl.DataFrame({"text": distinct, "value": values})
     return t.to_frame("text").join(table, on="text", how="left", maintain_order="left")["value"].alias(column)
