@@ -228,6 +228,85 @@ def test_langfuse_trace_level_scores_and_only_generations(tmp_path):
     assert got["thumbs_down"].to_list() == [True, None]
 
 
+def _spendlogs(tmp_path: Path, status: list[str | None], in_metadata: bool = False) -> Path:
+    """A LiteLLM SpendLogs CSV of `logs_frame()` whose rows carry `status`; failed rows have no completion."""
+    from simroute.importers.writers import litellm_frame
+    frame = litellm_frame(logs_frame())
+    failed = pl.Series([s not in (None, "success") for s in status])
+    frame = frame.with_columns(pl.when(failed).then(None).otherwise(pl.col("completion_tokens"))
+                               .alias("completion_tokens"))
+    if in_metadata:
+        frame = frame.with_columns(pl.Series("metadata", [json.dumps({"status": s}) for s in status]))
+    else:
+        frame = frame.with_columns(pl.Series("status", status))
+    path = tmp_path / "spend.csv"
+    frame.write_csv(path)
+    return path
+
+
+def test_litellm_failed_calls_are_left_out_and_counted(tmp_path):
+    status = ["success", "failure", "success", None, "failure", "success"]
+    got = read_logs(_spendlogs(tmp_path, status), ImportFormat.litellm_csv)
+    want = logs_frame().filter(pl.Series([s != "failure" for s in status]))
+    assert got.frame["tokens_out"].to_list() == want["tokens_out"].to_list() == [1, 3, 4, 6]
+    assert got.frame["start_time"].to_list() == want["start_time"].to_list()
+    assert "2 of 6 calls failed" in got.source
+    meta = read_logs(_spendlogs(tmp_path, status, in_metadata=True), ImportFormat.litellm_csv)
+    assert meta.frame["tokens_out"].to_list() == [1, 3, 4, 6] and "2 of 6 calls failed" in meta.source
+    clean = read_logs(_spendlogs(tmp_path, ["success"] * 6), ImportFormat.litellm_csv)
+    assert clean.frame.height == 6 and "calls failed" not in clean.source
+
+
+def test_litellm_failed_calls_keep_the_files_own_line_numbers(tmp_path):
+    path = _spendlogs(tmp_path, ["failure", "success", "success", "success", "success", "success"])
+    lines = path.read_text().splitlines()
+    lines[3] = lines[3].replace("2024-05-01T", "someday ", 1)  # the third call, line 4 of the file
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as e:
+        read_logs(path, ImportFormat.litellm_csv)
+    one_line(e, "spend.csv", "line 4", "startTime", "someday")
+    with pytest.raises(InputError) as e:
+        read_logs(_spendlogs(tmp_path, ["failure"] * 6), ImportFormat.litellm_csv)
+    one_line(e, "spend.csv", "all 6 calls failed")
+
+
+def test_litellm_failed_calls_are_named_in_the_fit_summary(tmp_path):
+    from simroute.fit.pipeline import fit_world
+    status = ["failure" if i % 10 == 3 else "success" for i in range(6)]
+    logs = read_logs(_spendlogs(tmp_path, status), ImportFormat.litellm_csv)
+    result = fit_world(None, logs, None, cheap="cheap", capable="capable")
+    assert any("1 of 6 calls failed" in s for s in result.sources)
+
+
+def test_langfuse_legacy_observation_exports(tmp_path):
+    common = {"id": ["o1", "o2"], "traceId": ["t1", "t2"], "type": ["GENERATION", "GENERATION"],
+              "startTime": ["2024-05-29T13:46:19.963Z", "2024-05-29T13:47:00.000Z"],
+              "endTime": ["2024-05-29T13:46:21.463Z", "2024-05-29T13:47:02.000Z"],
+              "model": ["gpt-3.5-turbo", "gpt-4"], "userId": ["u1", None], "sessionId": [None, "s2"]}
+    usage = tmp_path / "legacy_usage.csv"
+    pl.DataFrame({**common, "usage": ['{"input": 11, "output": 12, "total": 23, "unit": "TOKENS"}',
+                                      '{"promptTokens": 21, "completionTokens": 22}'],
+                  "calculatedTotalCost": [0.001, None]}).write_csv(usage)
+    flat = tmp_path / "legacy_flat.csv"
+    pl.DataFrame({**common, "promptTokens": [11, 21], "completionTokens": [12, 22],
+                  "calculated_total_cost": [0.001, None]}).write_csv(flat)
+    nested = tmp_path / "legacy.jsonl"
+    pl.DataFrame({**common, "usage": [{"input": 11, "output": 12}, {"input": 21, "output": 22}],
+                  "totalCost": [0.001, None]}).write_ndjson(nested)
+    scores = tmp_path / "legacy_scores.csv"
+    pl.DataFrame({"name": ["user-feedback"], "value": [0], "traceId": ["t2"]}).write_csv(scores)
+    for path in (usage, flat, nested):
+        assert sniff_format(path) is ImportFormat.langfuse
+        got = read_logs(path).frame
+        assert got["model"].to_list() == ["gpt-3.5-turbo", "gpt-4"]
+        assert got["tokens_in"].to_list() == [11, 21] and got["tokens_out"].to_list() == [12, 22]
+        assert got["cost_usd"].to_list() == [0.001, None]
+        assert got["user_id"].to_list() == ["u1", None] and got["session_id"].to_list() == [None, "s2"]
+        assert got["start_time"][0] == dt.datetime(2024, 5, 29, 13, 46, 19, 963000, tzinfo=dt.UTC)
+        assert (got["end_time"] - got["start_time"]).dt.total_milliseconds().to_list() == [1500, 2000]
+    assert read_logs([usage, scores], ImportFormat.langfuse).frame["thumbs_down"].to_list() == [None, True]
+
+
 def test_eval_scores_with_threshold_and_mapped_columns(tmp_path):
     p = tmp_path / "graded.csv"
     p.write_text("id,topic,small_score,big_score,small_ms\n1,a,0.2,0.9,100\n2,b,0.7,0.69,250\n")

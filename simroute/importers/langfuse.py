@@ -6,6 +6,12 @@ session_id `session_id`, tokens_in `usage_details.input` (else `.prompt_tokens`,
 `usage_details.output` (else `.completion_tokens`, `.output_tokens`), cost_usd `total_cost`, intent
 `metadata.intent`; thumbs_down from scores named `feedback_name` whose `value` is below `thumbs_down_below`.
 A file with `name` and `value` columns and no `start_time` is a score file.
+
+Legacy exports (the older observation export and the public API's observation objects) are read too: model
+`model`, tokens from `usage.input`/`usage.output` (else `usage.promptTokens`/`usage.completionTokens`, or
+top-level `promptTokens`/`completionTokens`), cost `calculated_total_cost` (else `calculatedTotalCost`,
+`totalCost`), camelCase `startTime`, `endTime`, `userId`, `sessionId`, `traceId`; each used only where the
+current name is absent.
 """
 from __future__ import annotations
 
@@ -20,12 +26,18 @@ from .log_table import Defaults, convert, gather, needed_columns, stack
 from .mapping import LogMapping
 
 LANGFUSE = Defaults({
-    "start_time": ("start_time",), "end_time": ("end_time",), "model": ("provided_model_name",),
-    "user_id": ("user_id",), "session_id": ("session_id",),
-    "tokens_in": ("usage_details.input", "usage_details.prompt_tokens", "usage_details.input_tokens"),
-    "tokens_out": ("usage_details.output", "usage_details.completion_tokens", "usage_details.output_tokens"),
-    "cost_usd": ("total_cost",), "intent": ("metadata.intent",)})
-SCORE_COLUMNS = ("name", "value", "observation_id", "trace_id")
+    "start_time": ("start_time", "startTime"), "end_time": ("end_time", "endTime"),
+    "model": ("provided_model_name", "model"), "user_id": ("user_id", "userId"),
+    "session_id": ("session_id", "sessionId"),
+    "tokens_in": ("usage_details.input", "usage_details.prompt_tokens", "usage_details.input_tokens", "usage.input",
+                  "usage.promptTokens", "promptTokens"),
+    "tokens_out": ("usage_details.output", "usage_details.completion_tokens", "usage_details.output_tokens",
+                   "usage.output", "usage.completionTokens", "completionTokens"),
+    "cost_usd": ("total_cost", "calculated_total_cost", "calculatedTotalCost", "totalCost"),
+    "intent": ("metadata.intent",)})
+LEGACY_MARKERS = ("promptTokens", "calculated_total_cost", "calculatedTotalCost")
+SCORE_COLUMNS = ("name", "value", "observation_id", "trace_id", "observationId", "traceId")
+LEGACY_SCORE_NAMES = {"observationId": "observation_id", "traceId": "trace_id"}
 
 
 def _columns(path: Path) -> list[str]:
@@ -39,7 +51,7 @@ def _columns(path: Path) -> list[str]:
 
 def is_score_file(path: Path) -> bool:
     cols = _columns(path)
-    return "value" in cols and "name" in cols and "start_time" not in cols
+    return "value" in cols and "name" in cols and "start_time" not in cols and "startTime" not in cols
 
 
 def read_feedback(paths: list[Path], mapping: LogMapping) -> pl.DataFrame | None:
@@ -49,6 +61,8 @@ def read_feedback(paths: list[Path], mapping: LogMapping) -> pl.DataFrame | None
     frames = []
     for p in paths:
         raw = scan_table(p, "a Langfuse score export", SCORE_COLUMNS)
+        raw = raw.rename({old: new for old, new in LEGACY_SCORE_NAMES.items()
+                          if old in raw.columns and new not in raw.columns})
         if raw.height == 0:
             continue
         for c in ("name", "value"):
@@ -84,7 +98,9 @@ class LangfuseExport(LogImporter):
         if path.suffix.lower() not in (".csv", ".jsonl", ".ndjson"):
             return False
         cols = _columns(path)
-        return "provided_model_name" in cols or ("observation_id" in cols and "value" in cols)
+        legacy = "model" in cols and ("usage" in cols or any(m in cols for m in LEGACY_MARKERS)) and (
+            "start_time" in cols or "startTime" in cols)
+        return "provided_model_name" in cols or legacy or ("observation_id" in cols and "value" in cols)
 
     def read(self, paths: list[Path], mapping: LogMapping) -> LogSet:
         for p in paths:
@@ -99,15 +115,15 @@ class LangfuseExport(LogImporter):
 
     def _observations(self, path: Path, mapping: LogMapping, scores: pl.DataFrame | None) -> LogSet:
         raw = scan_table(path, "a Langfuse observations export",
-                         needed_columns(mapping, LANGFUSE) + ["id", "trace_id", "type"])
+                         needed_columns(mapping, LANGFUSE) + ["id", "trace_id", "traceId", "type"])
         if raw.height == 0:
             raise InputError(f"{path}: no rows (expected at least one GENERATION observation)")
         cols = convert(gather(raw, path, mapping, LANGFUSE), path, mapping)
         n = raw.height
         if mapping.thumbs_down is None and scores is not None:
             ids = raw["id"].cast(pl.Utf8) if "id" in raw.columns else pl.Series([None] * n, dtype=pl.Utf8)
-            traces = raw["trace_id"].cast(pl.Utf8) if "trace_id" in raw.columns else pl.Series([None] * n,
-                                                                                               dtype=pl.Utf8)
+            trace_col = next((c for c in ("trace_id", "traceId") if c in raw.columns), None)
+            traces = raw[trace_col].cast(pl.Utf8) if trace_col else pl.Series([None] * n, dtype=pl.Utf8)
             cols["thumbs_down"] = join_feedback(ids, traces, scores)
         keep = (raw["type"].cast(pl.Utf8).str.to_uppercase() == "GENERATION").fill_null(False) \
             if "type" in raw.columns else pl.Series([True] * n)

@@ -50,7 +50,8 @@ def _wide(items: pl.DataFrame, key_col: str, keys: list[str]) -> pl.DataFrame:
           .filter(pl.col("key").is_in(keys)).select(key_col, "key", _text_value().alias("v")).collect())
     wide = kv.pivot(on="key", index=key_col, values="v", aggregate_function="last")
     base = items.select(key_col).join(wide, on=key_col, how="left", maintain_order="left")
-    return base.with_columns([pl.lit(None, dtype=pl.Utf8).alias(k) for k in keys if k not in base.columns])
+    return base.with_columns([pl.lit(None, dtype=pl.Utf8).alias(k) for k in keys if k not in base.columns]).select(
+        key_col, *keys)
 
 
 def _spans(batch: pl.DataFrame, keys: list[str], first_row: int) -> tuple[pl.DataFrame, pl.DataFrame]:
