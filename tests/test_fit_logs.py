@@ -14,13 +14,8 @@ from conftest import python_calls
 
 from simroute.api import run
 from simroute.engine import simulate
-from simroute.fit.logs import (
-    LogFitError,
-    _day_factor_nll,
-    _fit_thumbs_day_sd,
-    _Out,
-    fit_logs,
-)
+from simroute.fit.log_feedback import day_factor_nll, fit_thumbs_day_sd
+from simroute.fit.logs import LogFitError, Out, fit_logs
 from simroute.fit.logset import LOG_SCHEMA, LogSet
 from simroute.fit.records import FittedValue
 from simroute.fit.scenario_writer import (
@@ -213,12 +208,12 @@ def test_day_factor_mle_known_answer():
     nd = rng.integers(2000, 6000, size=300).astype(float)
     factor = np.exp(0.5 * rng.standard_normal(300) - 0.125)
     kd = rng.poisson(nd * 0.004 * factor).astype(float)
-    out = _Out()
-    _fit_thumbs_day_sd(nd, kd, float(kd.sum() / nd.sum()), out)
+    out = Out()
+    fit_thumbs_day_sd(nd, kd, float(kd.sum() / nd.sum()), out)
     e = out.estimates["reactions.thumbs_down_daily_sd"]
     assert abs(e.value - 0.5) <= Z * e.se
-    assert _day_factor_nll(np.array([np.log(0.004), np.log(0.5)]), nd, kd) < \
-        _day_factor_nll(np.array([np.log(0.004), np.log(0.05)]), nd, kd)
+    assert day_factor_nll(np.array([np.log(0.004), np.log(0.5)]), nd, kd) < \
+        day_factor_nll(np.array([np.log(0.004), np.log(0.05)]), nd, kd)
 
 
 def test_intents_new_to_the_base_are_added_as_assumptions(world, logs):

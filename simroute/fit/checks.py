@@ -30,7 +30,7 @@ from ..rng import Streams
 from ..scenario.schema import Scenario
 from .evals import JOINT, EvalFit
 from .evalset import EvalSet, correct_col
-from .logs import QUERY_GAP_S, LogFit, _checked, _first_calls, _Out
+from .logs import QUERY_GAP_S, LogFit, Out, _checked, _first_calls
 from .logset import LogSet
 from .synth import synth_eval
 from .synth_logs import synth_logs
@@ -138,7 +138,7 @@ def compare(fitted: Scenario, eval_fit: EvalFit | None, ev_cal: EvalSet | None, 
         sim["log_days"] = days
         simulated_logs = synth_logs(fitted, name, days, _seed(seed, "logs"))
         h, s = _checked(logs_held, fitted), _checked(simulated_logs, fitted)
-        hq, sq = _first_calls(h, QUERY_GAP_S, _Out()), _first_calls(s, QUERY_GAP_S, _Out())
+        hq, sq = _first_calls(h, QUERY_GAP_S, Out()), _first_calls(s, QUERY_GAP_S, Out())
         tokens, tok_curves = _tokens(h, s, hq, sq)
         latency, lat_curves = _latency(h, s)
         curves.update(tok_curves)
