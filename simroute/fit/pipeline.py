@@ -263,6 +263,101 @@ def _eval_taxonomy(base: Scenario, ev: EvalSet, cheap: str, capable: str,
 
 # --- the whole fit ----------------------------------------------------------------------------------------------
 
+@dataclass
+class _Parts:
+    """What the eval and log sides of a fit hand on: the base they refined, records, splits, notes, sources."""
+
+    base: Scenario | None
+    base_provenance: dict[str, str] | None
+    split: Split
+    notes: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    eval_fit: EvalFit | None = None
+    eval_records: list[FittedValue] = field(default_factory=list)
+    ev_cal: EvalSet | None = None
+    ev_held: EvalSet | None = None
+    roles: tuple[str | None, str | None] = (None, None)
+    log_fit: LogFit | None = None
+    log_records: list[FittedValue] = field(default_factory=list)
+    logs_cal: LogSet | None = None
+    logs_held: LogSet | None = None
+
+
+def _eval_base(evalset: EvalSet, ev_cal: EvalSet, parts: _Parts, to_name: dict[str, str], cheap_id: str,
+               capable_id: str) -> tuple[Scenario | None, list[FittedValue]]:
+    """The base the eval fit refines (None: a minimal world is made for it) and the eval's taxonomy records."""
+    if parts.base is None:
+        intents = sorted(evalset.frame["intent"].drop_nulls().unique().to_list()) or [INTENT_NONE]
+        parts.base = minimal_base([to_name[m] for m in evalset.models], intents, to_name[cheap_id],
+                                  to_name[capable_id])
+        parts.notes.append("no base scenario: a minimal world with the eval's models and intents at the schema's "
+                           "defaults (every unfitted value an assumption)")
+        return None, []
+    parts.base, taxonomy, parts.base_provenance = _eval_taxonomy(parts.base, ev_cal, cheap_id, capable_id,
+                                                                 dict(parts.base_provenance or {}))
+    if taxonomy:
+        parts.notes.append(f"the eval's categories replace the base scenario's intents ({len(taxonomy) // 2} "
+                           "intents, shares and surface labels from the eval)")
+    return parts.base, taxonomy
+
+
+def _fit_eval_side(evalset: EvalSet, parts: _Parts, cheap: str | None, capable: str | None,
+                   names: dict[str, str]) -> None:
+    """Split the eval, fit the models' quality on its calibration part, and record what was done in `parts`."""
+    share, seed = parts.split.holdout_share, parts.split.seed
+    cheap_id, capable_id = _check_eval(evalset, cheap, capable, names)
+    to_name = _eval_names(evalset, parts.base, names)
+    ev_cal, ev_held = split_eval(evalset, share, seed)
+    base_fit, taxonomy = _eval_base(evalset, ev_cal, parts, to_name, cheap_id, capable_id)
+    try:
+        parts.eval_fit = fit_eval(ev_cal, base_fit, cheap_id, capable_id, names=names)
+    except FitError as e:
+        raise FitInputError(str(e)) from None
+    parts.eval_records = [*taxonomy, *parts.eval_fit.values] if base_fit is not None else list(parts.eval_fit.values)
+    parts.ev_cal, parts.ev_held = ev_cal, ev_held
+    parts.roles = (to_name[cheap_id], to_name[capable_id])
+    parts.sources.append(f"eval {evalset.source} ({ev_cal.frame.height:,} of {evalset.frame.height:,} queries)")
+    parts.split = Split(share, seed, f"by query, stratified by intent: {share:.0%} of each intent's "
+                        f"queries held out (uniform draw, stream {EVAL_SPLIT_STREAM}, seed {seed})",
+                        (ev_cal.frame.height, ev_held.frame.height))
+
+
+def _fit_log_side(logs: LogSet, world: Scenario, parts: _Parts) -> None:
+    """Split the logs by day, fit the traffic and per-call side on the calibration days, record it in `parts`."""
+    if logs.frame.height == 0:
+        raise FitInputError(f"{logs.source}: no rows to fit")
+    split = parts.split
+    logs_cal, logs_held, cal_days, held_days = split_logs(logs, split.holdout_share)
+    parts.log_fit = fit_logs(logs_cal, world)
+    parts.log_records = list(parts.log_fit.records)
+    parts.notes += list(parts.log_fit.notes)
+    parts.logs_cal, parts.logs_held = logs_cal, logs_held
+    parts.sources.append(f"logs {logs.source} ({len(cal_days)} of {len(cal_days) + len(held_days)} days)")
+    whole = "whole weeks" if len(cal_days) + len(held_days) >= 14 else f"{split.holdout_share:.0%} of the days"
+    rule = f"by day, chronologically: the last {len(held_days)} days held out ({whole})"
+    parts.split = Split(split.holdout_share, split.seed, split.eval_rule, split.eval_sizes, rule,
+                        (tuple(cal_days), tuple(held_days)),
+                        (logs_cal.frame.height, 0 if logs_held is None else logs_held.frame.height))
+
+
+def _assemble(parts: _Parts, base: Scenario, policy: str | None, title: str) -> FitResult:
+    """Merge the records, write the commented scenario and check it on the held-out parts."""
+    split, notes = parts.split, parts.notes
+    records = merge_records(parts.eval_records, parts.log_records, [i.name for i in base.traffic.intents], notes)
+    rules = [f"Held out ({split.holdout_share:.0%}, seed {split.seed}): {what} {rule}" for what, rule in
+             (("the eval", split.eval_rule), ("the logs", split.log_rule)) if rule]
+    header = fit_header("\n".join([title, *rules]), parts.sources, notes)
+    text = write_scenario(base, records, base_provenance=parts.base_provenance, header=header,
+                          source="<fitted scenario>")
+    fitted = scenario_from_dict(yaml.safe_load(text), source="<fitted scenario>")
+    assumed = tuple(assumed_parameters(text))
+    comparison = compare(fitted, parts.eval_fit, parts.ev_cal, parts.ev_held, parts.log_fit, parts.logs_cal,
+                         parts.logs_held, seed=split.seed, policy=policy, assumed=assumed, cheap=parts.roles[0],
+                         capable=parts.roles[1])
+    return FitResult(text, fitted, records, assumed, tuple(notes), split, comparison, tuple(parts.sources),
+                     parts.eval_fit, parts.log_fit)
+
+
 def fit_world(evalset: EvalSet | None, logs: LogSet | None, base: Scenario | None, *, cheap: str | None,
               capable: str | None, holdout_share: float = 0.2, seed: int = 0,
               names: Mapping[str, str] | None = None, policy: str | None = None,
@@ -274,75 +369,20 @@ def fit_world(evalset: EvalSet | None, logs: LogSet | None, base: Scenario | Non
         raise FitInputError("fit: give an eval, logs, or both")
     if not 0.0 < holdout_share < 1.0:
         raise FitInputError(f"holdout_share: must be between 0 and 1 (exclusive), got {holdout_share:g}")
-    names = dict(names or {})
-    notes: list[str] = []
-    sources: list[str] = []
-    split = Split(holdout_share, seed)
-    eval_fit = log_fit = None
-    eval_records: list[FittedValue] = []
-    ev_cal = ev_held = None
+    parts = _Parts(base, base_provenance, Split(holdout_share, seed), roles=(cheap, capable))
     if evalset is not None:
-        cheap_id, capable_id = _check_eval(evalset, cheap, capable, names)
-        to_name = _eval_names(evalset, base, names)
-        ev_cal, ev_held = split_eval(evalset, holdout_share, seed)
-        if base is None:
-            intents = sorted(evalset.frame["intent"].drop_nulls().unique().to_list()) or [INTENT_NONE]
-            base = minimal_base([to_name[m] for m in evalset.models], intents, to_name[cheap_id],
-                                to_name[capable_id])
-            notes.append("no base scenario: a minimal world with the eval's models and intents at the schema's "
-                         "defaults (every unfitted value an assumption)")
-            base_fit: Scenario | None = None
-            taxonomy: list[FittedValue] = []
-        else:
-            base, taxonomy, base_provenance = _eval_taxonomy(base, ev_cal, cheap_id, capable_id,
-                                                             dict(base_provenance or {}))
-            if taxonomy:
-                notes.append(f"the eval's categories replace the base scenario's intents ({len(taxonomy) // 2} "
-                             "intents, shares and surface labels from the eval)")
-            base_fit = base
-        try:
-            eval_fit = fit_eval(ev_cal, base_fit, cheap_id, capable_id, names=names)
-        except FitError as e:
-            raise FitInputError(str(e)) from None
-        eval_records = [*taxonomy, *eval_fit.values] if base_fit is not None else list(eval_fit.values)
-        sources.append(f"eval {evalset.source} ({ev_cal.frame.height:,} of {evalset.frame.height:,} queries)")
-        split = Split(holdout_share, seed, f"by query, stratified by intent: {holdout_share:.0%} of each intent's "
-                      f"queries held out (uniform draw, stream {EVAL_SPLIT_STREAM}, seed {seed})",
-                      (ev_cal.frame.height, ev_held.frame.height))
-    elif base is None:
+        _fit_eval_side(evalset, parts, cheap, capable, dict(names or {}))
+    elif parts.base is None:
         assert logs is not None
-        base = _logs_base(logs, cheap, capable)
-        notes.append("no base scenario: a minimal world with the logs' models and intents at the schema's "
-                     "defaults (every unfitted value an assumption)")
-    assert base is not None
-    world = scenario_from_dict(apply_records(base, eval_records), source="<eval fit>") if eval_records else base
-    log_records: list[FittedValue] = []
-    logs_cal = logs_held = None
+        parts.base = _logs_base(logs, cheap, capable)
+        parts.notes.append("no base scenario: a minimal world with the logs' models and intents at the schema's "
+                           "defaults (every unfitted value an assumption)")
+    assert parts.base is not None
+    world = (scenario_from_dict(apply_records(parts.base, parts.eval_records), source="<eval fit>")
+             if parts.eval_records else parts.base)
     if logs is not None:
-        if logs.frame.height == 0:
-            raise FitInputError(f"{logs.source}: no rows to fit")
-        logs_cal, logs_held, cal_days, held_days = split_logs(logs, holdout_share)
-        log_fit = fit_logs(logs_cal, world)
-        log_records = list(log_fit.records)
-        notes += list(log_fit.notes)
-        sources.append(f"logs {logs.source} ({len(cal_days)} of {len(cal_days) + len(held_days)} days)")
-        rule = (f"by day, chronologically: the last {len(held_days)} days held out ("
-                f"{'whole weeks' if len(cal_days) + len(held_days) >= 14 else f'{holdout_share:.0%} of the days'})")
-        split = Split(split.holdout_share, seed, split.eval_rule, split.eval_sizes, rule,
-                      (tuple(cal_days), tuple(held_days)),
-                      (logs_cal.frame.height, 0 if logs_held is None else logs_held.frame.height))
-    records = merge_records(eval_records, log_records, [i.name for i in base.traffic.intents], notes)
-    rules = [f"Held out ({holdout_share:.0%}, seed {seed}): {what} {rule}" for what, rule in
-             (("the eval", split.eval_rule), ("the logs", split.log_rule)) if rule]
-    header = fit_header("\n".join([title, *rules]), sources, notes)
-    text = write_scenario(base, records, base_provenance=base_provenance, header=header, source="<fitted scenario>")
-    fitted = scenario_from_dict(yaml.safe_load(text), source="<fitted scenario>")
-    assumed = tuple(assumed_parameters(text))
-    roles = (to_name[cheap_id], to_name[capable_id]) if evalset is not None else (cheap, capable)
-    comparison = compare(fitted, eval_fit, ev_cal, ev_held, log_fit, logs_cal, logs_held, seed=seed,
-                         policy=policy, assumed=assumed, cheap=roles[0], capable=roles[1])
-    return FitResult(text, fitted, records, assumed, tuple(notes), split, comparison, tuple(sources),
-                     eval_fit, log_fit)
+        _fit_log_side(logs, world, parts)
+    return _assemble(parts, parts.base, policy, title)
 
 
 def eval_model_names(ev: EvalSet, fit: EvalFit) -> dict[str, str]:
