@@ -74,6 +74,15 @@ def write_inputs(rows: int, eval_rows: int, formats: list[str], data: Path) -> d
     return out
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss it starts afresh at exec, so a child does not
+    report the memory its parent had when it forked)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(fmt: str, eval_path: str, logs: list[str]) -> None:
     """Read and fit in this process; print the figures as one JSON line."""
     from simroute.fit.pipeline import fit_world
@@ -84,7 +93,7 @@ def child(fmt: str, eval_path: str, logs: list[str]) -> None:
     t1, c1 = time.perf_counter(), time.process_time()
     result = fit_world(evalset, logset, world(), cheap="small", capable="large", policy=POLICY)
     t2, c2 = time.perf_counter(), time.process_time()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mib()
     print(json.dumps({"format": fmt, "log_rows": logset.frame.height, "eval_rows": evalset.frame.height,
                       "read_s": round(t1 - t0, 1), "fit_s": round(t2 - t1, 1), "total_s": round(t2 - t0, 1),
                       "cpu_s": round(c2 - c0, 1), "read_cpu_s": round(c1 - c0, 1), "peak_rss_mib": round(rss),

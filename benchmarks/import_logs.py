@@ -42,12 +42,21 @@ def synthetic(rows: int):
     return LogSet(frame, "synthetic")
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident set (VmHWM: unlike ru_maxrss it starts afresh at exec, so a child does not
+    report the memory its parent had when it forked)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(fmt: str, files: list[str]) -> None:
     from simroute.importers import read_logs
     t, cpu = time.perf_counter(), time.process_time()
     got = read_logs([Path(f) for f in files], fmt)
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mib()
     print(json.dumps({"format": fmt, "rows": got.frame.height, "seconds": round(seconds, 2),
                       "cpu_seconds": round(cpu, 2), "peak_rss_mib": round(rss)}))
 
