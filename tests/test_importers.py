@@ -179,6 +179,18 @@ def test_otel_collector_file_with_events_logs_and_old_names():
     assert got["cost_usd"].null_count() == 2
 
 
+def test_otel_fast_path_reads_what_the_careful_path_reads(tmp_path, monkeypatch):
+    from simroute.importers import otel, otlp_arrow
+    p = tmp_path / "calls.jsonl"
+    write_logs(LogSet(logs_frame(1500), "t"), p, ImportFormat.otel_jsonl)
+    monkeypatch.setattr(otlp_arrow, "BLOCK_BYTES", 1 << 19)  # several blocks, each with its own attribute set
+    assert otlp_arrow.read_otlp(p, frozenset({"gen_ai.request.model"}), {"name": "gen_ai.evaluation.name"})
+    fast = read_logs(p).frame
+    monkeypatch.setattr(otel, "read_otlp", lambda *a: None)
+    assert_frame_equal(fast, read_logs(p).frame)
+    assert_frame_equal(fast, logs_frame(1500))
+
+
 def test_litellm_export_with_extra_columns_naive_and_offset_times():
     got = read_logs(FIXTURES / "litellm_spendlogs.csv").frame
     assert got["model"].to_list() == ["gpt-4o-mini", "large"]  # model_group fills an empty model

@@ -8,6 +8,9 @@ A span is a call when it carries `gen_ai.response.model` or `gen_ai.request.mode
 `gen_ai.usage.cost` (not in the conventions; absent is fine), intent `simroute.intent`. Feedback: evaluation
 events named `feedback_name` (`gen_ai.evaluation.name`), as span events or as log records joined by span id
 (else `gen_ai.response.id`); a `gen_ai.evaluation.score.value` below `thumbs_down_below` is a thumbs-down.
+
+Reading: the Arrow fast path (`otlp_arrow`) first; a file it cannot take, and any error, goes through the
+line-by-line reader here, which names the line.
 """
 from __future__ import annotations
 
@@ -105,8 +108,9 @@ class Parsed:
 
 
 def load(path: Path, keys: frozenset[str]) -> Parsed:
-    """Walk the file's OTLP export requests line by line (a plain JSON parse: polars' nested NDJSON reader is
-    far slower on batches of spans), keeping only the attributes in `keys`."""
+    """The careful path: walk the file's OTLP export requests line by line with a plain JSON parse, keeping only
+    the attributes in `keys`; it accepts what the Arrow fast path's schema does not (integers written as JSON
+    numbers) and locates what is wrong (bad bytes, a line that is not JSON, a bad value) to its line."""
     existing_file(path)
     got = Parsed(spans={k: [] for k in ("line", "spanId", "startTimeUnixNano", "endTimeUnixNano", *keys)})
     span_cols, ev = got.spans, got.evals
