@@ -10,16 +10,13 @@ from collections.abc import Iterator
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
 from ..errors import SimrouteError
 from ..importers import EvalMapping, EvalSet, read_eval
 from .base import Day, Frozen, Name, PositiveInt, Probability, bounds
-
-if TYPE_CHECKING:
-    from .schema import Scenario
 
 
 class Resample(str, Enum):
@@ -110,8 +107,9 @@ def eval_model(replay: Replay, model: str) -> str:
     return (replay.models or {}).get(model, model)
 
 
-def replay_errors(s: Scenario) -> Iterator[str]:
-    """Located problems of a replay section against its eval and the rest of the scenario."""
+def replay_errors(s: Any) -> Iterator[str]:
+    """Located problems of a replay section against its eval and the rest of the scenario (`s`: the Scenario
+    being validated, untyped here because the scenario root imports this module)."""
     r = s.traffic.replay
     if r is None:
         return

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..scenario.replay import RouterFeatures
 
-TEXT_FEATURES = 2 ** 18
+TEXT_FEATURES = 2 ** 16
 TEXT_C = 1.0  # inverse L2 strength of the text model (scikit-learn's default)
 
 
@@ -36,16 +36,19 @@ def category_scores(category: np.ndarray, k: int, suffices: np.ndarray, train_ro
 
 def text_scores(prompts: list[str], category: np.ndarray, categories: tuple[str, ...], suffices: np.ndarray,
                 train_rows: np.ndarray) -> np.ndarray:
-    """Logistic regression on hashed word unigrams and bigrams of the prompt plus its category token."""
-    from sklearn.feature_extraction.text import HashingVectorizer  # lazy: optional extra simroute[text]
+    """Logistic regression on the prompt's hashed word unigrams and bigrams (unit length) beside a one-hot block
+    of its category, so the text can only add to what the category router knows."""
+    from scipy import sparse  # lazy: only with the optional extra simroute[text]
+    from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.linear_model import LogisticRegression
-    docs = [f"{p} category_{categories[c]}" for p, c in zip(prompts, category.tolist(), strict=True)]
+    n = len(prompts)
     vec = HashingVectorizer(n_features=TEXT_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm="l2")
-    x = vec.transform(docs)
+    onehot = sparse.csr_matrix((np.ones(n), (np.arange(n), category.astype(np.int64))), shape=(n, len(categories)))
+    x = sparse.hstack([vec.transform(prompts), onehot]).tocsr()
     y = suffices[train_rows].astype(int)
     if len(np.unique(y)) < 2:
-        return np.full(len(docs), float(y.mean()) if len(y) else 0.5)
-    model = LogisticRegression(C=TEXT_C, max_iter=2000, solver="lbfgs")
+        return np.full(n, float(y.mean()) if len(y) else 0.5)
+    model = LogisticRegression(C=TEXT_C, solver="liblinear", random_state=0, max_iter=1000)
     model.fit(x[train_rows], y)
     return model.predict_proba(x)[:, 1]
 
