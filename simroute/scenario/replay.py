@@ -91,15 +91,18 @@ def _read(path: str, stamp: tuple[int, int], mapping_json: str) -> EvalSet:
     return read_eval(Path(path), EvalMapping.model_validate_json(mapping_json))
 
 
+def eval_stamp(replay: Replay) -> tuple[int, int]:
+    """The eval file's version: modification time and size ((0, 0) if it cannot be read)."""
+    try:
+        st = replay.path.stat()
+    except OSError:
+        return (0, 0)
+    return (st.st_mtime_ns, st.st_size)
+
+
 def recorded(replay: Replay) -> EvalSet:
     """The replay's eval, read once per file version (InputError if unreadable)."""
-    p = replay.path
-    try:
-        st = p.stat()
-        stamp = (st.st_mtime_ns, st.st_size)
-    except OSError:
-        stamp = (0, 0)
-    return _read(str(p), stamp, replay.mapping.model_dump_json())
+    return _read(str(replay.path), eval_stamp(replay), replay.mapping.model_dump_json())
 
 
 def eval_model(replay: Replay, model: str) -> str:

@@ -8,6 +8,7 @@ so every policy sees the same queries (common random numbers) and a seed fixes e
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -19,13 +20,14 @@ from ..classifier import TrainedClassifier
 from ..rng import Streams
 from ..scenario.policies import Classifier as ClassifierConfig
 from ..scenario.policies import ClassifierMethod
-from ..scenario.replay import Replay, eval_model, recorded
+from ..scenario.replay import Replay, eval_model, eval_stamp, recorded
 from ..scenario.schema import Scenario
 from .day_source import DayDraw, DaySource
 from .outcomes import NANO, ModelBank, Outcomes
 from .text_router import RouterChoice, train_router
 from .traffic import Queries
 
+_ROUTERS: dict[tuple, RouterChoice] = {}  # the last trained router, by what it was trained on
 SPLIT = "replay:split"
 BOOTSTRAP = "replay:bootstrap"
 _EPS = 1e-4  # router scores are kept inside (eps, 1 - eps) so their logit is finite
@@ -186,8 +188,13 @@ class ReplayDaySource(DaySource):
         self.tout = np.array([[i.tokens_out.median, i.tokens_out.sigma] for i in tok])
         self.cheap, self.capable = two_tiers(scenario, r)
         suffices = rec.correct[self.cheap] | ~rec.correct[self.capable]
-        choice: RouterChoice = train_router(r.router, rec.prompt, rec.category, rec.categories, suffices,
-                                            self.train_rows)
+        key = (r.model_dump_json(include={"eval", "mapping", "models", "router"}), eval_stamp(r), self.cheap,
+               self.capable, hashlib.sha1(self.train_rows.tobytes()).hexdigest())
+        choice = _ROUTERS.get(key)
+        if choice is None:  # trained once per eval version and split: replicates and calibration reuse it
+            choice = train_router(r.router, rec.prompt, rec.category, rec.categories, suffices, self.train_rows)
+            _ROUTERS.clear()
+            _ROUTERS[key] = choice
         self.router_kind = choice.kind
         self.classifier, self.feature = router_classifier(choice.scores, self.train_rows)
         acc = self._category_accuracy(rec)

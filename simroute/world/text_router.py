@@ -36,13 +36,13 @@ def category_scores(category: np.ndarray, k: int, suffices: np.ndarray, train_ro
 
 def text_scores(prompts: list[str], category: np.ndarray, categories: tuple[str, ...], suffices: np.ndarray,
                 train_rows: np.ndarray) -> np.ndarray:
-    """Logistic regression on the prompt's hashed word unigrams and bigrams (unit length) beside a one-hot block
+    """Logistic regression on the prompt's hashed words (unit length) beside a one-hot block
     of its category, so the text can only add to what the category router knows."""
     from scipy import sparse  # lazy: only with the optional extra simroute[text]
     from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.linear_model import LogisticRegression
     n = len(prompts)
-    vec = HashingVectorizer(n_features=TEXT_FEATURES, ngram_range=(1, 2), alternate_sign=False, norm="l2")
+    vec = HashingVectorizer(n_features=TEXT_FEATURES, ngram_range=(1, 1), alternate_sign=False, norm="l2")
     onehot = sparse.csr_matrix((np.ones(n), (np.arange(n), category.astype(np.int64))), shape=(n, len(categories)))
     x = sparse.hstack([vec.transform(prompts), onehot]).tocsr()
     y = suffices[train_rows].astype(int)
