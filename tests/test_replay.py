@@ -316,3 +316,18 @@ def test_replay_pool_size_counts_the_training_split(tmp_path):
 
 def test_reaction_draws_are_the_engines():
     assert REACTION_DRAWS >= 1
+
+
+def test_cli_run_says_which_router_and_confidence(tmp_path, monkeypatch):
+    import simroute.world.text_router as tr
+    monkeypatch.setattr(tr, "text_available", lambda: False)
+    csv = tmp_path / "eval.csv"
+    _eval_frame().drop("confidence:cheap", "confidence:capable").write_csv(csv)
+    path = _write(tmp_path, _scenario(csv, router="text"))
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out"), "--quiet", "--no-report"])
+    assert res.exit_code == 0, res.output
+    notes = [line for line in res.stderr.splitlines() if line.startswith("note: ")]
+    assert notes == ["note: replay: pre-routing on categories: scikit-learn is not installed "
+                     "(pip install 'simroute[text]')",
+                     "note: replay: confidence drawn from each model's confidence model conditioned on the "
+                     "recorded correctness (the eval records none)"]
