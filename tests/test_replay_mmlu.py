@@ -123,3 +123,19 @@ def test_the_replay_says_which_router_and_confidence_it_used():
     prov = _run().provenance
     assert prov["traffic.replay.confidence"].startswith("replay: confidence drawn")
     assert prov["traffic.replay.router"].startswith("replay: pre-routing on")
+
+
+def test_golden_summary_of_the_mmlu_replay():
+    """Golden summary of the shipped replay with the category router (the same with or without the optional
+    text extra); regenerate with SIMROUTE_UPDATE_GOLDEN=1 like tests/test_golden.py."""
+    import json
+
+    from test_golden import GOLDEN, _compare, _digest
+
+    got = json.loads(json.dumps(_digest(_run((("traffic.replay.router", "category"),)))))
+    path = GOLDEN / "mmlu_replay.json"
+    if os.environ.get("SIMROUTE_UPDATE_GOLDEN") == "1":
+        path.write_text(json.dumps(got, indent=2, sort_keys=True) + "\n")
+    problems: list[str] = []
+    _compare("mmlu_replay", json.loads(path.read_text()), got, problems)
+    assert not problems, "\n".join(problems)
