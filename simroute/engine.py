@@ -27,6 +27,7 @@ from .policies.base import ClassifierRouter, one_hot
 from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
+from .scenario.replay import replay_onsets
 from .scenario.schema import Scenario
 from .surveys import SurveyResult, Surveys
 from .world.day_source import DayDraw, DaySource, SyntheticDaySource
@@ -151,7 +152,7 @@ class Engine:
             if rb is not None:
                 cal.schedule(rb.day, Priority.ROLLBACK, f"rollback:{p.name}", self._setter(p.name, rb.to_share))
             p.schedule(cal, h)
-        for day, what in self.world.drift.onsets:
+        for day, what in self.world.drift.onsets + replay_onsets(self.s):
             cal.schedule(day, Priority.DRIFT, f"drift:{what}", self._onset(what))
         for day in range(1, h):
             cal.schedule(day, Priority.BILLING, "billing", self._bill)

@@ -331,3 +331,25 @@ def test_cli_run_says_which_router_and_confidence(tmp_path, monkeypatch):
                      "(pip install 'simroute[text]')",
                      "note: replay: confidence drawn from each model's confidence model conditioned on the "
                      "recorded correctness (the eval records none)"]
+
+
+def test_monitors_and_rollback_run_on_a_replay(tmp_path):
+    """Monitors (human review, routing-confidence drift), their calibration pass and a rollback on alarm work
+    unchanged on replayed queries; a launch of the category the router never saw is what they watch."""
+    csv = tmp_path / "eval.csv"
+    _eval_frame().write_csv(csv)
+    raw = _scenario(csv, launch={"categories": ["hard"], "day": 10, "share": 0.6})
+    raw["horizon_days"] = 30
+    raw["monitors"] = [
+        {"name": "review", "kind": "human_review", "policy": "pre_route", "reviews_per_day": 40, "scope": "pooled"},
+        {"name": "confidence_psi", "kind": "confidence_drift", "policy": "pre_route"}]
+    raw["policies"][4]["rollback_on"] = {"monitor": "review", "to_share": 0.0}
+    res = simroute.run(scenario_from_dict(raw))
+    review = res.monitors["review"]
+    assert review.onset_day == 10 and review.false_alarms == 0 and review.first_alarm_day is not None
+    assert res.output.rollbacks_on_alarm["pre_route"]["alarm_day"] == review.first_alarm_day
+    assert (10, "launch:hard") in res.output.drift_onsets
+    # the router never saw `hard`, so it sends it cheap: the trap, on recorded answers
+    assert res.policies["pre_route~without_review"].quality["overall"] == pytest.approx(
+        res.policies["single_cheap"].quality["overall"])
+    assert res.policies["pre_route"].quality["overall"] > res.policies["pre_route~without_review"].quality["overall"]

@@ -157,3 +157,25 @@ def replay_errors(s: Any) -> Iterator[str]:
     if left < r.min_queries:
         yield (f"traffic.replay.min_queries: {ev.source} has {n} recorded queries, {left} left to replay after "
                f"the training split (training_share {r.training_share:g}); fewer than min_queries {r.min_queries}")
+
+
+def replay_onsets(s: Any) -> list[tuple[int, str]]:
+    """(day, description) of the replay's traffic changes: each category drift's start and the launch."""
+    r = s.traffic.replay
+    if r is None:
+        return []
+    out = [(d.start_day, f"category_share:{d.category}") for d in r.drift]
+    if r.launch is not None and r.launch.day > 0:
+        out.append((r.launch.day, f"launch:{','.join(r.launch.categories)}"))
+    return sorted(out)
+
+
+def in_control(s: Any) -> Any:
+    """Scenario `s` with the replay's traffic held still (no category drift, launched categories never enter
+    traffic, still held out of the router's training split): where monitors measure in-control behaviour."""
+    r = s.traffic.replay
+    if r is None:
+        return s
+    launch = None if r.launch is None else r.launch.model_copy(update={"day": s.horizon_days + 1})
+    replay = r.model_copy(update={"drift": (), "launch": launch})
+    return s.model_copy(update={"traffic": s.traffic.model_copy(update={"replay": replay})})
