@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from .frontier import aiq, curve_metrics
+from .frontier import aiq, curve_metrics, nondecreasing_hull
 from .ledger import DAYS_PER_MONTH
 from .metrics import CURVE_BINS, CURVE_FIELDS
 from .world.outcomes import NANO
@@ -76,3 +76,29 @@ def curve_metrics_table(curves: pl.DataFrame | None) -> pl.DataFrame:
             rows += [(policy, "curve", k, float(v)) for k, v in m.items()]
     return pl.DataFrame(rows, schema={"subject": pl.Utf8, "kind": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64},
                         orient="row")
+
+
+def routerbench_aiq(hulls: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """AIQ as RouterBench's released code computes it (`calc_AIQ` in withmartian/routerbench, evaluation/AIQ.py),
+    over a set of compared routers given as (cost, quality) points: each router's non-decreasing convex hull is
+    extended flat to the largest cost any of them reaches, and its trapezoid area (from the hull's own cheapest
+    point) is divided by that largest cost, not by the cost range. simroute's `aiq` is instead the hull's mean
+    height over a shared cost range; the two agree only when every curve starts at cost 0."""
+    built = {name: nondecreasing_hull(c, q) for name, (c, q) in hulls.items()}
+    if not built:
+        return {}
+    top = max(float(x[-1]) for x, _ in built.values())
+    out = {}
+    for name, (x, y) in built.items():
+        xs, ys = (np.append(x, top), np.append(y, y[-1])) if x[-1] < top else (x, y)
+        area = float(np.sum(np.diff(xs) * (ys[1:] + ys[:-1])) / 2.0)
+        out[name] = area / top if top > 0 else float("nan")
+    return out
+
+
+def routerbench_aiq_of_run(curves: pl.DataFrame | None) -> dict[str, float]:
+    """RouterBench's `calc_AIQ` over every threshold curve of a run (cost: the bill as % of the baseline's)."""
+    if curves is None or not curves.height:
+        return {}
+    return routerbench_aiq({str(policy): (c["bill_pct_of_baseline"].to_numpy(), c["quality"].to_numpy())
+                            for (policy,), c in curves.group_by("policy", maintain_order=True)})

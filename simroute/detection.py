@@ -9,6 +9,7 @@ import polars as pl
 
 from . import stats
 from .engine import SimulationOutput
+from .scenario.replay import replay_onsets
 
 CALIBRATION_BINS = 10  # equal-width confidence bins for ECE and the reliability diagram
 
@@ -35,6 +36,8 @@ def onset_day(out: SimulationOutput, start: int, quality: bool) -> int | None:
     what it measures (quality monitors: the drift kinds marked `quality` in `DRIFTS`; input monitors: any)."""
     days = [d.start_day for d in out.scenario.drift
             if d.start_day >= start and (not quality or d.spec.quality)]
+    days += [day for day, _ in replay_onsets(out.scenario) if day >= start]  # on recorded answers a mix change
+    # moves the quality a router serves, so it is an onset for quality monitors too
     return min(days) if days else None
 
 

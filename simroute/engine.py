@@ -27,11 +27,13 @@ from .policies.base import ClassifierRouter, one_hot
 from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
+from .scenario.replay import replay_onsets
 from .scenario.schema import Scenario
 from .surveys import SurveyResult, Surveys
 from .world.day_source import DayDraw, DaySource, SyntheticDaySource
 from .world.drift import DriftSchedule
 from .world.outcomes import ModelBank, Outcomes
+from .world.replay import ReplayDaySource
 from .world.traffic import Queries, SurfaceGeometry, TrafficModel
 from .world.users import PolicyUsers, Population
 
@@ -53,6 +55,7 @@ class SimulationOutput:
     monitors: MonitorReport | None = None
     rollbacks_on_alarm: dict[str, dict] = field(default_factory=dict)
     model_calibration: np.ndarray | None = None  # (day, model, confidence bin, [answers, correct, conf sum])
+    notes: dict[str, str] = field(default_factory=dict)  # YAML path -> what the day source did (replay)
 
 
 class World:
@@ -68,14 +71,18 @@ class World:
         self.models = ModelBank(scenario)
         self.population = Population(scenario, self.drift, streams.generator(streams_mod.USERS))
         self.reactions = ReactionModel(scenario)
-        self.source = source or SyntheticDaySource(scenario, streams, self.drift, self.traffic, self.models,
-                                                   REACTION_DRAWS)
+        self.source = source or (
+            ReplayDaySource(scenario, streams, self.models, REACTION_DRAWS) if scenario.traffic.replay is not None
+            else SyntheticDaySource(scenario, streams, self.drift, self.traffic, self.models, REACTION_DRAWS))
         self._classifiers: dict[str, TrainedClassifier] = {}
         self._suites: dict[str, Queries] = {}
 
     def classifier(self, config: ClassifierConfig) -> TrainedClassifier:
         """Train (once per distinct config) a classifier on a historical sample of its training day."""
         key = config.model_dump_json()
+        trained = self.source.router(config)
+        if trained is not None:
+            return trained
         if key not in self._classifiers:
             rng = self.streams.generator(streams_mod.HISTORY, zlib.crc32(key.encode()))
             q = self.source.queries(rng, config.training_samples, config.training_day + 0.5)
@@ -145,7 +152,7 @@ class Engine:
             if rb is not None:
                 cal.schedule(rb.day, Priority.ROLLBACK, f"rollback:{p.name}", self._setter(p.name, rb.to_share))
             p.schedule(cal, h)
-        for day, what in self.world.drift.onsets:
+        for day, what in self.world.drift.onsets + replay_onsets(self.s):
             cal.schedule(day, Priority.DRIFT, f"drift:{what}", self._onset(what))
         for day in range(1, h):
             cal.schedule(day, Priority.BILLING, "billing", self._bill)
@@ -186,7 +193,7 @@ class Engine:
         return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
                                 self.arrivals, self.surveys.results, self.calendar.trace, self.configs,
                                 self.board.report() if self.board else None, self.rollbacks_on_alarm,
-                                self.calibration.table)
+                                self.calibration.table, self.world.source.notes())
 
     def _parity(self) -> dict[str, float]:
         """Holdout parity of every classifier-routed policy at its launch threshold."""

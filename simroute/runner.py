@@ -12,5 +12,7 @@ from .summary import RunResult, summarize
 def run_resolved(scenario: Scenario, provenance: dict[str, str] | None = None,
                  progress: Progress | None = None, replicate: int | None = None) -> RunResult:
     """Simulate and summarise an already validated scenario, carrying its provenance into the results;
-    `replicate` k draws from the k-th child of the scenario's seed instead of the seed itself."""
-    return replace(summarize(simulate(scenario, progress, replicate)), provenance=dict(provenance or {}))
+    `replicate` k draws from the k-th child of the scenario's seed instead of the seed itself. What the day
+    source did (a replay's router and confidence) joins the provenance under its YAML path."""
+    result = summarize(simulate(scenario, progress, replicate))
+    return replace(result, provenance={**(provenance or {}), **result.output.notes})

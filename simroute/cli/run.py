@@ -55,6 +55,8 @@ def run(scenario: ScenarioArg,
     except SimrouteError as e:
         fail(e)
     failed = len(reps.failures) if reps is not None else 0
+    for note in result.output.notes.values():  # what the day source chose (a replay's router and confidence)
+        typer.echo(f"note: {note}", err=True)
     if as_json:
         typer.echo(json.dumps(summary_document(result, dump_resolved(sc)), indent=2, sort_keys=True))
     elif not quiet:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..policies.base import Policy, pick
 from ..rng import Streams
+from ..scenario.replay import in_control
 from ..scenario.schema import Scenario
 from ..world.outcomes import Outcomes
 from ..world.traffic import Queries
@@ -40,5 +41,6 @@ def calibration_scenario(scenario: Scenario, streams: Streams | None = None) -> 
     policies = tuple(p.model_copy(update={"rollback_on": None}) for p in scenario.policies if p.name in watched)
     streams = streams or Streams(scenario.seed)
     seed = int(streams.sequence("calibration").generate_state(1, np.uint64)[0] >> np.uint64(1))
+    scenario = in_control(scenario)  # a replay's category drift and launch are drift too
     return scenario.model_copy(update={"drift": (), "policies": policies, "seed": seed,
                                        "report": scenario.report.model_copy(update={"surveys": ()})})

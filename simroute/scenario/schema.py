@@ -10,6 +10,7 @@ from .economics import Economics, Reactions
 from .measurable import needs_resolution, resolved_models
 from .monitors import MonitorConfig
 from .policies import CascadePolicy, ClassifierPolicy, PolicyConfig, PolicyKind, SinglePolicy
+from .replay import replay_errors
 from .tiers import Model
 from .world import Drift, DriftTarget, Traffic, Users
 
@@ -151,6 +152,7 @@ def _reference_errors(s: Scenario):
             yield (f"report.surveys[{i}]: need cohort_start_day < cohort_end_day <= horizon_days "
                    f"({s.horizon_days}), got [{sv.cohort_start_day}, {sv.cohort_end_day})")
     yield from _monitor_errors(s)
+    yield from replay_errors(s)
     w = s.report.steady_state
     if w is not None and not (w.start_day < w.end_day <= s.horizon_days):
         yield (f"report.steady_state: need start_day < end_day <= horizon_days ({s.horizon_days}), "

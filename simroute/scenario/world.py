@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from .base import Day, Frozen, Name, NonNegative, Positive, Probability, bounds
+from .replay import Replay
 
 SHARE_TOLERANCE = 1e-6
 
@@ -129,6 +130,8 @@ class Traffic(Frozen):
     intents: tuple[Intent, ...] = Field(min_length=1)
     difficulty: Difficulty = Difficulty()
     surface: Surface = Surface()
+    replay: Replay | None = Field(None, description="Replay a recorded eval instead of drawing queries and answers "
+                                                    "(the intents then give token distributions by category).")
 
     @model_validator(mode="after")
     def _check(self) -> Traffic:

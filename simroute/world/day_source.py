@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import rng as streams_mod
+from ..classifier import TrainedClassifier
 from ..rng import Streams
+from ..scenario.policies import Classifier as ClassifierConfig
 from ..scenario.schema import Scenario
 from .drift import DriftSchedule
 from .outcomes import ModelBank, Outcomes
@@ -49,6 +51,15 @@ class DaySource(ABC):
     @abstractmethod
     def answers(self, rng: np.random.Generator, q: Queries, t: float) -> Outcomes:
         """Every model's answers to `q` as the models stand at time `t`."""
+
+    def router(self, config: ClassifierConfig) -> TrainedClassifier | None:
+        """A pre-routing classifier the source trains itself (a replay, on its recorded training split), or None:
+        the run trains one on the source's historical queries."""
+        return None
+
+    def notes(self) -> dict[str, str]:
+        """YAML path -> what the source did there (carried into the run's provenance)."""
+        return {}
 
 
 class SyntheticDaySource(DaySource):
