@@ -87,7 +87,7 @@ EXTRA_PATHS = [("engine", "batch_fraction_of_day"), ("users", "weekly_seasonalit
 EXTREMES = [0, -1, 1, 2, 0.5, 1e-9, 1e-300, 1 / 1440, 7, 30, 100, 365, 1000, 3660, 1e4, 2e6, 1e7, 1e19, 1e30,
             1e308, 500_000_000, 2**63, 10**400, [1e308] * 7, [1000.0] + [1e-300] * 6, {"median": 2e6, "sigma": 3},
             {"median": 1, "sigma": 0}, {"audit_catch_rate": 1.0, "usd_per_violation": 1e11}]
-SHORT = {"horizon_days": 5, "users.mau": 150}  # a short run: a few days of a few hundred users
+SHORT = {"horizon_days": 5, "users.mau": 150, "queries_per_day": 3000}  # a short run: a few days, a few users
 
 
 def _set(data, path, value):
@@ -102,7 +102,8 @@ def _shortened(s):
     fraction of a second); None if cutting it makes it invalid (a drift or survey beyond the short horizon)."""
     data = s.model_dump(mode="json")
     data["horizon_days"] = min(data["horizon_days"], SHORT["horizon_days"])
-    data["users"]["mau"] = min(data["users"]["mau"], SHORT["users.mau"])
+    data["users"]["mau"] = max(1, min(data["users"]["mau"], SHORT["users.mau"],
+                                      int(SHORT["queries_per_day"] / data["users"]["queries_per_user_per_day"])))
     for p in data["policies"]:
         if "classifier" in p:
             p["classifier"]["training_samples"] = min(p["classifier"]["training_samples"], 500)
