@@ -1,15 +1,26 @@
 """What a run will cost the machine, estimated from the scenario alone before simulating: peak memory and time,
 and the refusal of a run whose peak memory would exceed the memory available (`simroute run --force` overrides).
 
-The estimate is a small linear model of the engine's arrays. Its coefficients were calibrated on measured runs
-(`benchmarks/battery.py --calibrate-budget`, 2-core machine shared with other jobs, `/usr/bin/time` peak RSS and
-wall time; the measurements are in benchmarks/RESULTS.md, "Reliability battery (issue 14)"):
+The estimate is a small linear model of the engine's arrays:
 - memory: a fixed 260 MB (the interpreter, numpy, scipy, polars, the classifier's training sample at its default
-  size), ~1.4x the bytes the code allocates per query of the busiest day (the day's queries, every model's
-  answers and their temporaries), and the per-user arrays of the population and of each policy's world;
-- time: a fixed 12 s, 2.5 us per query per simulated policy, 0.1 ms per batch per policy, twice over when
-  monitor thresholds are calibrated by a drift-free run first.
-It errs high (the measured runs came in 0-20% under it): it only has to tell a laptop run from one that cannot fit.
+  size), 1.4x the bytes the code allocates per query of the busiest day (the day's queries, every model's
+  answers and their temporaries) or of the largest offline sample, and the per-user arrays of the population
+  and of each policy's world;
+- time: a fixed 12 s, 2.5 us per query per simulated policy, 0.1 ms per batch per policy, twice over when monitor
+  thresholds are calibrated by a drift-free run first.
+Provenance: `simroute run --no-report` measured with `/usr/bin/time` (peak RSS, wall) on the 2-core development
+machine, 2026-12-01, shared with other jobs (load 2-12); `benchmarks/battery.py --calibrate-budget` repeats it.
+
+    run                                      measured          estimate
+    minimal.yaml                             253 MB, 12 s      352 MB, 13 s
+    minimal, mau 100k                        315 MB, 47 s      366 MB, 59 s
+    minimal, mau 20k, 20 queries/user/day    409 MB, 97 s      451 MB, 1.7 min
+    minimal, batches of a minute             211 MB, 21 s      352 MB, 26 s
+    quickstart.yaml (load ~8)                276 MB, 34 s      358 MB, 14 s
+    case1_saas_support.yaml (load ~12)       982 MB, 18.7 min  1.36 GB, 8.6 min
+
+Memory errs high (by 10-70%): it only has to tell a run that fits from one that cannot. Time is for an idle
+core; a loaded machine takes two to three times longer.
 """
 from __future__ import annotations
 
