@@ -292,7 +292,7 @@ def _worlds() -> list[dict]:
         {"models[0].price_in_usd_per_1k_tokens": 1000.0, "traffic.intents[0].tokens_in": huge_tokens},
         {"users.queries_per_user_per_day": 10_000.0, "users.mau": 1},
         {"users.queries_per_user_per_day": 10_000.0, "users.mau": 100, "horizon_days": 2},
-        {"engine.batch_fraction_of_day": 1 / 1440},
+        {"engine.batch_fraction_of_day": 0.001},
         {"economics.support.usd_per_contact": 1e5}, {"users.weekly_seasonality": [1000.0] * 7},
         {"users.weekly_seasonality": [1000.0] + [1e-300] * 6}, {"users.weekly_seasonality": [1e-300] * 7},
         {"users.mau": 1}, {"horizon_days": 1}, {"horizon_days": 3660, "users.mau": 50},
@@ -383,7 +383,7 @@ def calibrate_budget(tmp: Path) -> None:
     from simroute.scenario.loader import load_scenario
     runs = [(MINIMAL, []), (MINIMAL, ["users.mau=100000"]),
             (MINIMAL, ["users.mau=20000", "users.queries_per_user_per_day=20"]),
-            (MINIMAL, ["engine.batch_fraction_of_day=0.000694444444"]),
+            (MINIMAL, ["engine.batch_fraction_of_day=0.001"]),
             (ROOT / "scenarios" / "quickstart.yaml", []), (ROOT / "scenarios" / "case1_saas_support.yaml", [])]
     for path, sets in runs:
         data = yaml.safe_load(path.read_text())

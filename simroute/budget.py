@@ -15,7 +15,7 @@ machine, 2026-12-01, shared with other jobs (load 2-12); `benchmarks/battery.py 
     minimal.yaml                             253 MB, 12 s      352 MB, 13 s
     minimal, mau 100k                        315 MB, 47 s      366 MB, 59 s
     minimal, mau 20k, 20 queries/user/day    409 MB, 97 s      451 MB, 1.7 min
-    minimal, batches of a minute             211 MB, 21 s      352 MB, 26 s
+    minimal, batches of 1/1440 day           211 MB, 21 s      352 MB, 26 s
     quickstart.yaml (load ~8)                276 MB, 34 s      358 MB, 14 s
     case1_saas_support.yaml (load ~12)       982 MB, 18.7 min  1.36 GB, 8.6 min
 

@@ -84,7 +84,7 @@ EXTRA_PATHS = [("engine", "batch_fraction_of_day"), ("users", "weekly_seasonalit
                ("traffic", "intents", 0, "tokens_in"), ("traffic", "intents", 1, "tokens_out"),
                ("traffic", "difficulty", "scale"), ("economics", "compliance"), ("users", "revenue_horizon_months"),
                ("outcome_correlation",), ("models", 0, "output_length_multiplier"), ("users", "billing_cycle_days")]
-EXTREMES = [0, -1, 1, 2, 0.5, 1e-9, 1e-300, 1 / 1440, 7, 30, 100, 365, 1000, 3660, 1e4, 2e6, 1e7, 1e19, 1e30,
+EXTREMES = [0, -1, 1, 2, 0.5, 1e-9, 1e-300, 0.001, 7, 30, 100, 365, 1000, 3660, 1e4, 2e6, 1e7, 1e19, 1e30,
             1e308, 500_000_000, 2**63, 10**400, [1e308] * 7, [1000.0] + [1e-300] * 6, {"median": 2e6, "sigma": 3},
             {"median": 1, "sigma": 0}, {"audit_catch_rate": 1.0, "usd_per_violation": 1e11}]
 SHORT = {"horizon_days": 5, "users.mau": 150, "queries_per_day": 3000}  # a short run: a few days, a few users

@@ -17,8 +17,8 @@ from .world import Drift, DriftTarget, Traffic, Users
 class Engine(Frozen):
     """How the engine batches work; results do not depend on it."""
 
-    batch_fraction_of_day: Annotated[float, *bounds(1 / 1440, 1.0, doc="at least a minute: finer batches change "
-                                                    "no figure, only the time")] = Field(
+    batch_fraction_of_day: Annotated[float, *bounds(0.001, 1.0, doc="at least 86 s: finer batches change no "
+                                                    "figure, only the time")] = Field(
         1.0, description="Queries are processed in batches of this fraction of a day (fraction of a day).")
 
 
