@@ -11,7 +11,10 @@ hangs. Not collected by pytest; run it by hand:
   columns dropped or cast, nulls, truncated or flipped bytes, FIFOs, symlinks to /dev/zero, edited resolved
   scenarios with and without a matching hash) through `ledger`, and, where the ledger passes, `report` and
   `compare`;
-- --determinism: every shipped scenario run twice with its seed, every file compared byte for byte (slow).
+- worlds: extreme but valid scenarios (the issue's examples, every bound of the minimal fixture) through
+  `validate` and then a full `run`: whatever validate accepts must run, with finite, non-negative money;
+- --determinism: every shipped scenario run twice with its seed, every file compared byte for byte (slow);
+- --calibrate-budget: only the measured runs simroute/budget.py's coefficients come from.
 """
 from __future__ import annotations
 
@@ -274,6 +277,129 @@ def battery_folders(n: int, tmp: Path, rng: random.Random, report_cap: int) -> t
     return by_command, by_damage
 
 
+# ---- extreme but valid worlds ---------------------------------------------------------------------------------
+
+def _worlds() -> list[dict]:
+    """The issue's examples at the old extremes (now refused at their path) and at the new bounds (valid),
+    and every bounded number of the minimal fixture at its lower and upper bound."""
+    huge_tokens = {"median": 2_000_000, "sigma": 3.0}
+    worlds: list[dict] = [
+        {"models[0].price_in_usd_per_1k_tokens": 1e7}, {"models[1].price_out_usd_per_1k_tokens": 1e19},
+        {"users.queries_per_user_per_day": 1e30}, {"engine.batch_fraction_of_day": 1e-9},
+        {"economics.support.usd_per_contact": 1e308}, {"users.weekly_seasonality": [1e308] * 7},
+        {"users.mau": 500_000_000},
+        {"models[0].price_in_usd_per_1k_tokens": 1000.0, "models[1].price_out_usd_per_1k_tokens": 1000.0},
+        {"models[0].price_in_usd_per_1k_tokens": 1000.0, "traffic.intents[0].tokens_in": huge_tokens},
+        {"users.queries_per_user_per_day": 10_000.0, "users.mau": 1},
+        {"users.queries_per_user_per_day": 10_000.0, "users.mau": 100, "horizon_days": 2},
+        {"engine.batch_fraction_of_day": 0.001},
+        {"economics.support.usd_per_contact": 1e5}, {"users.weekly_seasonality": [1000.0] * 7},
+        {"users.weekly_seasonality": [1000.0] + [1e-300] * 6}, {"users.weekly_seasonality": [1e-300] * 7},
+        {"users.mau": 1}, {"horizon_days": 1}, {"horizon_days": 3660, "users.mau": 50},
+        {"traffic.intents[1].tokens_out": huge_tokens}, {"traffic.intents[0].tokens_in": {"median": 1, "sigma": 0}},
+        {"users.segments[0].arpu_usd_per_month": 1e6, "users.segments[0].baseline_churn_per_month": 1.0},
+        {"users.segments[0].churn_sensitivity": 100.0, "users.frustration": {"churn_hazard_per_unit": 20.0}},
+        {"users.revenue_horizon_months": 120.0}, {"users.billing_cycle_days": 365}, {"users.billing_cycle_days": 1},
+        {"economics.compliance": {"audit_catch_rate": 0.0, "usd_per_violation": 1e11,
+                                  "violation_probability_if_missed": 1.0, "audit_usd_per_month": 1e9}},
+        {"traffic.intents[0].regulatory_share": 1.0, "economics.compliance": {"usd_per_violation": 1e11}},
+        {"models[0].latency": {"median_s": 3600.0, "sigma": 3.0}}, {"models[0].output_length_multiplier": 100.0},
+        {"traffic.difficulty": {"tail_index": 1.05, "scale": 100.0}}, {"traffic.difficulty.tail_index": 20.0},
+        {"models[0].quality.skill": -20.0}, {"models[1].quality.skill": 30.0}, {"outcome_correlation": 1.0},
+        {"outcome_correlation": 0.0}, {"traffic.surface": {"dimensions": 64, "separation": 100.0}},
+        {"reactions.wrong_confident.frustration": 100.0}, {"reactions.thumbs_down_frustration_skew": 100.0},
+        {"reactions.thumbs_down_daily_sd": 3.0}, {"policies[1].threshold": 0.0}, {"policies[1].threshold": 1.0},
+        {"policies[2].thresholds": [1.0]}, {"policies[2].thresholds": [0.0]},
+        {"models[0].confidence": {"slope": 100.0, "noise_sd": 100.0, "hedge_drop": 100.0}},
+        {"models[0].quality.hidden_intent_penalty": 100.0}, {"seed": 2**63 - 1},
+    ]
+    return worlds
+
+
+def _wrong(folder: Path) -> str | None:
+    """Why a run that exited 0 is wrong: non-finite or negative money, a share that does not add up, no traffic."""
+    import math
+    doc = json.loads((folder / "summary.json").read_text())
+    for name, p in doc["policies"].items():
+        numbers = [v for v in _leaves(p) if isinstance(v, float)]
+        if not all(math.isfinite(v) for v in numbers):
+            return f"{name}: a non-finite figure"
+        if p["ai_platform_usd_per_month"] < 0:
+            return f"{name}: a negative bill"
+        if abs(sum(p["tier_share"].values()) - 1.0) > 1e-6:
+            return f"{name}: tier shares sum to {sum(p['tier_share'].values())}"
+    daily = pl.read_parquet(folder / "daily.parquet")
+    if "model_inference_usd" in daily.columns and (daily["model_inference_usd"] < 0).any():
+        return "a negative daily inference cost"
+    return None
+
+
+def _leaves(node):
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _leaves(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _leaves(v)
+    else:
+        yield node
+
+
+def battery_worlds(tmp: Path) -> collections.Counter:
+    """Each world through `validate` and, when it is accepted, a full `run` (no report): what validate accepts
+    must run (exit 0 with sane figures, or one-line refusal of a run the machine cannot hold)."""
+    import yaml
+
+    from simroute.scenario.loader import apply_overrides
+    counts: collections.Counter = collections.Counter()
+    base = yaml.safe_load(MINIMAL.read_text())
+    for i, world in enumerate(_worlds()):
+        path = tmp / f"w{i}.yaml"
+        try:
+            data = apply_overrides(json.loads(json.dumps(base)), world)
+        except SimrouteError as e:
+            print(f"  world {world}: cannot apply: {e}")
+            continue
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        valid, _ = invoke(["validate", path])
+        ran, took = invoke(["run", path, "-q", "--no-report", "--out", tmp / f"out{i}"], REPORT_LIMIT_S) \
+            if valid == "exit 0" else ("not run", 0.0)
+        why = _wrong(tmp / f"out{i}") if ran == "exit 0" else None
+        outcome = ("validate " + valid, "run " + ran + (" but wrong" if why else ""))
+        counts[outcome] += 1
+        if valid == "exit 0" and ran != "exit 0" or why or not valid.startswith("exit"):
+            print(f"  world {world}: {outcome} {why or ''}")
+    return counts
+
+
+def calibrate_budget(tmp: Path) -> None:
+    """Measured peak RSS and wall time of `simroute run` (a fresh process each) beside simroute.budget's estimate:
+    the numbers budget.py's coefficients were set from."""
+    import subprocess
+
+    import yaml
+
+    from simroute import budget
+    from simroute.scenario.loader import load_scenario
+    runs = [(MINIMAL, []), (MINIMAL, ["users.mau=100000"]),
+            (MINIMAL, ["users.mau=20000", "users.queries_per_user_per_day=20"]),
+            (MINIMAL, ["engine.batch_fraction_of_day=0.001"]),
+            (ROOT / "scenarios" / "quickstart.yaml", []), (ROOT / "scenarios" / "case1_saas_support.yaml", [])]
+    for path, sets in runs:
+        data = yaml.safe_load(path.read_text())
+        s = load_scenario(path, overrides={k: yaml.safe_load(v) for k, v in (x.split("=", 1) for x in sets)})
+        b = budget.estimate(s)
+        args = [sys.executable, "-m", "simroute", "run", str(path), "-q", "--no-report", "--force", "--out",
+                str(tmp / "cal")] + [a for x in sets for a in ("--set", x)]
+        start = time.monotonic()
+        child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
+        took = time.monotonic() - start
+        assert status == 0, (path, sets)
+        print(f"  {path.name} {' '.join(sets) or data['name']}: measured {took:.0f} s, peak RSS "
+              f"{usage.ru_maxrss * 1024 / 1e6:.0f} MB; estimate {b.describe()}")
+
+
 def determinism(tmp: Path) -> collections.Counter:
     counts: collections.Counter = collections.Counter()
     for scenario in sorted((ROOT / "scenarios").glob("*.yaml")):
@@ -304,6 +430,8 @@ def main() -> None:
     ap.add_argument("--folders", type=int, default=520)
     ap.add_argument("--report-cap", type=int, default=60, help="at most this many report+compare runs")
     ap.add_argument("--determinism", action="store_true")
+    ap.add_argument("--no-worlds", action="store_true", help="skip the extreme-but-valid worlds")
+    ap.add_argument("--calibrate-budget", action="store_true", help="only measure the runs budget.py is set from")
     ap.add_argument("--seed", type=int, default=14)
     args = ap.parse_args()
     resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, resource.RLIM_INFINITY))
@@ -311,8 +439,17 @@ def main() -> None:
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="battery-") as name:
         tmp = Path(name)
-        for sub in ("s", "g", "f", "det"):
+        for sub in ("s", "g", "f", "det", "w"):
             (tmp / sub).mkdir()
+        if args.calibrate_budget:
+            calibrate_budget(tmp / "w")
+            return
+        if not args.no_worlds:
+            worlds = battery_worlds(tmp / "w")
+            table(f"{sum(worlds.values())} extreme but valid worlds (validate, then a full run)", worlds)
+            crashed = sum(n for (v, r), n in worlds.items() if v == "validate exit 0" and r != "run exit 0")
+            wrong = sum(n for (v, r), n in worlds.items() if r.endswith("but wrong"))
+            print(f"\n  validate accepts but run does not exit 0: {crashed}; wrong but exit 0: {wrong}")
         table(f"validate on {args.scenarios} mutated scenarios + file cases", battery_scenarios(
             args.scenarios, tmp / "s", rng))
         table(f"sweep loader on {args.sweeps} mutated sweep files", battery_sweeps(args.sweeps, tmp / "g", rng))

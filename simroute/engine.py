@@ -32,7 +32,7 @@ from .scenario.schema import Scenario
 from .surveys import SurveyResult, Surveys
 from .world.day_source import DayDraw, DaySource, SyntheticDaySource
 from .world.drift import DriftSchedule
-from .world.outcomes import ModelBank, Outcomes
+from .world.outcomes import MONEY_LIMIT_NANO, NANO, ModelBank, Outcomes, money_refusal
 from .world.replay import ReplayDaySource
 from .world.traffic import Queries, SurfaceGeometry, TrafficModel
 from .world.users import PolicyUsers, Population
@@ -130,6 +130,7 @@ class Engine:
         self.days = {p.name: PolicyDays(h, m, seg, p.threshold_rule) for p in self.policies}
         self.baseline_model = scenario.model_index(scenario.baseline.model)
         self.arrivals = np.zeros(h, dtype=np.int64)
+        self.cost_of_everything_nano = 0.0  # every model on every query so far: bounds every money counter
         self.drift_log: list[tuple[int, str]] = []
         self.calibration = ModelCalibration(h, m)
         self.surveys = Surveys(scenario, self.world.population.size, self.streams, self.users,
@@ -205,6 +206,7 @@ class Engine:
         w = self.world
         draw = w.source.day(day, w.population.joined(day))
         self.arrivals[day] = len(draw)
+        self._check_money(draw.outcomes.cost_nano)
         for obs in self.observers:
             obs.start_day(draw)
         self._thumbs_factor = w.reactions.day_factor(self.streams.generator("thumbs_day", day))
@@ -215,6 +217,14 @@ class Engine:
             self._serve_day(p, draw, chunks)
         for obs in self.observers:
             obs.end_day(day)
+
+    def _check_money(self, cost_nano: np.ndarray) -> None:
+        """Refuse the run before any int64 money counter could wrap: each policy's spend (inference, shadow, the
+        threshold curves) is at most the cost of every model on every query, which must stay under the limit."""
+        self.cost_of_everything_nano += float(cost_nano.sum(dtype=np.float64))  # float: cannot wrap itself
+        if not self.cost_of_everything_nano < MONEY_LIMIT_NANO:
+            raise money_refusal(self.cost_of_everything_nano / NANO, "the inference cost of every model on every "
+                                "query of the run")
 
     def _on_alarm(self, monitor: str, day: int) -> None:
         """Schedule the rollback of every policy that rolls back on this monitor's first alarm."""

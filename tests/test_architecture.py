@@ -15,7 +15,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in
     "scenario importers",
     "world classifier",
     "policies reactions metrics monitors observers surveys",
-    "engine",
+    "engine budget",
     "detection curves frontier ledger summary uncertainty figures",
     "runner tasks executors replicates",
     "results",

@@ -1,4 +1,6 @@
-"""A seed fixes every number: byte-identical outputs whatever the batch size; policies share random numbers."""
+"""A seed fixes every number: byte-identical outputs whatever the batch size; policies share random numbers.
+Every file of two runs (report, plots and ledger.xlsx included): tests/test_reliability.py for the quickstart,
+benchmarks/battery.py --determinism for every shipped scenario."""
 from __future__ import annotations
 
 from pathlib import Path

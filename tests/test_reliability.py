@@ -276,3 +276,107 @@ def test_flipped_bytes_in_a_parquet_file_are_one_line_or_harmless(results, tmp_p
             load_bundle(folder)
         except ResultsError as e:
             assert len(e.lines) == 1 and f"{table}.parquet" in e.lines[0]
+
+
+# ---- physical bounds, money and the run budget ---------------------------------------------------------------
+
+def _data() -> dict:
+    import yaml
+    return yaml.safe_load(TEXT)
+
+
+@pytest.mark.parametrize("override, needle", [
+    ("models[0].price_in_usd_per_1k_tokens=1e7", "models[0].price_in_usd_per_1k_tokens: must be between 0 and 1000"),
+    ("models[1].price_out_usd_per_1k_tokens=1e19", "must be between 0 and 1000"),
+    ("users.queries_per_user_per_day=1e30", "users.queries_per_user_per_day: must be in (0, 10000]"),
+    ("engine.batch_fraction_of_day=1e-9", "engine.batch_fraction_of_day: must be between 0.001 and 1"),
+    ("economics.support.usd_per_contact=1e308", "economics.support.usd_per_contact: must be between 0 and 100000"),
+    ("users.weekly_seasonality=[1e308,1,1,1,1,1,1]", "users.weekly_seasonality[0]: must be in (0, 1000]"),
+    ("users.mau=500000001", "users.mau: must be between 1 and 500000000"),
+])
+def test_the_issues_extreme_numbers_are_refused_at_their_path_with_the_range(override, needle):
+    _, res = _invoke("run", MINIMAL, "-q", "--no-report", "--set", override)
+    _one_error(res, needle)
+
+
+def test_every_bounded_number_states_its_range_in_the_json_schema():
+    """Every number of the scenario schema has a lower and an upper bound (or is a bounded enum/probability)."""
+    from simroute.scenario.schema import Scenario
+    schema = Scenario.model_json_schema()
+    unbounded = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            types = {node.get("type")} | {a.get("type") for a in node.get("anyOf", [])}
+            if types & {"number", "integer"} and "anyOf" not in node:
+                if not ({"minimum", "exclusiveMinimum"} & set(node) and {"maximum", "exclusiveMaximum"} & set(node)):
+                    unbounded.append(where)
+            for k, v in node.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}[{i}]")
+    walk(schema, "")
+    assert [w for w in unbounded if not w.endswith(".to")] == []  # drift.to: its range depends on its kind
+
+
+def test_the_mau_maximum_is_refused_before_simulating_with_a_hint_to_force():
+    took, res = _invoke("run", MINIMAL, "-q", "--no-report", "--set", "users.mau=500000000")
+    line = _one_error(res, "minimal.yaml: this run needs", "GB", "available", "--force")
+    assert took < 30 and "users.mau" in line
+
+
+def test_validate_refuses_what_run_refuses(tmp_path):
+    path = _scenario(tmp_path, TEXT.replace("mau: 1000 ", "mau: 500000000 "))
+    _one_error(_invoke("validate", path)[1], "this run needs", "--force")
+
+
+def test_the_budget_refuses_over_the_available_memory_unless_forced():
+    from simroute import budget
+    from simroute.errors import SimrouteError
+    from simroute.scenario.loader import scenario_from_dict
+    s = scenario_from_dict(_data())
+    b = budget.check(s, "s.yaml", available=64e9)
+    assert 100e6 < b.peak_bytes < 2e9 and 1 < b.seconds < 600
+    with pytest.raises(SimrouteError, match=r"^s.yaml: this run needs .* but the machine has 1 MB available"):
+        budget.check(s, "s.yaml", available=1e6)
+    assert budget.check(s, "s.yaml", force=True, available=1e6) == b
+
+
+def test_the_estimate_grows_with_every_size_of_the_run():
+    from simroute import budget
+    from simroute.scenario.loader import scenario_from_dict
+    base = budget.estimate(scenario_from_dict(_data()))
+    for override in ({"users.mau": 10**6}, {"users.queries_per_user_per_day": 500.0}, {"horizon_days": 3000}):
+        b = budget.estimate(scenario_from_dict(_data(), overrides=override))
+        assert b.peak_bytes > base.peak_bytes and b.seconds > base.seconds, override
+    finer = budget.estimate(scenario_from_dict(_data(), overrides={"engine.batch_fraction_of_day": 0.001}))
+    assert finer.seconds > base.seconds
+
+
+def test_money_beyond_int64_nano_dollars_is_refused_not_wrapped():
+    """At the schema's maxima (price 1000 USD per 1k tokens, 2M-token medians) one batch would wrap int64."""
+    _, res = _invoke("run", MINIMAL, "-q", "--no-report", "--set", "models[0].price_in_usd_per_1k_tokens=1000",
+                     "--set", "traffic.intents[0].tokens_in={median: 2000000, sigma: 3}")
+    _one_error(res, "beyond the $4.61e+09 one run can account exactly")
+
+
+def test_the_running_money_check_refuses_a_batch_or_a_run_that_would_wrap():
+    import numpy as np
+
+    from simroute.world.outcomes import MONEY_LIMIT_NANO, NANO, MoneyOverflow, to_nano
+    assert to_nano(np.array([[0.5, 1e-9]])).tolist() == [[NANO // 2, 1]]
+    with pytest.raises(MoneyOverflow, match="one batch"):
+        to_nano(np.full((2, 3), MONEY_LIMIT_NANO / NANO / 5))
+    with pytest.raises(MoneyOverflow):
+        to_nano(np.array([[np.inf]]))
+
+
+def test_extreme_but_valid_seasonality_still_has_traffic():
+    import simroute
+    from simroute.scenario.loader import scenario_from_dict
+    for season in ([1000.0] + [1e-300] * 6, [1e-300] * 6 + [1000.0], [1000.0] * 7, [1e-300] * 7):
+        s = scenario_from_dict(_data(), overrides={"users.weekly_seasonality": season, "horizon_days": 7,
+                                                   "users.mau": 200, "policies[1].classifier.training_samples": 500})
+        r = simroute.run(s)
+        assert r.output.arrivals.sum() > 0, season

@@ -35,8 +35,11 @@ def run(scenario: ScenarioArg,
         replicates: Annotated[Optional[int], typer.Option("--replicates", "-n", help="Also run N replicates "
                               "(child seeds of the seed) and report the mean and 95% interval of every headline "
                               "figure.")] = None,
-        workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None) -> None:
+        workers: Workers = None, executor: ExecutorOpt = "local", scheduler: Scheduler = None,
+        force: Annotated[bool, typer.Option("--force", help="Run even when the estimated peak memory exceeds "
+                                            "the memory available.")] = False) -> None:
     """Run every policy of SCENARIO, print the summary and write the results folder (with its report)."""
+    from .. import budget  # lazy: fast --help
     from ..api import provenance_of, resolve, run_resolved, with_replicates, write_results  # lazy: fast --help
     from ..results import check_target, claim_target, summary_document
     from ..scenario.loader import dump_resolved
@@ -44,6 +47,7 @@ def run(scenario: ScenarioArg,
     try:
         overrides = parse_sets(sets)
         sc = resolve(scenario, seed=seed, overrides=overrides)
+        budget.check(sc, str(scenario), force=force)
         target = out or Path("results") / sc.name
         check_target(target)
         with claim_target(target):  # lock, writability and stale temporary folders, before simulating
@@ -98,10 +102,13 @@ def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
 
 
 def validate(scenario: ScenarioArg) -> None:
-    """Check a scenario file; print one line per problem (with its YAML path) and exit 2 if any."""
-    from ..scenario.loader import load_scenario  # lazy: keeps `simroute --help` fast
+    """Check a scenario file (and that the machine can run it); print one line per problem (with its YAML path)
+    and exit 2 if any."""
+    from .. import budget  # lazy: keeps `simroute --help` fast
+    from ..scenario.loader import load_scenario
     try:
         sc = load_scenario(scenario)
+        budget.check(sc, str(scenario))  # what `run` would refuse without --force
     except SimrouteError as e:
         fail(e)
     typer.echo(f"{scenario}: ok ({sc.name}: {len(sc.policies)} policies, {len(sc.models)} models, "

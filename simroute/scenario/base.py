@@ -32,8 +32,8 @@ def _range_text(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool
     return ""
 
 
-def _checker(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> Callable[[Any], Any]:
-    message = _range_text(lo, hi, lo_open, hi_open)
+def _checker(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool, why: str) -> Callable[[Any], Any]:
+    message = _range_text(lo, hi, lo_open, hi_open) + (f" ({why})" if why else "")
 
     def check(v: Any) -> Any:
         below = lo is not None and (v <= lo if lo_open else v < lo)
@@ -48,19 +48,30 @@ def _checker(lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -
 def bounds(lo: float | None = None, hi: float | None = None, *,
            lo_open: bool = False, hi_open: bool = False, doc: str = "") -> tuple[AfterValidator, FieldInfo]:
     """The metadata of a range-checked number, `Annotated[float, *bounds(0.0, 1.0)]`: a check whose error reads
-    'must be between LO and HI' and the bounds in the JSON schema (a plain tuple, so mypy sees the number type)."""
-    extra: JsonDict = {}
+    'must be between LO and HI (DOC)' and the bounds in the JSON schema (a plain tuple, so mypy sees the number
+    type). `doc` says why the range is what a real deployment can have."""
+    extra: JsonDict = {"x-bounds-reason": doc} if doc else {}
     if lo is not None:
         extra["exclusiveMinimum" if lo_open else "minimum"] = lo
     if hi is not None:
         extra["exclusiveMaximum" if hi_open else "maximum"] = hi
-    return (AfterValidator(_checker(lo, hi, lo_open, hi_open)),
-            Field(description=doc or None, json_schema_extra=extra))
+    return AfterValidator(_checker(lo, hi, lo_open, hi_open, doc)), Field(json_schema_extra=extra)
 
+
+MAX_DAYS = 3660  # the longest horizon (ten years): no day, lag or period of a scenario lies beyond it
 
 Probability = Annotated[float, *bounds(0.0, 1.0)]
-NonNegative = Annotated[float, *bounds(0.0)]
-Positive = Annotated[float, *bounds(0.0, lo_open=True)]
-Day = Annotated[int, *bounds(0)]
-PositiveInt = Annotated[int, *bounds(1)]
+Day = Annotated[int, *bounds(0, MAX_DAYS, doc="a day of the run, at most the longest horizon")]
+Days = Annotated[int, *bounds(1, MAX_DAYS, doc="a period, at most the longest horizon")]
+Logits = Annotated[float, *bounds(0.0, 100.0, doc="logit units: beyond 100 the sigmoid is flat to 1e-43")]
+Multiplier = Annotated[float, *bounds(0.0, 100.0, lo_open=True, doc="a multiplier: a 100-fold change is beyond any "
+                                      "real deployment")]
+FrustrationUnits = Annotated[float, *bounds(0.0, 100.0, doc="units: at the largest churn hazard (20 per "
+                                            "unit) one unit is already near-certain churn")]
+Milliseconds = Annotated[float, *bounds(0.0, 3_600_000.0, doc="at most an hour")]
+
+
+def usd(hi: float, why: str) -> tuple[AfterValidator, FieldInfo]:
+    """The bounds of an amount of money in USD, [0, hi], with the reason for the ceiling."""
+    return bounds(0.0, hi, doc=why)
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", min_length=1, max_length=64)]

@@ -6,7 +6,9 @@ from typing import Annotated, ClassVar, Literal, Union, get_args
 
 from pydantic import Field
 
-from .base import Day, Frozen, Name, Positive, PositiveInt, Probability, bounds
+from .base import MAX_DAYS, Day, Days, Frozen, Name, Probability, bounds
+
+Reviews = Annotated[int, *bounds(1, 1_000_000, doc="a large review team labels thousands a day")]
 
 
 class MonitorKind(str, Enum):
@@ -31,15 +33,15 @@ class Scope(str, Enum):
 class Alarm(Frozen):
     """The sequential test: a one-sided CUSUM whose threshold gives a stated false-alarm chance."""
 
-    reference_days: PositiveInt = Field(
+    reference_days: Days = Field(
         14, description="Days after monitoring starts that set the in-control level (days).")
-    shift: Positive = Field(
+    shift: Annotated[float, *bounds(0.0, 100.0, lo_open=True)] = Field(
         0.25, description="Relative rise of a rate the CUSUM is tuned to detect (0.25 = +25%); for distance "
                          "monitors, the shift in reference standard deviations is 2*shift (dimensionless).")
     false_alarm_probability: Probability = Field(
         0.1, description="Chance of any false alarm over the monitored horizon with no change (fraction); "
                          "thresholds are calibrated to it by simulating the scenario with drift switched off.")
-    threshold: Positive | None = Field(
+    threshold: Annotated[float, *bounds(0.0, 1e6, lo_open=True)] | None = Field(
         None, description="A fixed CUSUM threshold instead of calibrating one (log-likelihood units).")
 
 
@@ -71,7 +73,7 @@ class MonitorBase(Frozen):
 class ReviewedMonitor(MonitorBase):
     """A monitor whose observations are answers judged by human reviewers."""
 
-    reviews_per_day: PositiveInt = Field(50, description="Reviews per day (reviews).")
+    reviews_per_day: Reviews = Field(50, description="Reviews per day (reviews).")
     reviewers: Reviewers = Reviewers()
 
 
@@ -79,7 +81,7 @@ class HumanReview(ReviewedMonitor):
     """N reviews a day, sampled in aggregate or with per-tier quotas."""
 
     kind: Literal[MonitorKind.human_review]
-    reviews_per_day: PositiveInt = Field(200, description="Reviews per day (reviews).")
+    reviews_per_day: Reviews = Field(200, description="Reviews per day (reviews).")
     scope: Scope = Scope.pooled
 
 
@@ -88,8 +90,8 @@ class RegressionSuite(MonitorBase):
     router would send each item to at launch."""
 
     kind: Literal[MonitorKind.regression_suite]
-    size: PositiveInt = Field(12_000, description="Labelled queries in the suite (queries).")
-    every_days: PositiveInt = Field(7, description="Days between runs (days).")
+    size: Annotated[int, *bounds(1, 10_000_000)] = Field(12_000, description="Labelled queries in the suite (queries).")
+    every_days: Days = Field(7, description="Days between runs (days).")
     scope: Scope = Scope.pooled
 
 
@@ -150,7 +152,8 @@ class RollbackOnAlarm(Frozen):
     """Roll the policy back when a named monitor first alarms, after a response lag."""
 
     monitor: Name
-    response_lag_days: Annotated[int, *bounds(0)] = Field(3, description="Days from the alarm to the rollback (days).")
+    response_lag_days: Annotated[int, *bounds(0, MAX_DAYS)] = Field(
+        3, description="Days from the alarm to the rollback (days).")
     to_share: Probability = Field(0.0, description="Share of users left on the policy (fraction).")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from .base import Day, Frozen, Name, NonNegative, Positive, PositiveInt, Probability, bounds
+from .base import Day, Days, Frozen, Milliseconds, Name, Probability, bounds, usd
 from .monitors import RollbackOnAlarm
 
 TWIN_MARK = "~"  # in a simulated twin's name: "<policy>~without_<monitor>"
@@ -52,17 +52,18 @@ class Classifier(Frozen):
         200_000, description="Historical labelled queries it is trained on (count).")
     training_day: Day = Field(0, description="Day whose traffic mix the historical sample follows (day).")
     label_noise: Probability = Field(0.02, description="Share of training labels flipped (fraction).")
-    ridge: NonNegative = Field(1e-3, description="L2 penalty per training sample of the logistic fit "
-                                                 "(dimensionless).")
-    latency_ms: NonNegative = Field(30.0, description="Scoring latency (milliseconds).")
-    usd_per_1k_queries: NonNegative = Field(0.01, description="Scoring cost (USD per 1k queries).")
+    ridge: Annotated[float, *bounds(0.0, 1e6)] = Field(
+        1e-3, description="L2 penalty per training sample of the logistic fit (dimensionless).")
+    latency_ms: Milliseconds = Field(30.0, description="Scoring latency (milliseconds).")
+    usd_per_1k_queries: Annotated[float, *usd(1e4, "$10 per scored query")] = Field(
+        0.01, description="Scoring cost (USD per 1k queries).")
 
 
 class PolicyBase(Frozen):
     """Fields every policy has."""
 
     name: Name
-    rollout: tuple[RolloutStep, ...] = (RolloutStep(day=0, share=1.0),)
+    rollout: tuple[RolloutStep, ...] = Field((RolloutStep(day=0, share=1.0),), min_length=1, max_length=1000)
     rollback: Rollback | None = None
     rollback_on: RollbackOnAlarm | None = Field(
         None, description="Roll back when a monitor alarms; the run also simulates this policy without it, "
@@ -133,17 +134,20 @@ class Verifier(Frozen):
 
     true_positive_rate: Probability = Field(description="Share of wrong answers flagged (fraction).")
     false_positive_rate: Probability = Field(description="Share of correct answers flagged (fraction).")
-    usd_per_1k_checks: NonNegative = Field(0.5, description="Cost (USD per 1k checks).")
-    latency_ms: NonNegative = Field(200.0, description="Latency of one check (milliseconds).")
+    usd_per_1k_checks: Annotated[float, *usd(1e4, "$10 per check")] = Field(
+        0.5, description="Cost (USD per 1k checks).")
+    latency_ms: Milliseconds = Field(200.0, description="Latency of one check (milliseconds).")
 
 
 class Recalibration(Frozen):
     """Periodic threshold adjustment from a labelled sample of one tier's answers."""
 
-    every_days: PositiveInt = Field(7, description="Days between recalibrations (days).")
-    reviews_per_day: PositiveInt = Field(50, description="Labelled reviews of cheap-tier answers (per day).")
+    every_days: Days = Field(7, description="Days between recalibrations (days).")
+    reviews_per_day: Annotated[int, *bounds(1, 1_000_000)] = Field(
+        50, description="Labelled reviews of cheap-tier answers (per day).")
     target_quality: Probability = Field(0.9, description="Cheap-tier accuracy to hold (fraction).")
-    step: Positive = Field(0.02, description="Threshold change per recalibration (probability units).")
+    step: Annotated[float, *bounds(0.0, 1.0, lo_open=True)] = Field(
+        0.02, description="Threshold change per recalibration (probability units).")
     hysteresis: Probability = Field(
         0.02, description="Accuracy margin above target the exploration band needs before `high` relaxes "
                           "(fraction).")
@@ -181,13 +185,14 @@ class Shadow(Frozen):
 class Adaptation(Frozen):
     """Quality-weighted routing: move the first threshold toward a target disagreement / complaint rate."""
 
-    every_days: PositiveInt = Field(7, description="Days between adaptations (days).")
+    every_days: Days = Field(7, description="Days between adaptations (days).")
     target_signal: Probability = Field(
         description="Target observed signal: the shadow disagreement rate with shadow scoring, else the "
                     "thumbs-down rate of first-model answers (fraction); the two differ by orders of magnitude.")
     relax_below: Probability = Field(
         0.5, description="The threshold relaxes when the signal is below this fraction of the target (fraction).")
-    step: Positive = Field(0.02, description="Threshold change per adaptation (probability units).")
+    step: Annotated[float, *bounds(0.0, 1.0, lo_open=True)] = Field(
+        0.02, description="Threshold change per adaptation (probability units).")
     min_threshold: Probability = Field(0.0, description="Lowest threshold adaptation may reach.")
     max_threshold: Probability = Field(1.0, description="Highest threshold adaptation may reach.")
 
@@ -203,7 +208,7 @@ class CascadePolicy(PolicyBase):
     """Every query starts on the first model; below a confidence threshold it escalates along the chain."""
 
     kind: Literal[PolicyKind.cascade]
-    chain: tuple[Name, ...] = Field(min_length=2, description="Models, cheapest first.")
+    chain: tuple[Name, ...] = Field(min_length=2, max_length=32, description="Models, cheapest first.")
     thresholds: tuple[Probability, ...] = Field(
         min_length=1, description="Confidence below which model i escalates to model i+1 (one per link).")
     shadow: Shadow | None = None
@@ -224,7 +229,7 @@ class OraclePolicy(PolicyBase):
     """Knows every answer in advance: the cheapest model that answers correctly, else the last."""
 
     kind: Literal[PolicyKind.oracle]
-    models: tuple[Name, ...] = Field(min_length=2, description="Models, cheapest first.")
+    models: tuple[Name, ...] = Field(min_length=2, max_length=32, description="Models, cheapest first.")
 
     def named_models(self) -> list[tuple[str, str]]:
         return [(f"models[{i}]", m) for i, m in enumerate(self.models)]

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ModelWrapValidatorHandler, model_validator
 
-from .base import Day, Frozen, Name, PositiveInt, bounds
+from .base import MAX_DAYS, Day, Frozen, Name, bounds
 from .economics import Economics, Reactions
 from .measurable import needs_resolution, resolved_models
 from .monitors import MonitorConfig
@@ -18,7 +18,8 @@ from .world import Drift, DriftTarget, Traffic, Users
 class Engine(Frozen):
     """How the engine batches work; results do not depend on it."""
 
-    batch_fraction_of_day: Annotated[float, *bounds(0.0, 1.0, lo_open=True)] = Field(
+    batch_fraction_of_day: Annotated[float, *bounds(0.001, 1.0, doc="at least 86 s: finer batches change no "
+                                                    "figure, only the time")] = Field(
         1.0, description="Queries are processed in batches of this fraction of a day (fraction of a day).")
 
 
@@ -35,7 +36,7 @@ class Survey(Frozen):
     name: Name
     cohort_start_day: Day = Field(description="First day of the cohort window (day).")
     cohort_end_day: Day = Field(description="Day after the cohort window (day, exclusive).")
-    followup_days: Annotated[int, *bounds(0)] = Field(
+    followup_days: Annotated[int, *bounds(0, MAX_DAYS)] = Field(
         90, description="Days after the window the survey is sent (days).")
     panel_size: Annotated[int, *bounds(1, 10_000_000)] = Field(
         20_000, description="Users sampled for the panel (users).")
@@ -49,8 +50,10 @@ class Report(Frozen):
     steady_state: Window | None = Field(None, description="Window for every policy's monthly figures (default: "
                                                           "per policy, from its first full-rollout day to its "
                                                           "rollback or the horizon).")
-    holdout_size: PositiveInt = Field(5000, description="Pre-drift holdout used for the parity check (queries).")
-    surveys: tuple[Survey, ...] = Field((), description="Cohort follow-up surveys (e.g. the 90-day follow-up).")
+    holdout_size: Annotated[int, *bounds(1, 10_000_000)] = Field(
+        5000, description="Pre-drift holdout used for the parity check (queries).")
+    surveys: tuple[Survey, ...] = Field(
+        (), max_length=100, description="Cohort follow-up surveys (e.g. the 90-day follow-up).")
 
 
 class Scenario(Frozen):
@@ -60,20 +63,20 @@ class Scenario(Frozen):
     description: str = ""
     seed: Annotated[int, *bounds(0, 2**63 - 1)] = Field(
         0, description="Root seed; every number of the run follows from it.")
-    horizon_days: Annotated[int, *bounds(1, 3660)] = Field(description="Simulated days (days).")
+    horizon_days: Annotated[int, *bounds(1, MAX_DAYS)] = Field(description="Simulated days (days).")
     engine: Engine = Engine()
     outcome_correlation: Annotated[float, *bounds(0.0, 1.0)] = Field(
         0.7, description="Correlation of models' correctness on the same query (Gaussian copula, 0..1): "
                          "hard queries tend to be hard for every model.")
     users: Users
     traffic: Traffic
-    models: tuple[Model, ...] = Field(min_length=1)
+    models: tuple[Model, ...] = Field(min_length=1, max_length=32)
     reactions: Reactions
     economics: Economics
-    drift: tuple[Drift, ...] = ()
-    policies: tuple[PolicyConfig, ...] = Field(min_length=1)
-    monitors: tuple[MonitorConfig, ...] = Field((), description="The measurement architecture: what the "
-                                                                "team watches, and how it alarms.")
+    drift: tuple[Drift, ...] = Field((), max_length=1000)
+    policies: tuple[PolicyConfig, ...] = Field(min_length=1, max_length=100)
+    monitors: tuple[MonitorConfig, ...] = Field(
+        (), max_length=100, description="The measurement architecture: what the team watches, and how it alarms.")
     report: Report = Report()
 
     @model_validator(mode="wrap")

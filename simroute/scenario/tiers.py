@@ -5,13 +5,16 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .base import Frozen, Name, NonNegative, Positive, Probability, bounds
+from .base import Frozen, Logits, Multiplier, Name, Probability, bounds, usd
+
+PricePer1k = Annotated[float, *usd(1000.0, "over 1000 times the dearest model listed today, $0.60")]
 
 
 class Latency(Frozen):
     """Lognormal response latency."""
 
-    median_s: Positive = Field(description="Median latency (seconds).")
+    median_s: Annotated[float, *bounds(0.0, 3600.0, lo_open=True, doc="at most an hour")] = Field(
+        description="Median latency (seconds).")
     sigma: Annotated[float, *bounds(0.0, 3.0)] = Field(
         0.4, description="Lognormal shape (log-space standard deviation).")
 
@@ -26,9 +29,9 @@ class Quality(Frozen):
     accuracy: Annotated[float, *bounds(0.0, 1.0, lo_open=True, hi_open=True)] | None = Field(
         None, exclude=True, description="Measured accuracy on the scenario's own traffic at day 0, before drift "
                                         "(fraction); simroute solves skill for it. Give skill or accuracy.")
-    hidden_intent_penalty: NonNegative = Field(
+    hidden_intent_penalty: Logits = Field(
         0.0, description="Extra difficulty of a hidden-intent query for this model (logit units).")
-    regulatory_penalty: NonNegative = Field(
+    regulatory_penalty: Logits = Field(
         0.0, description="Extra difficulty of a regulatory-weight query for this model (logit units).")
     ceiling: Probability = Field(1.0, description="Best achievable accuracy (fraction).")
     floor: Probability = Field(0.0, description="Accuracy on impossibly hard queries (fraction).")
@@ -64,17 +67,17 @@ class Confidence(Frozen):
 
     `bias` may be stated as `mean_confidence`, `error_awareness` as `wrong_below` (scenario.measurable)."""
 
-    slope: NonNegative = Field(1.0, description="Calibration slope on the model's perceived logit (dimensionless).")
+    slope: Logits = Field(1.0, description="Calibration slope on the model's perceived logit (dimensionless).")
     bias: Annotated[float, *bounds(-10.0, 10.0)] = Field(
         0.0, description="Over(+)/under(-)confidence offset (logit units).")
-    noise_sd: NonNegative = Field(0.5, description="Noise of the self-report (logit units).")
+    noise_sd: Logits = Field(0.5, description="Noise of the self-report (logit units).")
     hidden_awareness: Probability = Field(
         1.0, description="How much of the hidden-intent penalty the model perceives (0 = blind, 1 = fully).")
-    error_awareness: NonNegative = Field(
+    error_awareness: Annotated[float, *bounds(0.0, 30.0)] = Field(
         0.0, description="How much lower the confidence of any wrong answer is, i.e. how well the model knows "
                          "what it does not know (logit units); on hidden-intent queries it is scaled by "
                          "hidden_awareness.")
-    hedge_drop: NonNegative = Field(
+    hedge_drop: Logits = Field(
         2.0, description="Extra drop of the confidence of a hedged wrong answer (logit units).")
     mean_confidence: Annotated[float, *bounds(0.0, 1.0, lo_open=True, hi_open=True)] | None = Field(
         None, exclude=True, description="Measured mean self-reported confidence on the scenario's traffic at day 0 "
@@ -95,9 +98,9 @@ class Model(Frozen):
     """A model tier."""
 
     name: Name
-    price_in_usd_per_1k_tokens: NonNegative = Field(description="Price of input tokens (USD per 1k tokens).")
-    price_out_usd_per_1k_tokens: NonNegative = Field(description="Price of output tokens (USD per 1k tokens).")
-    output_length_multiplier: Positive = Field(
+    price_in_usd_per_1k_tokens: PricePer1k = Field(description="Price of input tokens (USD per 1k tokens).")
+    price_out_usd_per_1k_tokens: PricePer1k = Field(description="Price of output tokens (USD per 1k tokens).")
+    output_length_multiplier: Multiplier = Field(
         1.0, description="Output tokens relative to the intent's output distribution (multiplier).")
     latency: Latency
     quality: Quality

@@ -8,10 +8,13 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .base import Day, Frozen, Name, NonNegative, Positive, Probability, bounds
+from .base import MAX_DAYS, Day, Frozen, Multiplier, Name, Probability, bounds, usd
 from .replay import Replay
 
 SHARE_TOLERANCE = 1e-6
+DayRate = Annotated[float, *bounds(0.0, 1000.0, lo_open=True, doc="a relative arrival rate (mean-normalised, "
+                                                                "so at least one day has the mean rate or more)")]
+NoiseSd = Annotated[float, *bounds(0.0, 100.0, doc="a distance in noise sd: at 100 the classes never overlap")]
 
 
 def _check_shares(items, what: str) -> None:
@@ -29,17 +32,19 @@ class Segment(Frozen):
 
     name: Name
     share: Probability = Field(description="Share of users in this segment (fraction; segments sum to 1).")
-    arpu_usd_per_month: NonNegative = Field(description="Monthly revenue per user (USD/user/month).")
+    arpu_usd_per_month: Annotated[float, *usd(1e6, "an enterprise seat is thousands a month")] = Field(
+        description="Monthly revenue per user (USD/user/month).")
     baseline_churn_per_month: Probability = Field(
         description="Probability that a user with no bad experiences churns at a billing cycle (per month).")
-    churn_sensitivity: NonNegative = Field(
+    churn_sensitivity: Annotated[float, *bounds(0.0, 100.0)] = Field(
         1.0, description="Multiplier on the frustration score in the churn hazard (dimensionless).")
 
 
 class Frustration(Frozen):
     """How bad experiences raise a user's churn hazard for a decay window."""
 
-    decay_days: Positive = Field(30.0, description="e-folding time of a bad experience's effect (days).")
+    decay_days: Annotated[float, *bounds(0.0, MAX_DAYS, lo_open=True, doc="at most the longest horizon")] = Field(
+        30.0, description="e-folding time of a bad experience's effect (days).")
     churn_hazard_per_unit: Annotated[float, *bounds(0.0, 20.0)] = Field(
         0.05, description="Extra churn hazard per unit of frustration at a billing cycle (per unit).")
 
@@ -47,13 +52,17 @@ class Frustration(Frozen):
 class Users(Frozen):
     """The user population: MAU, segments, activity and the revenue horizon used to price churn."""
 
-    mau: Annotated[int, *bounds(1, 500_000_000)] = Field(description="Monthly active users at the start (users).")
-    queries_per_user_per_day: Positive = Field(description="Queries per active user per day (queries/user/day).")
-    weekly_seasonality: tuple[Positive, ...] = Field(
+    mau: Annotated[int, *bounds(1, 500_000_000, doc="the largest assistants serve hundreds of millions")] = Field(
+        description="Monthly active users at the start (users).")
+    queries_per_user_per_day: Annotated[float, *bounds(0.0, 10_000.0, lo_open=True, doc="an agent asking on a "
+                                                       "user's behalf every ~9 s, all day")] = Field(
+        description="Queries per active user per day (queries/user/day).")
+    weekly_seasonality: tuple[DayRate, ...] = Field(
         (1.0,) * 7, description="Relative arrival rate Monday..Sunday (7 multipliers, mean-normalised).")
-    segments: tuple[Segment, ...] = Field(min_length=1)
+    segments: tuple[Segment, ...] = Field(min_length=1, max_length=100)
     frustration: Frustration = Frustration()
-    revenue_horizon_months: Positive = Field(
+    revenue_horizon_months: Annotated[float, *bounds(0.0, 120.0, lo_open=True,
+                                                     doc="a customer lifetime of at most ten years")] = Field(
         12.0, description="Months of MRR lost per churned user, booked when the user churns (months).")
     billing_cycle_days: Annotated[int, *bounds(1, 365)] = Field(
         30, description="Days between a user's billing cycles (days).")
@@ -76,7 +85,8 @@ class SurfaceClass(str, Enum):
 class TokenDist(Frozen):
     """A lognormal token count."""
 
-    median: Annotated[float, *bounds(1.0)] = Field(description="Median token count (tokens).")
+    median: Annotated[float, *bounds(1.0, 2_000_000.0, doc="the longest context windows hold 1-2M tokens")] = Field(
+        description="Median token count (tokens).")
     sigma: Annotated[float, *bounds(0.0, 3.0)] = Field(
         0.5, description="Lognormal shape (log-space standard deviation).")
 
@@ -105,20 +115,20 @@ class Difficulty(Frozen):
 
     tail_index: Annotated[float, *bounds(1.05, 20.0)] = Field(
         2.5, description="Pareto tail index alpha (dimensionless).")
-    scale: Positive = Field(1.0, description="Scale of the Lomax draw (logit units).")
+    scale: Multiplier = Field(1.0, description="Scale of the Lomax draw (logit units).")
 
 
 class Surface(Frozen):
     """The surface features a classifier sees (a small synthetic embedding)."""
 
     dimensions: Annotated[int, *bounds(2, 64)] = Field(8, description="Embedding dimensions (count).")
-    separation: NonNegative = Field(
+    separation: NoiseSd = Field(
         3.0, description="Distance between simple and complex intents on the looks-simple axis (noise sd).")
-    intent_spread: NonNegative = Field(
+    intent_spread: NoiseSd = Field(
         1.0, description="Spread of intent centroids on the other axes (noise sd).")
-    difficulty_visibility: NonNegative = Field(
+    difficulty_visibility: NoiseSd = Field(
         0.2, description="How far one unit of difficulty moves a query toward looking complex (noise sd/logit).")
-    hidden_visibility: NonNegative = Field(
+    hidden_visibility: NoiseSd = Field(
         0.3, description="How far a hidden intent moves the surface features (noise sd), mostly off-axis.")
     hidden_on_axis_share: Probability = Field(
         0.3, description="Share of the hidden-intent shift that lies along the looks-simple axis (fraction).")
@@ -127,7 +137,7 @@ class Surface(Frozen):
 class Traffic(Frozen):
     """The query mix: intents and their shares, difficulty and surface features."""
 
-    intents: tuple[Intent, ...] = Field(min_length=1)
+    intents: tuple[Intent, ...] = Field(min_length=1, max_length=1000)
     difficulty: Difficulty = Difficulty()
     surface: Surface = Surface()
     replay: Replay | None = Field(None, description="Replay a recorded eval instead of drawing queries and answers "
@@ -188,8 +198,8 @@ DRIFTS: dict[DriftKind, DriftSpec] = {
         DriftTarget.intent, "hidden_rates", DriftMove.level, lambda to: 0.0 <= to <= 1.0,
         "must be between 0 and 1 for hidden_intent_rate", quality=True),
     DriftKind.difficulty_scale: DriftSpec(
-        DriftTarget.none, "difficulty_scale", DriftMove.scale, lambda to: to > 0,
-        "a difficulty_scale multiplier must be > 0", quality=True),
+        DriftTarget.none, "difficulty_scale", DriftMove.scale, lambda to: 0 < to <= 100,
+        "a difficulty_scale multiplier must be in (0, 100]", quality=True),
     DriftKind.segment_share: DriftSpec(
         DriftTarget.segment, "segment_shares", DriftMove.share, lambda to: 0.0 <= to <= 1.0,
         "must be between 0 and 1 for segment_share", quality=False),
@@ -206,7 +216,8 @@ class Drift(Frozen):
     target: str | None = Field(
         None, description="Intent, segment or model name the change applies to (not for difficulty_scale).")
     start_day: Day = Field(description="Day the change begins (day).")
-    ramp_days: Annotated[int, *bounds(0)] = Field(0, description="Days over which the change ramps in linearly (days).")
+    ramp_days: Annotated[int, *bounds(0, MAX_DAYS)] = Field(
+        0, description="Days over which the change ramps in linearly (days).")
     to: float = Field(description="New value: a share (fraction), a rate (fraction), a multiplier on the "
                                   "difficulty scale, or a skill change (logit units) for model_skill.")
 

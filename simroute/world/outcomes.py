@@ -10,12 +10,33 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import expit, ndtr
 
+from ..errors import SimrouteError
 from ..scenario.measurable import quality_curve
 from ..scenario.schema import Scenario
 from .drift import DayParams
 from .traffic import Queries
 
 NANO = 1_000_000_000  # costs are accounted in integer nano-dollars, so sums never depend on batching
+MONEY_LIMIT_NANO = 2**62  # the most one run may spend ($4.6e9): every money counter and sum of them fits int64
+
+
+class MoneyOverflow(SimrouteError):
+    """Inference spend beyond what integer nano-dollars hold exactly: refused, never wrapped around."""
+
+
+def money_refusal(usd: float, what: str) -> MoneyOverflow:
+    """The one-line refusal of a run whose inference spend reaches `usd`."""
+    return MoneyOverflow(f"{what} reaches ${usd:.3g}, beyond the ${MONEY_LIMIT_NANO / NANO:.3g} one run can account "
+                         "exactly (integer nano-dollars); lower users.mau, queries_per_user_per_day, horizon_days, "
+                         "token medians or prices")
+
+
+def to_nano(usd: np.ndarray) -> np.ndarray:
+    """USD amounts as int64 nano-dollars, refusing (not wrapping) when their total leaves the exact range."""
+    total = float(usd.sum(dtype=np.float64)) * NANO
+    if not total < MONEY_LIMIT_NANO:  # also catches inf and nan
+        raise money_refusal(total / NANO, "the inference cost of one batch of queries (every model)")
+    return np.rint(usd * NANO).astype(np.int64)
 
 
 @dataclass
@@ -91,5 +112,4 @@ class ModelBank:
         latency = (self.lat_median * np.exp(self.lat_sigma * rng.standard_normal((m, n)))).astype(np.float32)
         usd = (q.tokens_in[None, :] * self.price_in
                + q.tokens_out[None, :] * self.out_mult * self.price_out) / 1000.0
-        cost_nano = np.rint(usd * NANO).astype(np.int64)
-        return Outcomes(correct, confident, confidence, latency, cost_nano)
+        return Outcomes(correct, confident, confidence, latency, to_nano(usd))
