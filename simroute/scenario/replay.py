@@ -18,6 +18,8 @@ from ..errors import SimrouteError
 from ..importers import EvalMapping, EvalSet, read_eval
 from .base import MAX_DAYS, Day, Frozen, Name, Probability, bounds
 
+RecordedCount = Annotated[int, *bounds(1, 100_000_000, doc="at most a hundred million recorded queries")]
+
 
 class Resample(str, Enum):
     """How each day's queries are drawn from the recorded ones."""
@@ -39,7 +41,8 @@ class CategoryDrift(Frozen):
 
     category: str = Field(description="A category of the eval.")
     start_day: Day = Field(description="Day the change begins (day).")
-    ramp_days: Annotated[int, *bounds(0, MAX_DAYS)] = Field(0, description="Days over which it ramps in linearly (days).")
+    ramp_days: Annotated[int, *bounds(0, MAX_DAYS)] = Field(
+        0, description="Days over which it ramps in linearly (days).")
     to: Probability = Field(description="The category's share of traffic once ramped in (fraction).")
 
 
@@ -66,7 +69,7 @@ class Replay(Frozen):
     training_share: Annotated[float, *bounds(0.0, 0.9, lo_open=True)] = Field(
         0.2, description="Share of recorded queries set aside (stream replay:split) to train pre-routing on; "
                          "never replayed (fraction).")
-    min_queries: Annotated[int, *bounds(1, 100_000_000, doc="at most a hundred million recorded queries")] = Field(100, description="The fewest recorded queries left to replay after the "
+    min_queries: RecordedCount = Field(100, description="The fewest recorded queries left to replay after the "
                                                       "training split (queries).")
     router: RouterFeatures = RouterFeatures.auto
     cheap_model: Name | None = Field(None, description="The model whose sufficiency the router predicts "
