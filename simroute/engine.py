@@ -131,7 +131,7 @@ class Engine:
                                    thresholds) if scenario.monitors else None)
         self.observers: list[DayObserver] = [self.calibration, self.surveys]
         if self.board is not None:
-            self.observers.append(MonitorLog(self.board, self._on_alarm))
+            self.observers.append(MonitorLog(self.board, self._on_alarm, self._p_correct))
         self.calendar = Calendar()
         self._schedule()
 
@@ -208,6 +208,10 @@ class Engine:
             self._serve_day(p, draw, chunks)
         for obs in self.observers:
             obs.end_day(day)
+
+    def _p_correct(self, q: Queries, day: int) -> np.ndarray:
+        """Every model's P(correct) on queries `q` of `day` (the truth behind the monitors' samples)."""
+        return self.world.models.p_correct(q, self.world.drift.at(day + 0.5).skill_delta)
 
     def _on_alarm(self, monitor: str, day: int) -> None:
         """Schedule the rollback of every policy that rolls back on this monitor's first alarm."""
