@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -78,3 +79,22 @@ def test_false_alarms_without_drift_are_rare_across_seeds():
     for name in runs[0].monitors:
         mean = sum(r.monitors[name].alarms for r in runs) / len(runs)
         assert mean <= 1.0, (name, [r.monitors[name].alarm_days for r in runs])
+
+
+def test_operating_characteristics_known_answers():
+    from simroute.monitors.operating import calendar_reference, characteristics, random_reference
+    onset = np.array([50.0, 50.0, 50.0, 50.0, np.nan])
+    delay = np.array([3.0, 10.0, 20.0, np.nan, np.nan])
+    fa = np.array([0, 1, 0, 0, 1])
+    oc = characteristics(onset, delay, fa)
+    assert oc["false_alarm_share"] == pytest.approx(0.4)
+    assert oc["with_onset"] == 4
+    assert oc["delay_median_days"] == 10.0 and oc["delay_p90_days"] is None  # one of four never detected
+    assert (oc["detected_within_2w"], oc["detected_within_4w"]) == (0.5, 0.75)
+    first, end = np.full(5, 20.0), np.full(5, 200.0)
+    cal = calendar_reference(onset, first, end, every=28)  # alarms on 20, 48, 76: onset 50 -> delay 26
+    assert cal["delay_median_days"] == 26.0 and cal["false_alarm_share"] == 1.0
+    rnd = random_reference(onset, first, end, alpha=0.1)
+    hazard = 1 - 0.9 ** (1 / 180)
+    assert rnd["false_alarm_share"] == pytest.approx((4 * (1 - (1 - hazard) ** 30) + 0.1) / 5)
+    assert rnd["detected_within_2w"] == pytest.approx(1 - (1 - hazard) ** 15)
