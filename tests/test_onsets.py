@@ -98,3 +98,16 @@ def test_alarms_after_a_launch_count_as_detections():
 def test_the_input_monitor_keeps_the_schedule_onset():
     m = launch_run().monitors["confidence_psi"]
     assert m.onset_rule.startswith("schedule") and m.onset_day == LAUNCH_DAY
+
+
+def test_replicates_carry_operating_characteristics_per_monitor():
+    from simroute.replicates import run_replicates
+    reps = run_replicates(scenario_from_dict(launch_only_world(), source="launch-only world"), 3)
+    doc = reps.document()["monitors"]
+    assert set(doc) == {m["name"] for m in launch_only_world()["monitors"]}
+    for oc in doc.values():
+        assert oc["replicates"] == 3 and 0.0 <= oc["false_alarm_share"] <= 1.0
+        assert set(oc["references"]) == {"calendar", "random"}
+        w = [oc[f"detected_within_{k}w"] for k in (2, 4, 8)]
+        assert all(x is None for x in w) or w == sorted(w)
+    assert doc["review_per_tier"]["with_onset"] == 3
