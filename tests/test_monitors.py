@@ -98,3 +98,16 @@ def test_operating_characteristics_known_answers():
     hazard = 1 - 0.9 ** (1 / 180)
     assert rnd["false_alarm_share"] == pytest.approx((4 * (1 - (1 - hazard) ** 30) + 0.1) / 5)
     assert rnd["detected_within_2w"] == pytest.approx(1 - (1 - hazard) ** 15)
+
+
+@pytest.mark.slow
+def test_false_alarm_share_without_drift_is_the_stated_one_on_a_small_world():
+    """No drift, 24 seeds x 5 monitors of a small quickstart world: the share of runs with any alarm lies in
+    the binomial 95% interval around it that contains the stated 10% (the full 200-run figure: README,
+    `benchmarks/monitors_false_alarms.py`)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from monitors_false_alarms import measure
+    res = measure(range(500, 524), mau=30_000, horizon=70)
+    assert res["runs"] == 120
+    assert res["binomial_95"][0] <= 0.1 <= res["binomial_95"][1], res
