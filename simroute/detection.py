@@ -2,7 +2,7 @@
 what a monitor-driven rollback was worth, and how calibrated the answering model's confidence was."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -10,7 +10,12 @@ import polars as pl
 from . import stats
 from .engine import SimulationOutput
 from .scenario.replay import replay_onsets
+from .monitors.detector import MAX_P1
+from .scenario.monitors import Alarm
 
+ONSET_BY_TRUTH = "truth: first day after the reference period the watched quantity departed by the designed shift"
+ONSET_BY_SCHEDULE = "schedule: first drift in the window that can move the watched quantity"
+PERSIST_DAYS = 7  # a departure counts when the truth's mean over this many days from the day on departs too
 CALIBRATION_BINS = 10  # equal-width confidence bins for ECE and the reliability diagram
 
 
@@ -29,11 +34,14 @@ class MonitorSummary:
     alarms: int
     alarm_days: list[int]
     thresholds: dict[str, float]
+    onset_rule: str = ONSET_BY_SCHEDULE
+    onset_drifts: list[str] = field(default_factory=list)
 
 
 def onset_day(out: SimulationOutput, start: int, quality: bool) -> int | None:
-    """The true onset a monitor should catch: the first drift at or after its window start that can move
-    what it measures (quality monitors: the drift kinds marked `quality` in `DRIFTS`; input monitors: any)."""
+    """The fallback onset of a monitor without a truth series: the first drift at or after its window start
+    that can move what it measures (quality monitors: the drift kinds marked `quality` in `DRIFTS`; input
+    monitors such as routing-confidence drift: any drift, since every drift moves the router's inputs)."""
     days = [d.start_day for d in out.scenario.drift
             if d.start_day >= start and (not quality or d.spec.quality)]
     days += [day for day, _ in replay_onsets(out.scenario) if day >= start]  # on recorded answers a mix change
@@ -41,8 +49,74 @@ def onset_day(out: SimulationOutput, start: int, quality: bool) -> int | None:
     return min(days) if days else None
 
 
+def departed(values: np.ndarray, reference: np.ndarray, alarm: Alarm, distance: bool, odds: bool,
+             observed_sd: float) -> np.ndarray:
+    """Where a truth series has left its in-control level (its mean over the reference period) by the shift
+    the monitor's CUSUM is tuned to detect: a rate by (1 + shift) x the level; a share by (1 + shift) x its
+    odds; a distance-tested value by 2 x shift standard deviations of its observed reference values."""
+    level = float(np.mean(reference))
+    if distance:
+        return values >= level + 2 * alarm.shift * observed_sd
+    if odds:
+        lo = min(level, MAX_P1)
+        bar = lo * (1 + alarm.shift) / (lo * (1 + alarm.shift) + 1 - lo)
+        return values >= bar
+    return values >= level * (1 + alarm.shift)
+
+
+def truth_onset(truth: pl.DataFrame, observed: pl.DataFrame, start: int, alarm: Alarm, distance: bool,
+                odds: bool) -> int | None:
+    """The first day after the reference period on which any stratum's true value has departed (see
+    `departed`), both on the day and on average over that day and the next PERSIST_DAYS - 1 (so a one-day blip
+    of a small population's truth is not an onset, and a step change's onset is its first day) — the onset a
+    monitor is judged against, whatever drift caused it; None if it never does."""
+    ref_end = start + alarm.reference_days
+    firsts = []
+    for stratum in truth["stratum"].unique(maintain_order=True).to_list():
+        t = truth.filter(pl.col("stratum") == stratum).sort("day")
+        day, value = t["day"].to_numpy(), t["value"].to_numpy()
+        ok = np.isfinite(value)
+        ref, after = ok & (day < ref_end), ok & (day >= ref_end)
+        if not ref.any() or not after.any():
+            continue
+        obs = observed.filter((pl.col("stratum") == stratum) & (pl.col("day") < ref_end))["statistic"].to_numpy()
+        sd = float(np.std(obs, ddof=1)) if len(obs) > 1 else 0.0
+        day, value = day[ok], value[ok]
+        ref, after = ref[ok], after[ok]
+        j = np.searchsorted(day, day + PERSIST_DAYS)
+        cs = np.concatenate([[0.0], np.cumsum(value)])
+        week = (cs[j] - cs[np.arange(len(day))]) / (j - np.arange(len(day)))
+        level = value[ref]
+        hit = (after & departed(value, level, alarm, distance, odds, sd)
+               & departed(week, level, alarm, distance, odds, sd))
+        if hit.any():
+            firsts.append(int(day[np.argmax(hit)]))
+    return min(firsts) if firsts else None
+
+
+def active_drifts(out: SimulationOutput, day: int | None) -> list[str]:
+    """The drifts in effect on `day` (started on or before it), as `kind:target`."""
+    if day is None:
+        return []
+    return [f"{d.kind.value}:{d.target or ''}" for d in sorted(out.scenario.drift, key=lambda d: d.start_day)
+            if d.start_day <= day]
+
+
+def _onset(out: SimulationOutput, cfg, start: int) -> tuple[int | None, str]:
+    """A monitor's onset and the rule that gave it: its truth series when it has one, else the schedule."""
+    rep = out.monitors
+    assert rep is not None
+    truth = rep.truth.filter(pl.col("monitor") == cfg.name) if rep.truth is not None else None
+    if truth is None or truth.is_empty():
+        return onset_day(out, start, cfg.measures_quality), ONSET_BY_SCHEDULE
+    det = rep.detectors[cfg.name]
+    observed = rep.series.filter(pl.col("monitor") == cfg.name)
+    return truth_onset(truth, observed, start, cfg.alarm, det.distance, det.odds), ONSET_BY_TRUTH
+
+
 def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
-    """Per monitor: first alarm, delay after onset, false alarms (alarms before the onset)."""
+    """Per monitor: first alarm, delay after onset, false alarms (alarms before the onset), and the drifts in
+    effect at the onset."""
     rep = out.monitors
     if rep is None:
         return {}
@@ -50,14 +124,15 @@ def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
     for cfg in out.scenario.monitors:
         start, end = rep.windows[cfg.name]
         days = sorted({d for d, _ in rep.alarms[cfg.name]})
-        onset = onset_day(out, start, cfg.measures_quality)
+        onset, rule = _onset(out, cfg, start)
         after = [d for d in days if onset is not None and d >= onset]
         result[cfg.name] = MonitorSummary(
             kind=cfg.kind.value, policy=cfg.policy, window_start_day=start, window_end_day=end,
             onset_day=onset, first_alarm_day=days[0] if days else None,
             delay_days=(after[0] - onset) if after and onset is not None else None,
             false_alarms=len([d for d in days if onset is None or d < onset]), alarms=len(days),
-            alarm_days=days, thresholds=rep.thresholds.get(cfg.name, {}))
+            alarm_days=days, thresholds=rep.thresholds.get(cfg.name, {}), onset_rule=rule,
+            onset_drifts=active_drifts(out, onset))
     return result
 
 

@@ -139,7 +139,7 @@ class Engine:
                                    thresholds) if scenario.monitors else None)
         self.observers: list[DayObserver] = [self.calibration, self.surveys]
         if self.board is not None:
-            self.observers.append(MonitorLog(self.board, self._on_alarm))
+            self.observers.append(MonitorLog(self.board, self._on_alarm, self._p_correct))
         self.calendar = Calendar()
         self._schedule()
 
@@ -225,6 +225,10 @@ class Engine:
         if not self.cost_of_everything_nano < MONEY_LIMIT_NANO:
             raise money_refusal(self.cost_of_everything_nano / NANO, "the inference cost of every model on every "
                                 "query of the run")
+
+    def _p_correct(self, q: Queries, day: int) -> np.ndarray:
+        """Every model's P(correct) on queries `q` of `day` (the truth behind the monitors' samples)."""
+        return self.world.source.p_correct(q, day + 0.5)
 
     def _on_alarm(self, monitor: str, day: int) -> None:
         """Schedule the rollback of every policy that rolls back on this monitor's first alarm."""

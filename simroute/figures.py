@@ -136,6 +136,8 @@ LATENCY_P95 = F("latency_p95_s", "Latency, 95th percentile (s)", "p95 s", U.seco
 
 DETECTION_DAY = F("detection_day", "First alarm day", "first alarm", U.day, L, ("first_alarm_day",), Subject.monitor)
 FALSE_ALARMS = F("false_alarms", "False alarms", "false alarms", U.integer, L, ("false_alarms",), Subject.monitor)
+ONSET_DAY = F("onset_day", "True onset day", "onset", U.day, N, ("onset_day",), Subject.monitor)
+DELAY = F("delay_days", "Detection delay (days)", "delay", U.day, L, ("delay_days",), Subject.monitor)
 
 APGR = F("apgr", "Average performance gap recovered (APGR)", "APGR", U.ratio, H, None, Subject.curve)
 CPT50 = F("cpt50", "Capable-model calls to recover 50% of the gap (CPT 50%)", "CPT(50%)", U.share, L, None,
@@ -145,7 +147,7 @@ CPT80 = F("cpt80", "Capable-model calls to recover 80% of the gap (CPT 80%)", "C
 AIQ = F("aiq", "Average quality over the shared cost range (AIQ)", "AIQ", U.ratio, H, None, Subject.curve)
 
 FAMILIES = (LOSS, TIER_QUALITY, TIER_SHARE)
-MONITOR_FIGURES = (DETECTION_DAY, FALSE_ALARMS)
+MONITOR_FIGURES = (DETECTION_DAY, FALSE_ALARMS, ONSET_DAY, DELAY)
 CURVE_FIGURES = (APGR, CPT50, CPT80, AIQ)
 DISPLAY_ONLY = (LATENCY_P50, LATENCY_P95)
 _FIXED = {f.name: f for f in (BILL, AI_PLATFORM, SAVINGS, INVISIBLE_LOSS, NET, TRAP, QUALITY, ESCALATION, CONTACTS,

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from .errors import SimrouteError
 from .executors import run_all
+from .monitors.base import end_of, start_of
+from .monitors.operating import calendar_reference, characteristics, random_reference
 from .scenario.schema import Scenario
 from .tasks import Job, TaskResult, point_tasks
 from .uncertainty import LEVEL, Interval, intervals
@@ -26,6 +29,7 @@ class ReplicateSet:
     table: pl.DataFrame
     intervals: dict[str, dict[str, Interval]]
     failures: list[TaskResult] = field(default_factory=list)
+    monitors: dict[str, dict] = field(default_factory=dict)  # monitor -> operating characteristics
 
     def document(self) -> dict:
         """The `replicates` block of summary.json."""
@@ -34,7 +38,8 @@ class ReplicateSet:
                 "method": "mean over replicates; interval = mean ± t(0.975, n-1)·sd/√n over the replicates where "
                           "the figure is defined",
                 "figures": {s: {m: iv.as_dict() for m, iv in ms.items()} for s, ms in self.intervals.items()},
-                "failed": [{"replicate": f.task.replicate, "error": f.error} for f in self.failures]}
+                "failed": [{"replicate": f.task.replicate, "error": f.error} for f in self.failures],
+                "monitors": self.monitors}
 
 
 def check_count(n: int) -> None:
@@ -55,4 +60,35 @@ def run_replicates(scenario: Scenario, n: int, executor=None, progress: Callable
     table = pl.concat([r.rows.with_columns(replicate=pl.lit(r.task.replicate, pl.Int32)) for r in ok
                        if r.rows is not None])
     table = table.select("replicate", "subject", "kind", "metric", "value")
-    return ReplicateSet(scenario.seed, n, level, table, intervals(table, level), failures)
+    return ReplicateSet(scenario.seed, n, level, table, intervals(table, level), failures,
+                        operating_characteristics(table, scenario))
+
+
+def _column(wide: pl.DataFrame, metric: str) -> np.ndarray:
+    """One metric per replicate as floats (NaN where undefined or absent)."""
+    if metric not in wide.columns:
+        return np.full(len(wide), np.nan)
+    return wide[metric].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+
+
+def operating_characteristics(table: pl.DataFrame, scenario: Scenario) -> dict[str, dict]:
+    """Per monitor over the replicates: false-alarm share, delay median and p90, share detected within 2/4/8
+    weeks of its true onset, and the fixed-calendar and random-alarm references on the same onsets."""
+    out: dict[str, dict] = {}
+    policies = {p.name: p for p in scenario.policies}
+    for cfg in scenario.monitors:
+        part = table.filter((pl.col("subject") == cfg.name) & (pl.col("kind") == "monitor"))
+        if part.is_empty():
+            continue
+        wide = part.pivot(on="metric", index="replicate", values="value").sort("replicate")
+        onset, delay, fa = (_column(wide, m) for m in ("onset_day", "delay_days", "false_alarms"))
+        fa = np.nan_to_num(fa)
+        pol = policies[cfg.policy]
+        first = start_of(cfg, pol, scenario.horizon_days) + cfg.alarm.reference_days
+        end = end_of(pol, scenario.horizon_days)
+        f, e = np.full(len(onset), float(first)), np.full(len(onset), float(end))
+        out[cfg.name] = {**characteristics(onset, delay, fa), "stated_false_alarm_probability":
+                         cfg.alarm.false_alarm_probability,
+                         "references": {"calendar": calendar_reference(onset, f, e),
+                                        "random": random_reference(onset, f, e, cfg.alarm.false_alarm_probability)}}
+    return out

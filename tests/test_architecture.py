@@ -14,7 +14,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in
     "version errors atomic rng calendar stats init_inputs units",
     "scenario importers",
     "world classifier",
-    "policies reactions metrics monitors observers surveys",
+    "policies reactions metrics monitors alarms observers surveys",
     "engine budget",
     "detection curves frontier ledger summary uncertainty figures",
     "runner tasks executors replicates",

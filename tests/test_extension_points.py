@@ -221,6 +221,9 @@ class Thinned(DaySource):
     def answers(self, rng, q, t):
         return self.inner.answers(rng, q, t)
 
+    def p_correct(self, q, t):
+        return self.inner.p_correct(q, t)
+
 
 def test_the_engine_serves_whatever_its_day_source_supplies():
     s = scenario_from_dict(_data(policies=KINDS[:2]))

@@ -6,6 +6,7 @@ from rich.table import Table
 
 from .. import figures as F
 from ..report.content import detection_cell, interval_cell, interval_columns
+from ..report.monitoring import COLUMNS, operating_rows
 from ..summary import RunResult
 from ..units import compact, usd
 
@@ -74,6 +75,16 @@ def detection_table(r: RunResult) -> Table:
     return t
 
 
+def operating_table(reps: dict) -> Table:
+    """Monitor operating characteristics over the replicates, with the calendar and random references."""
+    t = Table(title=f"Monitor operating characteristics over {reps['n']} replicates", title_justify="left")
+    for i, col in enumerate(COLUMNS):
+        t.add_column(col, justify="left" if i < 2 else "right", overflow="fold")
+    for row in operating_rows(reps["monitors"]):
+        t.add_row(*row)
+    return t
+
+
 def _detection(reps, monitor: str) -> str:
     iv = reps.intervals.get(monitor, {}).get("detection_day")
     return detection_cell(None if iv is None else iv.as_dict(), reps.n)
@@ -114,6 +125,8 @@ def print_summary(r: RunResult, console: Console) -> None:
             console.print(table)
     if r.monitors:
         console.print(detection_table(r))
+    if r.replicates is not None and r.replicates.document().get("monitors"):
+        console.print(operating_table(r.replicates.document()))
     for name, p in r.policies.items():
         rb = p.rollback_on_alarm
         if rb and rb["alarm_day"] is not None:

@@ -26,7 +26,9 @@ class DayLog:
     score: np.ndarray         # float32, classifier P(simple) (NaN where not scored)
     ood: np.ndarray           # float32, classifier out-of-distribution distance (NaN where not scored)
     thumbs_down: np.ndarray   # bool
-    _correct: np.ndarray      # bool, ground truth: only `review` may read it
+    _correct: np.ndarray      # bool, ground truth: only `review` and `truth` may read it
+    _outcome: np.ndarray | None = None  # int8 reaction outcome (CORRECT / WRONG_HEDGED / WRONG_CONFIDENT): truth
+    _p_correct: np.ndarray | None = None  # float, the answering model's P(correct) for the query: truth
     shadow_checks: int = 0
     shadow_disagreements: int = 0
 
@@ -39,6 +41,14 @@ class DayLog:
         u = rng.random(len(idx))
         return np.where(truth, u >= reviewers.false_positive_rate, u < reviewers.false_negative_rate)
 
+    def verdict_error_rate(self, idx: np.ndarray, reviewers: Reviewers) -> float:
+        """The true expected share of answers `idx` a reviewer marks wrong (the day's truth behind a review
+        sample drawn from them): error rate x (1 - miss) + correct rate x false-positive rate."""
+        if len(idx) == 0:
+            return float("nan")
+        wrong = float(np.mean(~self._correct[idx] if self._p_correct is None else 1.0 - self._p_correct[idx]))
+        return wrong * (1 - reviewers.false_negative_rate) + (1 - wrong) * reviewers.false_positive_rate
+
 
 @dataclass
 class DayLogBuilder:
@@ -48,16 +58,17 @@ class DayLogBuilder:
     shadow_checks: int = 0
     shadow_disagreements: int = 0
 
-    def add(self, tier, confidence, score, ood, thumbs, correct) -> None:
-        self.parts.append((tier, confidence, score, ood, thumbs, correct))
+    def add(self, tier, confidence, score, ood, thumbs, correct, outcome, p_correct) -> None:
+        self.parts.append((tier, confidence, score, ood, thumbs, correct, outcome, p_correct))
 
     def build(self) -> DayLog:
         if not self.parts:
             e = np.zeros(0)
-            return DayLog(e.astype(np.int8), e, e, e, e.astype(bool), e.astype(bool))
-        tier, confidence, score, ood, thumbs, correct = (np.concatenate(c) for c in zip(*self.parts, strict=True))
-        return DayLog(tier, confidence, score, ood, thumbs, correct, shadow_checks=self.shadow_checks,
-                      shadow_disagreements=self.shadow_disagreements)
+            return DayLog(e.astype(np.int8), e, e, e, e.astype(bool), e.astype(bool), e.astype(np.int8), e)
+        tier, confidence, score, ood, thumbs, correct, outcome, p_correct = (
+            np.concatenate(c) for c in zip(*self.parts, strict=True))
+        return DayLog(tier, confidence, score, ood, thumbs, correct, outcome, p_correct,
+                      shadow_checks=self.shadow_checks, shadow_disagreements=self.shadow_disagreements)
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,13 @@ class Monitor(ABC):
     @abstractmethod
     def observe(self, day: int, log: DayLog) -> Observation | None:
         """The day's observation, or None when the monitor does not measure that day."""
+
+    def truth(self, day: int, log: DayLog) -> dict[str, float] | None:
+        """The true value of the watched quantity on `day` per stratum — the mean the observation estimates,
+        computed from the whole population the monitor samples, with the simulator's ground truth — or None
+        when the monitor has no truth series (its onset then falls back to the drift schedule). Called after
+        `observe` for the same day."""
+        return None
 
     def review_samples(self) -> list[ReviewSample]:
         """The reviewed answers the monitor keeps for calibration tables (default: none)."""

@@ -13,6 +13,8 @@ from .base import DayLog, DayLogBuilder, Monitor, MonitorContext, ReviewSample, 
 from .detector import Detector, calibrate
 from .plan import Suite, suite_runner
 
+TRUTH_SCHEMA = {"day": pl.Int32, "monitor": pl.Utf8, "stratum": pl.Utf8, "value": pl.Float64}
+
 
 @dataclass
 class MonitorReport:
@@ -24,6 +26,7 @@ class MonitorReport:
     windows: dict[str, tuple[int, int]]
     detectors: dict[str, Detector]
     reviews: list[ReviewSample] = field(default_factory=list)
+    truth: pl.DataFrame | None = None  # (day, monitor, stratum, value): each watched quantity's true daily value
 
 
 @dataclass
@@ -55,6 +58,7 @@ class MonitorBoard:
         self.watched = {cfg.policy for cfg in scenario.monitors}
         self.needs_ood = {cfg.policy for cfg in scenario.monitors if cfg.needs_ood}
         self.builders: dict[str, DayLogBuilder] = {}
+        self.truth: list[tuple[int, str, str, float]] = []
 
     def builder(self, policy: str) -> DayLogBuilder | None:
         """Today's log builder of a watched policy (None when nobody watches it)."""
@@ -70,7 +74,11 @@ class MonitorBoard:
         for name, w in self.watches.items():
             if not w.start <= day < w.end:
                 continue
-            obs = w.monitor.observe(day, logs.get(w.monitor.config.policy) or DayLogBuilder().build())
+            log = logs.get(w.monitor.config.policy) or DayLogBuilder().build()
+            obs = w.monitor.observe(day, log)
+            truth = w.monitor.truth(day, log)
+            if truth:
+                self.truth += [(day, name, s, v) for s, v in truth.items()]
             if obs and w.detector.update(day, obs):
                 fired.append(name)
         return fired
@@ -96,7 +104,8 @@ class MonitorBoard:
         return MonitorReport(series, {n: w.detector.alarms for n, w in ws.items()},
                              {n: w.detector.thresholds for n, w in ws.items()},
                              {n: (w.start, w.end) for n, w in ws.items()},
-                             {n: w.detector for n, w in ws.items()}, reviews)
+                             {n: w.detector for n, w in ws.items()}, reviews,
+                             pl.DataFrame(self.truth, schema=TRUTH_SCHEMA, orient="row"))
 
 
 def calibrated_thresholds(report: MonitorReport, scenario: Scenario, rng_for) -> dict[str, dict[str, float]]:

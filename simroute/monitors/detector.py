@@ -1,6 +1,10 @@
 """Alarms: a one-sided CUSUM per stratum against an in-control level set on a reference period, with a
 threshold calibrated so the chance of any false alarm over the monitored window is the stated one.
 
+Why parametric for counts (issue 15): resampling one no-drift run's 60-200 daily counts of a few events each
+reproduces only the counts that happened, so the paths lack the binomial upper tail that drives the CUSUM's
+maximum; thresholds came out low and 15% of no-drift runs alarmed against a stated 10%.
+
 The same `increments` function serves the live run and the calibration's simulated in-control paths.
 """
 from __future__ import annotations
@@ -71,12 +75,39 @@ def _blocks(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return values[idx]
 
 
+def overdispersion(n: np.ndarray, k: np.ndarray, p: np.ndarray) -> float:
+    """Intra-day correlation rho of a beta-binomial by the method of moments: Var(k) = n p (1 - p) (1 + (n - 1)
+    rho), from the mean Pearson dispersion of the days with trials; 0 when the counts are not overdispersed."""
+    ok = (n > 1) & (p > 0) & (p < 1)
+    if ok.sum() < 3:
+        return 0.0
+    phi = float(np.mean((k[ok] - n[ok] * p[ok]) ** 2 / (n[ok] * p[ok] * (1 - p[ok]))))
+    return float(np.clip((phi - 1) / max(float(np.mean(n[ok])) - 1, 1.0), 0.0, 0.5))
+
+
+def _beta_binomial_paths(n: np.ndarray, k: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """BOOTSTRAP_PATHS in-control count paths on the run's own daily trials: each day's rate from the run's
+    (significant) trend, spread by the run's overdispersion (beta-binomial), counts drawn binomially — whole
+    counts with binomial tails, which resampling a few dozen small daily counts would cut off."""
+    n = n.astype(float)
+    rate = k / np.maximum(n, 1)
+    p = np.clip(_trend(rate, n, binomial=True), 1e-6, 1 - 1e-6)
+    rho = overdispersion(n, k, p)
+    sim_n = np.broadcast_to(n, (BOOTSTRAP_PATHS, len(n)))
+    pp = np.broadcast_to(p, sim_n.shape)
+    if rho > 0:
+        a = pp * (1 / rho - 1)
+        pp = rng.beta(a, (1 - pp) * (1 / rho - 1))
+    return sim_n, rng.binomial(sim_n.astype(np.int64), pp).astype(float)
+
+
 def calibrate(n: np.ndarray, k: np.ndarray, ref: int, alarm: Alarm, distance: bool, strata: int,
               rng: np.random.Generator, odds: bool = False) -> float:
-    """Threshold from in-control data of one stratum (a no-drift run): simulate paths like it — the run's
-    own (significant) linear trend plus its residuals resampled in week-long blocks, so overdispersion and
-    autocorrelation are kept — and take
-    the quantile that gives the stated chance of any false alarm, split across strata."""
+    """Threshold from in-control data of one stratum (a no-drift run): simulate paths like it and take the
+    quantile of the path maximum that gives the stated chance of any false alarm, split across strata.
+    Counts: beta-binomial paths around the run's (significant) trend with its overdispersion (review samples
+    and tier shares are near-independent day to day). Distances: the run's trend plus its residuals resampled
+    in week-long blocks, which keeps their autocorrelation (a day's thumbs factor, frustration building up)."""
     if len(n) <= ref:
         return float("inf")
     if distance:
@@ -84,12 +115,7 @@ def calibrate(n: np.ndarray, k: np.ndarray, ref: int, alarm: Alarm, distance: bo
         sim_k = trend + _blocks(k - trend, rng)
         sim_n = np.zeros_like(sim_k)
     else:
-        rate = k / np.maximum(n, 1)
-        trend = _trend(rate, n.astype(float), binomial=True)
-        resid = (rate - trend) * np.sqrt(np.maximum(n, 1))  # residuals on a per-sqrt-trial scale
-        draw = _blocks(resid, rng) / np.sqrt(np.maximum(n, 1))
-        sim_n = np.broadcast_to(n, (BOOTSTRAP_PATHS, len(n)))
-        sim_k = np.clip(trend + draw, 0.0, 1.0) * sim_n
+        sim_n, sim_k = _beta_binomial_paths(n, k, rng)
     inc = increments(sim_n, sim_k, ref, alarm.shift, distance, odds)
     return stats.threshold_for_false_alarm(inc, alarm.false_alarm_probability / strata)
 

@@ -29,3 +29,20 @@ class FeedbackWidget(Monitor):
         if total == 0 or len(np.unique(log.tier)) < 2:
             return None
         return {name: (total, k) for name, (n, k) in self.per_tier(log.tier, log.thumbs_down).items()}
+
+    def truth(self, day, log):
+        """The answer-driven thumbs-down rate — each answer's thumbs-down probability for its outcome, without
+        the day's common factor or the user's frustration skew (noise the widget is not meant to detect) —
+        pooled, or each tier's share of it."""
+        if len(log) == 0 or log._outcome is None:
+            return None
+        r = self.ctx.scenario.reactions
+        p = np.array([r.correct.thumbs_down_probability, r.wrong_hedged.thumbs_down_probability,
+                      r.wrong_confident.thumbs_down_probability])[log._outcome]
+        if self.config.scope is Scope.pooled:
+            return {"rate": float(p.mean())}
+        total = p.sum()
+        if total <= 0:
+            return None
+        return {name: float(p[log.tier == m].sum() / total) for m, name in enumerate(self.tiers)
+                if (log.tier == m).any()}

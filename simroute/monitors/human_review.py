@@ -33,5 +33,15 @@ class HumanReview(Monitor):
             return {"all": (len(idx), int((~verdict).sum()))}
         return self.per_tier(log.tier[idx], ~verdict)
 
+    def truth(self, day, log):
+        """The expected wrong-verdict rate of all the day's answers (pooled) or of each tier's answers."""
+        if len(log) == 0:
+            return None
+        rv = self.config.reviewers
+        if self.config.scope is Scope.pooled:
+            return {"all": log.verdict_error_rate(np.arange(len(log)), rv)}
+        return {name: log.verdict_error_rate(np.flatnonzero(log.tier == m), rv)
+                for m, name in enumerate(self.tiers) if (log.tier == m).any()}
+
     def review_samples(self):
         return self.samples

@@ -19,3 +19,8 @@ class LiveEdgeSet(Monitor):
         idx = np.sort(rng.choice(near, size=min(c.reviews_per_day, len(near)), replace=False))
         verdict = log.review(idx, c.reviewers, rng)
         return {"edge": (len(idx), int((~verdict).sum()))}
+
+    def truth(self, day, log):
+        """The expected wrong-verdict rate of every answer in the band (the population the reviews sample)."""
+        near = np.flatnonzero(np.abs(log.score - self.ctx.policy_threshold) <= self.config.band)
+        return {"edge": log.verdict_error_rate(near, self.config.reviewers)} if len(near) else None

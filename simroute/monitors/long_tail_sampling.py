@@ -15,9 +15,17 @@ class LongTailSampling(Monitor):
         c = self.config
         if len(log) == 0:
             return None
-        unusual = np.where(np.isnan(log.ood), -log.confidence, log.ood)
-        tail = np.argsort(-unusual, kind="stable")[:max(1, int(c.tail_share * len(log)))]
+        tail = self._tail(log)
         rng = self.rng(day)
         idx = np.sort(rng.choice(tail, size=min(c.reviews_per_day, len(tail)), replace=False))
         verdict = log.review(idx, c.reviewers, rng)
         return {"tail": (len(idx), int((~verdict).sum()))}
+
+    def _tail(self, log) -> np.ndarray:
+        """The day's most unusual answers, the population the reviews are drawn from."""
+        unusual = np.where(np.isnan(log.ood), -log.confidence, log.ood)
+        return np.argsort(-unusual, kind="stable")[:max(1, int(self.config.tail_share * len(log)))]
+
+    def truth(self, day, log):
+        """The expected wrong-verdict rate of the whole tail."""
+        return {"tail": log.verdict_error_rate(self._tail(log), self.config.reviewers)} if len(log) else None

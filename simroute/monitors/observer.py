@@ -8,16 +8,21 @@ import numpy as np
 
 from ..observers import DayObserver, Served
 from ..policies.base import pick
+from ..world.traffic import Queries
 from .board import MonitorBoard
+
+PCorrect = Callable[[Queries, int], np.ndarray]  # (queries, day) -> every model's P(correct), (models, n)
 
 
 class MonitorLog(DayObserver):
     """Builds the day logs of the board's watched policies and runs the monitors; `on_alarm(monitor, day)`
-    is called for every monitor that alarmed, in the board's order."""
+    is called for every monitor that alarmed, in the board's order; `p_correct` gives the truth series the
+    answering models' probability of being right (no random draw: observing never changes the run)."""
 
-    def __init__(self, board: MonitorBoard, on_alarm: Callable[[str, int], None]):
+    def __init__(self, board: MonitorBoard, on_alarm: Callable[[str, int], None], p_correct: PCorrect):
         self.board = board
         self.on_alarm = on_alarm
+        self.p_correct = p_correct
 
     def served(self, batch: Served) -> None:
         p, r = batch.policy, batch.routing
@@ -30,7 +35,8 @@ class MonitorLog(DayObserver):
         if p.classifier is not None and p.name in self.board.needs_ood:
             ood = p.classifier.ood(batch.queries.surface)
         o = batch.outcomes
-        b.add(r.final, pick(o.confidence, r.final), score, ood, batch.reacted.thumbs_down, pick(o.correct, r.final))
+        b.add(r.final, pick(o.confidence, r.final), score, ood, batch.reacted.thumbs_down, pick(o.correct, r.final),
+              batch.reacted.outcome, pick(self.p_correct(batch.queries, batch.day), r.final))
         if r.shadow is not None and r.shadow_disagrees is not None:
             b.shadow_checks += int(r.shadow.any(axis=0).sum())
             b.shadow_disagreements += int(r.shadow_disagrees.sum())

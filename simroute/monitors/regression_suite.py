@@ -7,6 +7,7 @@ from .base import Monitor
 
 class RegressionSuite(Monitor):
     kind = MonitorKind.regression_suite
+    _ran: tuple[int, dict] | None = None  # the last run's (day, observation)
 
     def observe(self, day, log):
         c = self.config
@@ -15,6 +16,14 @@ class RegressionSuite(Monitor):
         run_suite = self.ctx.suite_runner
         assert run_suite is not None, "the monitor board gives every monitor the suite runner"
         tier, correct = run_suite(day, c.size, self.name)
-        if c.scope is Scope.pooled:
-            return {"all": (len(correct), int((~correct).sum()))}
-        return self.per_tier(tier, ~correct)
+        pooled = c.scope is Scope.pooled
+        obs = {"all": (len(correct), int((~correct).sum()))} if pooled else self.per_tier(tier, ~correct)
+        self._ran = (day, obs)
+        return obs
+
+    def truth(self, day, log):
+        """The suite is a census of its fixed items with no reviewer: its error rate on a run day is the truth."""
+        ran = self._ran
+        if ran is None or ran[0] != day:
+            return None
+        return {s: k / n for s, (n, k) in ran[1].items() if n}

@@ -20,6 +20,7 @@ from .content import (
 )
 from .figures import PLOTS, Plot
 from .files import save_figure, save_svg
+from .monitoring import operating_table
 
 PLOT_DIR = "plots"
 REPORT_FILES = ("report.html", "report.md")
@@ -63,6 +64,7 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
     tables = [policy_table(b), ledger_table(b)]
     spread = interval_table(b)
     detect = detection_table(b)
+    operating = operating_table(b)
     missing = [PLOTS[k].title for k in PLOTS if k not in pngs]
     for fmt, R in (("html", H), ("md", M)):
         figs = partial(_figures, fmt, pngs)
@@ -77,6 +79,7 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
             ("Ledger", [R.table(tables[1]), *figs(Plot.churn_contacts)]),
             ("Quality and detection", [*([R.table(detect)] if detect else
                                          [para("The scenario has no monitors: no detection timeline.")]),
+                                       *([R.table(operating)] if operating else []),
                                        *figs(Plot.weekly_quality, Plot.detection, Plot.reliability)]),
         ]
         if missing:

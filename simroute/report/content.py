@@ -170,5 +170,5 @@ def detection_table(b: ResultsBundle) -> Table | None:
         cols.append(f"first alarm over {reps['n']} replicates")
     return Table("Detection timeline (day of the simulation)", cols, rows,
                  numeric={3, 4, 5, 6, 7}, flags=flags,
-                 note="Onset is the first drift at or after the monitor's window start that can move what it "
-                      "measures; alarms before it are false alarms.")
+                 note="Onset is the first day the monitor's watched quantity truly departed by the shift it is "
+                      "designed to detect (input monitors: the first drift); alarms before it are false alarms.")

@@ -61,6 +61,11 @@ class DaySource(ABC):
         """YAML path -> what the source did there (carried into the run's provenance)."""
         return {}
 
+    @abstractmethod
+    def p_correct(self, q: Queries, t: float) -> np.ndarray:
+        """Every model's true chance of answering each of `q` correctly at time `t`, shape (models, n): the truth
+        the monitors' onsets are measured against (no draws)."""
+
 
 class SyntheticDaySource(DaySource):
     """The simulated world: Poisson arrivals over the weekly season, the drifted traffic mix and model skills."""
@@ -94,3 +99,6 @@ class SyntheticDaySource(DaySource):
 
     def answers(self, rng: np.random.Generator, q: Queries, t: float) -> Outcomes:
         return self.models.draw(rng, q, self.drift.at(t))
+
+    def p_correct(self, q: Queries, t: float) -> np.ndarray:
+        return self.models.p_correct(q, self.drift.at(t).skill_delta)

@@ -238,6 +238,11 @@ class ReplayDaySource(DaySource):
     def queries(self, rng: np.random.Generator, n: int, t: float) -> Queries:
         return self._queries(rng, self.rows(rng, n, t))
 
+    def p_correct(self, q: Queries, t: float) -> np.ndarray:
+        """The recorded correctness itself: on replayed answers the truth is what was recorded."""
+        assert isinstance(q, ReplayQueries), "replayed truth needs replayed queries"
+        return self.recorded.correct[:, q.row].astype(np.float64)
+
     def answers(self, rng: np.random.Generator, q: Queries, t: float) -> Outcomes:
         """The recorded correctness of every model on `q`'s rows; the rest recorded where present, else drawn
         (confidence conditioned on the recorded correctness)."""

@@ -1,0 +1,113 @@
+"""Onsets from the truth (issue 15): a monitor's onset is the first day its watched quantity really moved by
+the shift it is designed to detect, whatever drift moved it; delay and false alarms count from there."""
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+
+import simroute
+from simroute.detection import departed, truth_onset
+from simroute.scenario.loader import scenario_from_dict
+from simroute.scenario.monitors import Alarm
+
+ROOT = Path(__file__).resolve().parents[1]
+LAUNCH_DAY = 35
+QUALITY = ("review_pooled", "review_per_tier", "widget_pooled", "widget_per_tier")
+
+
+def launch_only_world() -> dict:
+    """The quickstart world whose only drift is a product launch: a new intent that looks simple (so the
+    router sends it to the small model) but is hard for it. No quality-kind drift at all."""
+    d = yaml.safe_load((ROOT / "scenarios" / "quickstart.yaml").read_text())
+    d["traffic"]["intents"].append({"name": "new_product", "share": 0.0, "surface_class": "simple",
+                                    "base_difficulty": 2.5, "tokens_in": {"median": 3000},
+                                    "tokens_out": {"median": 400}})
+    d["drift"] = [{"kind": "intent_share", "target": "new_product", "start_day": LAUNCH_DAY, "ramp_days": 7,
+                   "to": 0.3}]
+    d["policies"] = [p for p in d["policies"] if p["name"] in ("single", "pre_route")]
+    d["monitors"] = [
+        {"name": "review_pooled", "kind": "human_review", "policy": "pre_route", "reviews_per_day": 100},
+        {"name": "review_per_tier", "kind": "human_review", "policy": "pre_route", "reviews_per_day": 100,
+         "scope": "per_tier"},
+        {"name": "widget_pooled", "kind": "feedback_widget", "policy": "pre_route"},
+        {"name": "widget_per_tier", "kind": "feedback_widget", "policy": "pre_route", "scope": "per_tier"},
+        {"name": "confidence_psi", "kind": "confidence_drift", "policy": "pre_route"}]
+    return d
+
+
+@cache
+def launch_run():
+    return simroute.run(scenario_from_dict(launch_only_world(), source="launch-only world"))
+
+
+def test_departure_rule_known_answers():
+    a = Alarm(shift=0.25)
+    v = np.array([0.10, 0.124, 0.125, 0.2])
+    assert departed(v, np.array([0.1, 0.1]), a, False, False, 0.0).tolist() == [False, False, True, True]
+    # a share: odds 0.25 / 0.75 = 1/3 rises by 25% to 5/12, i.e. a share of 5/17
+    assert departed(np.array([0.29, 0.295]), np.array([0.25]), a, False, True, 0.0).tolist() == [False, True]
+    # a distance-tested value: 2 x shift reference sds above the level
+    assert departed(np.array([1.4, 1.5]), np.array([1.0, 1.0]), a, True, False, 1.0).tolist() == [False, True]
+
+
+def test_truth_onset_is_the_first_departure_after_the_reference_of_any_stratum():
+    days = list(range(10, 40))
+    cheap = [0.1] * 20 + [0.2] * 10          # departs on day 30
+    capable = [0.1] * 25 + [0.3] * 5         # departs on day 35
+    truth = pl.DataFrame({"day": days * 2, "stratum": ["cheap"] * 30 + ["capable"] * 30,
+                          "value": cheap + capable}, schema={"day": pl.Int32, "stratum": pl.Utf8,
+                                                             "value": pl.Float64})
+    observed = truth.rename({"value": "statistic"})
+    alarm = Alarm(reference_days=14, shift=0.25)
+    assert truth_onset(truth, observed, 10, alarm, False, False) == 30
+    assert truth_onset(truth.filter(pl.col("stratum") == "capable"), observed, 10, alarm, False, False) == 35
+    flat = truth.with_columns(value=pl.lit(0.1))
+    assert truth_onset(flat, observed, 10, alarm, False, False) is None
+
+
+@pytest.mark.parametrize("name", QUALITY)
+def test_a_launch_moves_the_quality_monitors_truth_and_their_onset_follows_it(name):
+    r = launch_run()
+    m = r.monitors[name]
+    assert m.onset_rule.startswith("truth"), m.onset_rule
+    assert m.onset_day is not None and LAUNCH_DAY <= m.onset_day <= LAUNCH_DAY + 14, (name, m.onset_day)
+    assert m.onset_drifts == ["intent_share:new_product"]
+    truth = r.output.monitors.truth.filter(pl.col("monitor") == name)
+    assert truth["day"].min() == m.window_start_day  # the truth is recorded over the whole window
+    before = [d for d in m.alarm_days if d < m.onset_day]
+    assert m.false_alarms == len(before)
+    after = [d for d in m.alarm_days if d >= m.onset_day]
+    assert m.delay_days == (after[0] - m.onset_day if after else None)
+
+
+def test_alarms_after_a_launch_count_as_detections():
+    """Under the old rule (onset = first quality-kind drift) a launch-only world had no onset and every alarm
+    was false; from the truth, the review and widget monitors that alarm after the launch detect it."""
+    r = launch_run()
+    detected = [n for n in ("review_pooled", "review_per_tier", "widget_per_tier")
+                if r.monitors[n].delay_days is not None]
+    assert detected, {n: (r.monitors[n].onset_day, r.monitors[n].alarm_days) for n in QUALITY}
+    assert all(r.monitors[n].false_alarms == 0 for n in detected)
+
+
+def test_the_input_monitor_keeps_the_schedule_onset():
+    m = launch_run().monitors["confidence_psi"]
+    assert m.onset_rule.startswith("schedule") and m.onset_day == LAUNCH_DAY
+
+
+def test_replicates_carry_operating_characteristics_per_monitor():
+    from simroute.replicates import run_replicates
+    reps = run_replicates(scenario_from_dict(launch_only_world(), source="launch-only world"), 3)
+    doc = reps.document()["monitors"]
+    assert set(doc) == {m["name"] for m in launch_only_world()["monitors"]}
+    for oc in doc.values():
+        assert oc["replicates"] == 3 and 0.0 <= oc["false_alarm_share"] <= 1.0
+        assert set(oc["references"]) == {"calendar", "random"}
+        w = [oc[f"detected_within_{k}w"] for k in (2, 4, 8)]
+        assert all(x is None for x in w) or w == sorted(w)
+    assert doc["review_per_tier"]["with_onset"] == 3
