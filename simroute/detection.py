@@ -98,8 +98,8 @@ def active_drifts(out: SimulationOutput, day: int | None) -> list[str]:
     """The drifts in effect on `day` (started on or before it), as `kind:target`."""
     if day is None:
         return []
-    return [f"{d.kind.value}:{d.target or ''}" for d in sorted(out.scenario.drift, key=lambda d: d.start_day)
-            if d.start_day <= day]
+    changes = [(d.start_day, f"{d.kind.value}:{d.target or ''}") for d in out.scenario.drift]
+    return [what for start, what in sorted(changes + replay_onsets(out.scenario)) if start <= day]
 
 
 def _onset(out: SimulationOutput, cfg, start: int) -> tuple[int | None, str]:

@@ -341,12 +341,14 @@ def test_monitors_and_rollback_run_on_a_replay(tmp_path):
     raw = _scenario(csv, launch={"categories": ["hard"], "day": 10, "share": 0.6})
     raw["horizon_days"] = 30
     raw["monitors"] = [
-        {"name": "review", "kind": "human_review", "policy": "pre_route", "reviews_per_day": 40, "scope": "pooled"},
+        {"name": "review", "kind": "human_review", "policy": "pre_route", "reviews_per_day": 40, "scope": "pooled",
+         "alarm": {"reference_days": 7}},  # the onset is measured after the reference period, so it ends before day 10
         {"name": "confidence_psi", "kind": "confidence_drift", "policy": "pre_route"}]
     raw["policies"][4]["rollback_on"] = {"monitor": "review", "to_share": 0.0}
     res = simroute.run(scenario_from_dict(raw))
     review = res.monitors["review"]
     assert review.onset_day == 10 and review.false_alarms == 0 and review.first_alarm_day is not None
+    assert review.onset_drifts == ["launch:hard"]
     assert res.output.rollbacks_on_alarm["pre_route"]["alarm_day"] == review.first_alarm_day
     assert (10, "launch:hard") in res.output.drift_onsets
     # the router never saw `hard`, so it sends it cheap: the trap, on recorded answers
