@@ -42,22 +42,24 @@ def usd(x: float | None) -> str:
     return _sign(x, shown) + shown
 
 
-MONEY_SCALES = {"": 1.0, "k": 1e3, "M": 1e6}
+MONEY_SCALES = {"": (1.0, 0, ""), "k": (1e3, 1, "k"), "k0": (1e3, 0, "k"), "M": (1e6, 2, "M")}
 
 
 def usd_scale(values: Iterable[float | None]) -> str:
-    """One money style for a whole table or column: "" (whole dollars) when every value is below $10,000,
-    "k" (thousands, one decimal) below $10M, else "M"; so a row never mixes $72.3k, −$4,912 and $24."""
+    """One money style for a whole table or column, so a row never mixes $72.3k, −$4,912 and $24: "" (whole
+    dollars) when every value is below $10,000, "k" (thousands, one decimal) below $1M, else "k0" (whole
+    thousands: $23,004k keeps a $181k line item readable beside it)."""
     top = max((abs(v) for v in values if v is not None and not math.isnan(v)), default=0.0)
-    return "" if top < 1e4 else ("k" if top < 1e7 else "M")
+    return "" if top < 1e4 else ("k" if top < 1e6 else "k0")
 
 
 def usd_in(x: float | None, scale: str) -> str:
-    """`x` dollars in the style `scale` of `usd_scale`: $1,234 / $72.3k / $1.23M; "−" only on non-zero digits."""
+    """`x` dollars in the style `scale` of `usd_scale` ("", "k", "k0", "M"): $1,234 / $72.3k / $23,004k / $1.23M;
+    "−" only on non-zero digits."""
     if x is None or math.isnan(x):
         return DASH
-    digits = {"": 0, "k": 1, "M": 2}[scale]
-    shown = f"${abs(x) / MONEY_SCALES[scale]:,.{digits}f}{scale}"
+    div, digits, suffix = MONEY_SCALES[scale]
+    shown = f"${abs(x) / div:,.{digits}f}{suffix}"
     return _sign(x, shown) + shown
 
 

@@ -96,7 +96,7 @@ def policy_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
 def quality_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
     """The quality and service figures of the second side-by-side table."""
     share = F.relabel(F.TIER_SHARE.expand(cheap), f"to {cheap}")
-    return [(F.QUALITY, None), (share, 0), (F.ESCALATION, 0), (F.relabel(F.LATENCY_P95, "p95 latency"), None),
+    return [(F.QUALITY, None), (share, 0), (F.ESCALATION, 0), (F.relabel(F.LATENCY_P95, "p95 latency (s)"), None),
             (F.CHURNED, None)]
 
 

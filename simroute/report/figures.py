@@ -190,7 +190,7 @@ def trap(b: ResultsBundle) -> Figure | None:
     names = [p for p in b.shown_policies() if p != b.baseline]
     if not names:
         return None
-    fig = _figure(max(9.0, 1.3 * len(names) + 5), 6.0)
+    fig = _figure(min(10.5, max(8.0, 0.9 * len(names) + 4)), 6.0)  # shown near 1:1 in the report
     ax = fig.add_subplot()
     x = np.arange(len(names))
     width = 0.38
