@@ -73,14 +73,13 @@ class XlsxLedger(LedgerExporter):
             wb.close()
 
 
-def _print_setup(ws, header_row: int, last_col: int) -> None:
+def _print_setup(ws, header_row: int) -> None:
     """Landscape, fit to one page wide, the header row repeated on every printed page."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0, header_row)
-    ws.print_area(0, 0, 1_048_575, last_col)
 
 
 def _header(ws, row: int, headers: list[str], fmt, widths: list[int]) -> None:
@@ -138,7 +137,7 @@ def _headline(ws, b, f) -> None:
         note += f" {', '.join(folded)}: $0 for every policy (not shown)."
     ws.merge_range(5 + len(others), 0, 5 + len(others), last, note, f["wrap"])
     ws.set_row(5 + len(others), _wrapped_height([(note, 20 + 16 * last)]))
-    _print_setup(ws, 3, last)
+    _print_setup(ws, 3)
 
 
 def _summary(ws, b, f) -> None:
@@ -174,7 +173,7 @@ def _summary(ws, b, f) -> None:
     ws.freeze_panes(4, 1)
     ws.write_string(6 + len(b.shown_policies()), 0, "Trap ratio above 1 in red: the savings cost other teams "
                                                     "more than they saved.", f["note"])
-    _print_setup(ws, 3, len(headers) - 1)
+    _print_setup(ws, 3)
 
 
 def _month_headers(led: pl.DataFrame) -> tuple[list[int], list[str]]:
@@ -230,7 +229,7 @@ def _pivot(ws, b, f, keys: list[str], names: list[str], key_names) -> None:
     if folded:
         ws.write_string(row, 0, f"{folded} rows that are $0 in every month are not shown.", f["note"])
     ws.freeze_panes(1, first_month)
-    _print_setup(ws, 0, ncol - 1)
+    _print_setup(ws, 0)
 
 
 def _ledger(ws, b, f) -> None:
@@ -243,7 +242,7 @@ def _by_month(ws, b, f) -> None:
 
 def _assumptions(ws, b, f) -> None:
     headers = ["Parameter", "YAML path", "Value", "Unit", "Meaning", "Provenance"]
-    widths = [48, 48, 12, 26, 60, 80]
+    widths = [48, 48, 12, 26, 60, 110]
     _header(ws, 0, headers, f["head"], widths)
     for i, a in enumerate(economic_assumptions(b.scenario, b.provenance)):
         name = label(a.path, b.scenario)
@@ -261,7 +260,7 @@ def _assumptions(ws, b, f) -> None:
         ws.set_row(1 + i, _wrapped_height([(name, widths[0]), (a.path, widths[1]), (str(a.value), widths[2]),
                                            (a.unit, widths[3]), (a.meaning, widths[4]), (a.provenance, widths[5])]))
     ws.freeze_panes(1, 1)
-    _print_setup(ws, 0, len(headers) - 1)
+    _print_setup(ws, 0)
 
 
 def _definitions(ws, f) -> None:
@@ -271,4 +270,4 @@ def _definitions(ws, f) -> None:
         ws.write_string(1 + i, 0, term, f["wrap"])
         ws.write_string(1 + i, 1, text, f["wrap"])
         ws.set_row(1 + i, _wrapped_height([(term, widths[0]), (text, widths[1])]))
-    _print_setup(ws, 0, 1)
+    _print_setup(ws, 0)
