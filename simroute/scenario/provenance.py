@@ -5,25 +5,16 @@ Everything here works on the composed node tree (`yaml.compose`), which keeps ma
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
-Path = tuple[str | int, ...]
+from .yamlpath import MERGE_KEY, Path, format_path, iter_entries
+from .yamlread import CoreLoader
 
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # the breaks PyYAML counts as new lines
 _PATH = re.compile(r"[A-Za-z_][\w\-]*(?:\[\d+\]|\.[A-Za-z_][\w\-]*)*")
 _STEP = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][\w\-]*)")
 _NUMERIC_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
-MERGE_KEY = "<<"
-
-
-def format_path(path: Path) -> str:
-    """Render ('policies', 2, 'threshold') as 'policies[2].threshold'."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def parse_path(text: str) -> Path | None:
@@ -44,35 +35,6 @@ def leading_path(message: str) -> tuple[Path, str] | None:
     if not m or not message[m.end():].startswith(": "):
         return None
     return _steps(m.group()), message[m.end() + 2:]
-
-
-def _key(node: Node) -> str:
-    return node.value if isinstance(node, ScalarNode) else f"<{node.tag.rsplit(':', 1)[-1]}>"
-
-
-def iter_entries(root: Node, path: Path = (), _seen: frozenset = frozenset()) \
-        -> Iterator[tuple[Path, Node | None, Node, bool]]:
-    """Yield (path, key node or None, value node, explicit) for every entry below root, depth first.
-
-    Entries pulled in by a YAML merge key ('<<') are yielded with explicit=False; alias cycles are cut.
-    """
-    if id(root) in _seen:
-        return
-    seen = _seen | {id(root)}
-    if isinstance(root, SequenceNode):
-        for i, item in enumerate(root.value):
-            yield path + (i,), None, item, True
-            yield from iter_entries(item, path + (i,), seen)
-    elif isinstance(root, MappingNode):
-        for knode, vnode in root.value:
-            if isinstance(knode, ScalarNode) and knode.value == MERGE_KEY and knode.tag.endswith(":merge"):
-                for sub in (vnode.value if isinstance(vnode, SequenceNode) else [vnode]):
-                    for p, k, v, _ in iter_entries(sub, path, seen):
-                        yield p, k, v, False
-                continue
-            child = path + (_key(knode),)
-            yield child, knode, vnode, True
-            yield from iter_entries(vnode, child, seen)
 
 
 def line_map(root: Node | None) -> dict[Path, int]:
@@ -128,8 +90,6 @@ def _trailing_comments(text: str, root: Node) -> dict[int, tuple[int, str]]:
 
 def _compose(text: str) -> Node | None:
     """The node tree read with the YAML 1.2 core-schema rules the scenario loader uses (yamlread.CoreLoader)."""
-    from .yamlread import CoreLoader  # lazy: yamlread imports this module's path helpers
-
     ld = CoreLoader(text)
     try:
         return ld.get_single_node()
