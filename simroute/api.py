@@ -18,7 +18,7 @@ from .replicates import ReplicateSet, run_replicates
 from .report import render_report
 from .runner import run_resolved
 from .scenario.loader import load_scenario, scenario_from_dict
-from .scenario.provenance import extract_provenance
+from .scenario.provenance import scenario_provenance
 from .scenario.schema import Scenario
 from .summary import RunResult
 
@@ -45,7 +45,7 @@ def provenance_of(scenario: Scenario | str | Path, *, seed: int | None = None,
     found: dict[str, str] = {}
     if not isinstance(scenario, Scenario):
         try:
-            found = extract_provenance(Path(scenario).read_text(encoding="utf-8-sig"))
+            found = scenario_provenance(Path(scenario).read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, ValueError):
             found = {}
     for path in overrides or {}:

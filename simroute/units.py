@@ -3,6 +3,7 @@ the terminal, the report and the check; files (json, parquet, spreadsheets) keep
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from enum import Enum
 
 MINUS = "−"  # U+2212: one minus sign for every negative figure a reader sees
@@ -41,9 +42,30 @@ def usd(x: float | None) -> str:
     return _sign(x, shown) + shown
 
 
+MONEY_SCALES = {"": (1.0, 0, ""), "k": (1e3, 1, "k"), "k0": (1e3, 0, "k"), "M": (1e6, 2, "M")}
+
+
+def usd_scale(values: Iterable[float | None]) -> str:
+    """One money style for a whole table or column, so a row never mixes $72.3k, −$4,912 and $24: "" (whole
+    dollars) when every value is below $10,000, "k" (thousands, one decimal) below $1M, else "k0" (whole
+    thousands: $23,004k keeps a $181k line item readable beside it)."""
+    top = max((abs(v) for v in values if v is not None and not math.isnan(v)), default=0.0)
+    return "" if top < 1e4 else ("k" if top < 1e6 else "k0")
+
+
+def usd_in(x: float | None, scale: str) -> str:
+    """`x` dollars in the style `scale` of `usd_scale` ("", "k", "k0", "M"): $1,234 / $72.3k / $23,004k / $1.23M;
+    "−" only on non-zero digits."""
+    if x is None or math.isnan(x):
+        return DASH
+    div, digits, suffix = MONEY_SCALES[scale]
+    shown = f"${abs(x) / div:,.{digits}f}{suffix}"
+    return _sign(x, shown) + shown
+
+
 def pct(x: float | None, digits: int = 1) -> str:
     """A percentage (already scaled to 100) with a percent sign."""
-    return DASH if x is None or math.isnan(x) else f"{x:.{digits}f}%"
+    return DASH if x is None or math.isnan(x) else number(x, digits) + "%"
 
 
 def share(x: float | None, digits: int = 1) -> str:
@@ -52,8 +74,11 @@ def share(x: float | None, digits: int = 1) -> str:
 
 
 def number(x: float | None, digits: int = 1) -> str:
-    """A plain number with a fixed count of decimals."""
-    return DASH if x is None or math.isnan(x) else f"{x:.{digits}f}"
+    """A plain number with a fixed count of decimals, negative with the minus sign "−" (never "−0.00")."""
+    if x is None or math.isnan(x):
+        return DASH
+    shown = f"{abs(x):.{digits}f}"
+    return _sign(x, shown) + shown
 
 
 def ratio(x: float | None, digits: int = 2) -> str:

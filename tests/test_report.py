@@ -6,6 +6,7 @@ must equal the Parquet ledger to the cent. The HTML must reference nothing outsi
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -114,34 +115,50 @@ def _sheet_rows(ws, first: int = 2):
     return [r for r in ws.iter_rows(min_row=first, values_only=True) if any(v is not None for v in r)]
 
 
+def _pivot_cells(ws, keys: int) -> dict[tuple, int]:
+    """(policy, *key names, month header) -> cents of every month cell of a Ledger / By month sheet, totals left out."""
+    header = [c.value for c in ws[1]]
+    cells = {}
+    for r in _sheet_rows(ws):
+        if not r[0] or str(r[0]).endswith(" — total") or r[1] is None:
+            continue
+        for j in range(1 + keys, len(header) - 1):
+            cells[(r[0], *r[1:1 + keys], header[j])] = round(r[j] * 100)
+        assert round(r[-1] * 100) == round(sum(r[1 + keys:-1]) * 100)  # the row's Total formula, evaluated
+    return cells
+
+
+def _month_header(led: pl.DataFrame) -> dict[int, str]:
+    d = led.group_by("month").agg(pl.col("days").max())
+    return {m: f"Month {m}" + (f" ({n} days)" if n < 30 else "") for m, n in d.iter_rows()}
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_spreadsheet_ledger_equals_parquet_ledger_to_the_cent(folders, case):
+    from simroute.export.spreadsheet import SHEETS, center_name, line_item_name
     led = pl.read_parquet(folders[case] / "ledger.parquet")
     wb = openpyxl.load_workbook(folders[case] / "ledger.xlsx", data_only=True)
-    assert wb.sheetnames == ["Summary", "Ledger", "By month", "Assumptions", "Definitions"]
-    body = _sheet_rows(wb["Ledger"])
-    assert len(body) == led.height
-    assert all(isinstance(r[6], (int, float)) for r in body)  # numbers, not text
-    got = {(r[0], r[1], r[4], r[5]): round(r[6] * 100) for r in body}
-    want = {(r["policy"], r["month"], r["cost_center"], r["line_item"]): round(r["usd"] * 100)
-            for r in led.iter_rows(named=True)}
-    assert got == want
-    assert round(sum(r[6] for r in body) * 100) == round(led["usd"].sum() * 100)
-    assert wb["Ledger"].cell(1, 7).number_format is not None
-    assert "$" in wb["Ledger"].cell(2, 7).number_format
+    assert tuple(wb.sheetnames) == SHEETS
+    got = _pivot_cells(wb["Ledger"], 2)
+    heads = _month_header(led)
+    want = {(r["policy"], center_name(r["cost_center"]), line_item_name(r["line_item"]), heads[r["month"]]):
+            round(r["usd"] * 100) for r in led.iter_rows(named=True)}
+    assert {k: v for k, v in want.items() if v} == {k: v for k, v in got.items() if v}
+    assert "$" in wb["Ledger"].cell(2, 4).number_format
+    assert not any(":" in str(r[2]) for r in _sheet_rows(wb["Ledger"]) if r[2])  # human line-item names
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_by_month_sheet_adds_up_to_the_parquet_ledger(folders, case):
+    from simroute.export.spreadsheet import center_name
     led = pl.read_parquet(folders[case] / "ledger.parquet")
     wb = openpyxl.load_workbook(folders[case] / "ledger.xlsx", data_only=True)
-    rows = _sheet_rows(wb["By month"])
-    want = {(r["policy"], r["cost_center"]): round(r["usd"] * 100)
-            for r in led.group_by(["policy", "cost_center"]).agg(pl.col("usd").sum()).iter_rows(named=True)}
-    for r in rows:
-        months = r[2:-1]
-        assert round(r[-1] * 100) == round(sum(months) * 100)
-        assert round(r[-1] * 100) == want.get((r[0], r[1]), 0), r[:2]
+    got = _pivot_cells(wb["By month"], 1)
+    heads = _month_header(led)
+    per = led.group_by(["policy", "cost_center", "month"]).agg(pl.col("usd").sum())
+    want = {(r["policy"], center_name(r["cost_center"]), heads[r["month"]]): round(r["usd"] * 100)
+            for r in per.iter_rows(named=True)}
+    assert {k: v for k, v in want.items() if v} == {k: v for k, v in got.items() if v}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -269,10 +286,12 @@ def test_ledger_command_every_format(folders, tmp_path, fmt):
         back = pl.read_parquet(out)
     elif fmt == "csv":
         back = pl.read_csv(out)
-    else:
-        back = pl.DataFrame(_sheet_rows(openpyxl.load_workbook(out, data_only=True)["Ledger"]),
-                            schema=["policy", "month", "first_day", "days", "cost_center", "line_item", "usd"],
-                            orient="row")
+    else:  # the Ledger sheet is a month pivot: its per-policy total rows add up to the whole ledger
+        totals = [r[-1] for r in _sheet_rows(openpyxl.load_workbook(out, data_only=True)["Ledger"])
+                  if isinstance(r[0], str) and r[0].endswith(" — total")]
+        assert len(totals) == led["policy"].n_unique()
+        assert round(sum(totals) * 100) == round(led["usd"].sum() * 100)
+        return
     assert back.height == led.height
     assert round(back["usd"].sum() * 100) == round(led["usd"].sum() * 100)
 
@@ -346,3 +365,104 @@ def test_terminal_tables_fit_100_columns_without_truncation(case1):
 def test_trap_ratio_above_one_is_highlighted(case1):
     from simroute.cli.render import _trap
     assert "red" in _trap(4.9) and "red" not in _trap(0.5)
+
+
+# ---- the headline, the number style, the plots' data ------------------------------------------------------
+
+class _Cells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.cells, self._in = [], False
+
+    def handle_starttag(self, tag, attrs):
+        self._in = tag in ("td", "th")
+
+    def handle_endtag(self, tag):
+        self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self.cells.append(data)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_report_opens_with_the_headline_sentence(folders, case):
+    from simroute.report.content import headline
+    b = load_bundle(folders[case])
+    html = (folders[case] / "report.html").read_text(encoding="utf-8")
+    md = (folders[case] / "report.md").read_text(encoding="utf-8")
+    sentence = headline(b)
+    from html import escape
+    assert html.index(escape(sentence)) < html.index("<h2>Policies</h2>") < html.index("<h2>Scenario</h2>")
+    assert md.index(sentence) < md.index("## Policies")
+    assert html.index(escape(sentence)) < html.index('alt="Visible savings vs invisible loss"') \
+        < html.index("<h2>Policies</h2>")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_report_tables_use_one_minus_sign_and_never_show_minus_zero(folders, case):
+    p = _Cells()
+    p.feed((folders[case] / "report.html").read_text(encoding="utf-8"))
+    md = (folders[case] / "report.md").read_text(encoding="utf-8")
+    md_cells = [c.strip() for line in md.splitlines() if line.startswith("|") for c in line.split("|")]
+    for cell in [*p.cells, *md_cells]:
+        assert not re.search(r"(^|[\s(\[])-[$\d.]", cell), cell  # an ASCII hyphen-minus before a number
+        assert not re.search(r"[−-]\$0(\.0+)?[kM]?(?![\d.,])", cell), cell
+        assert not re.search(r"[−-]0\.0+(?!\d*[1-9])", cell), cell
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_money_in_each_report_table_has_one_style(folders, case):
+    from simroute.report.content import ledger_table, policy_table
+    b = load_bundle(folders[case])
+    for t in (policy_table(b), ledger_table(b)):
+        money = [c for r in t.rows for c in r if "$" in c]
+        styles = {("M" if c.endswith("M") else "k" if c.endswith("k") else "") for c in money}
+        assert len(styles) == 1, (t.title, styles)
+
+
+def test_ledger_table_marks_a_partial_month_and_folds_rows_of_zeros(folders):
+    from simroute.report.content import ledger_table
+    b = load_bundle(folders["case1"])
+    t = ledger_table(b)
+    assert t.columns[-2].endswith("*") and "is partial: 12 days" in t.note  # 252 days = 8 months + 12 days
+    assert all(r[1] != "Compliance" for r in t.rows) and "Compliance (every policy)" in t.note
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_detection_plot_draws_every_alarm_and_false_alarm(folders, case):
+    from simroute.report.figures import detection
+    b = load_bundle(folders[case])
+    if not b.monitors:
+        pytest.skip("no monitors")
+    fig = detection(b)
+    ax = fig.axes[0]
+    drawn = {(round(float(x), 3), round(float(y), 3)) for c in ax.collections if hasattr(c, "get_offsets")
+             for x, y in c.get_offsets() if c.get_zorder() >= 3}
+    lanes = {t.get_text().split(" (")[0]: t.get_position()[1] for t in ax.get_yticklabels()}
+    low, high = sorted(ax.get_ylim())
+    total = 0
+    for name, m in b.monitors.items():
+        y = lanes[name]
+        assert low < y - 0.3 and y + 0.3 < high  # the lane is inside the frame
+        for day in m["alarm_days"]:
+            assert (round(float(day), 3), round(float(y), 3)) in drawn, (name, day)
+            total += 1
+    assert total == sum(len(m["alarm_days"]) for m in b.monitors.values())
+
+
+def test_plots_keep_every_bar_and_label_inside_the_frame(folders):
+    from simroute.report.figures import trap
+    b = load_bundle(folders["case1"])
+    fig = trap(b)
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    for bar in ax.patches:
+        assert low <= bar.get_y() + min(bar.get_height(), 0) and bar.get_y() + max(bar.get_height(), 0) <= high
+    fig.draw_without_rendering()
+    frame = ax.get_window_extent()
+    for t in ax.texts:
+        assert t.get_window_extent().y1 <= frame.y1 + 1, t.get_text()
+    legend = fig.legends[0]
+    assert all("Compliance" not in t.get_text() for t in legend.get_texts())  # no entry for an empty cost center
+    assert legend.get_texts()[0].get_fontsize() >= 9

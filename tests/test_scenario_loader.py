@@ -291,11 +291,17 @@ def test_extract_provenance():
         "users.mau": "source: ~4 million MAU (seed 000)",
         "users.note": "source: quoted",
         "users.rollout": "source: launch plan",
-        "users.rollout.day": "source: launch plan",
-        "users.rollout.share": "source: launch plan",
         "users.limits": "source: block mapping",
         "users.steps": "source: block sequence",
     }
+
+
+def test_a_comment_belongs_to_the_entry_it_follows_not_to_the_keys_inside_it():
+    from simroute.scenario.provenance import NO_SOURCE, scenario_provenance
+    prov = scenario_provenance(PROVENANCE_TEXT)
+    assert prov["users.rollout"] == "source: launch plan"
+    assert prov["users.rollout.day"] == f"{NO_SOURCE}; its entry users.rollout notes: source: launch plan"
+    assert prov["users.flag"] == prov["users.weekly[0]"] == NO_SOURCE
 
 
 def test_missing_provenance_lists_numeric_and_bool_leaves():

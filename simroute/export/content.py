@@ -79,8 +79,9 @@ DEFINITIONS = [
     ("Interval", "When the run has replicates: the mean of a figure over N independent child seeds of the "
                  "scenario's seed, and the 95% Student-t interval of that mean (mean ± t·sd/√N). The figure "
                  "itself is the run at the scenario's own seed, the one every other sheet shows."),
-    ("Ledger", "One row per policy, 30-day month, cost center and line item, in USD rounded to the cent. A "
-               "policy's rows add up to its totals in the By month sheet; filter by policy before summing."),
+    ("Ledger", "One row per policy, cost center and line item, one column per 30-day month, in USD; each "
+               "policy's block ends in a total row. The same rows by cost center are the By month sheet; the "
+               "long table (one row per month and line item, to the cent) is ledger.csv / ledger.parquet."),
 ]
 
 

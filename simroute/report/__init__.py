@@ -13,9 +13,12 @@ from .content import (
     assumption_counts,
     assumptions_table,
     detection_table,
+    headline,
     interval_table,
+    key_numbers,
     ledger_table,
     policy_table,
+    quality_table,
     scenario_paragraph,
 )
 from .figures import PLOTS, Plot
@@ -56,15 +59,18 @@ def _meta(b: ResultsBundle) -> str:
 
 
 def render_report(b: ResultsBundle, folder: Path) -> None:
-    """Write report.html, report.md and plots/ into `folder` (not atomically: see `write_report`)."""
+    """Write report.html, report.md and plots/ into `folder` (not atomically: see `write_report`).
+
+    The headline comes first (one sentence, the numbers that carry it, the trap plot), then the tables."""
     pngs = draw_plots(b, folder / PLOT_DIR)
     counts = ", ".join(f"{n} {k}" for k, n in sorted(assumption_counts(b).items()))
     intro = scenario_paragraph(b)
     assumptions = assumptions_table(b)
-    tables = [policy_table(b), ledger_table(b)]
+    money, quality, ledger = policy_table(b), quality_table(b), ledger_table(b)
     spread = interval_table(b)
     detect = detection_table(b)
     operating = operating_table(b)
+    sentence, numbers = headline(b), key_numbers(b)
     missing = [PLOTS[k].title for k in PLOTS if k not in pngs]
     for fmt, R in (("html", H), ("md", M)):
         figs = partial(_figures, fmt, pngs)
@@ -73,14 +79,15 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
                             else f"<details><summary>Economic assumptions ({counts})</summary>\n\n"
                                  f"{M.table(assumptions)}\n\n</details>")
         sections = [
-            ("Scenario", [para(intro), assumption_block]),
-            ("Policies", [R.table(tables[0]), *([R.table(spread)] if spread else []),
-                          *figs(Plot.cost_quality, Plot.trap)]),
-            ("Ledger", [R.table(tables[1]), *figs(Plot.churn_contacts)]),
+            ("Headline", [R.headline(sentence, numbers), *figs(Plot.trap)]),
+            ("Policies", [R.table(money), R.table(quality), *([R.table(spread)] if spread else []),
+                          *figs(Plot.cost_quality)]),
+            ("Ledger", [R.table(ledger), *figs(Plot.churn_contacts)]),
             ("Quality and detection", [*([R.table(detect)] if detect else
                                          [para("The scenario has no monitors: no detection timeline.")]),
                                        *([R.table(operating)] if operating else []),
                                        *figs(Plot.weekly_quality, Plot.detection, Plot.reliability)]),
+            ("Scenario", [para(intro), assumption_block]),
         ]
         if missing:
             sections.append(("Not drawn", [para("No data in this run for: " + ", ".join(missing) + ".")]))

@@ -16,6 +16,7 @@ _UNIT = re.compile(r"\(([^()]*)\)\s*\.?\s*$")
 _ECONOMIC_ROOTS = ("users", "reactions", "economics")
 _ECONOMIC_WORDS = ("usd", "price", "output_length", "tokens")
 NOT_SET = "default (not set in the scenario file)"
+OVERRIDE = "override:"
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,14 @@ def _display(value: Any) -> Any:
 
 
 def provenance_for(path: tuple, provenance: dict[str, str]) -> str:
-    """The comment on the value's line, else the nearest enclosing entry's (flow-style lines), else a default."""
-    for n in range(len(path), 0, -1):
-        text = provenance.get(format_path(path[:n]))
-        if text:
+    """Where the value at `path` comes from: its own entry (a comment, "set in the scenario", an override); a
+    value inside an overridden block is the override's; any other value was left at its default."""
+    own = provenance.get(format_path(path))
+    if own:
+        return own
+    for n in range(len(path) - 1, 0, -1):
+        text = provenance.get(format_path(path[:n]), "")
+        if text.startswith(OVERRIDE):
             return text
     return NOT_SET
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from .. import figures as F
+from .. import units
 from ..results import ResultsBundle
 from ..units import Unit, usd  # usd is also the formatter report.compare imports from here
 from .assumptions import economic_assumptions, label
@@ -65,28 +66,84 @@ def assumptions_table(b: ResultsBundle) -> Table:
     return Table("Economic assumptions", ["parameter", "value", "unit", "provenance"], rows, numeric={1})
 
 
+def headline(b: ResultsBundle) -> str:
+    """The run in one sentence (the same sentence the terminal prints after its tables)."""
+    return F.headline_sentence({n: b.policies[n] for n in b.shown_policies()}, b.baseline)
+
+
+def key_numbers(b: ResultsBundle) -> list[tuple[str, str, str]]:
+    """(figure, value, whose) of the three or four numbers that carry the headline."""
+    lead = F.headline_policy({n: b.policies[n] for n in b.shown_policies()}, b.baseline)
+    if lead is None:
+        return []
+    p = b.policies[lead]
+    out = [(F.SAVINGS.label, usd(F.SAVINGS.read(p)), lead),
+           (F.INVISIBLE_LOSS.label, usd(F.INVISIBLE_LOSS.read(p)), lead)]
+    t = F.TRAP.read(p)
+    if isinstance(t, (int, float)):
+        out.append((F.TRAP.label + " (loss ÷ savings)", units.ratio(t, 1) + "×", lead))
+    shown = {n: b.policies[n] for n in b.shown_policies()}
+    best = max(F.headline_candidates(shown, b.baseline), key=lambda n: F.NET.read(b.policies[n]) or 0.0)
+    out.append((F.NET.label + " (best policy)", usd(F.NET.read(b.policies[best])), best))
+    return out
+
+
 def policy_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
-    """The figures of the side-by-side table with the decimals each shows (None: the unit's usual)."""
-    share = F.relabel(F.TIER_SHARE.expand(cheap), "cheap share")
-    return [(F.BILL, None), *((f, None) for f in F.economics_figures()), (F.QUALITY, None), (share, 0),
-            (F.ESCALATION, 0), (F.LATENCY_P95, None), (F.CHURNED, None)]
+    """The money figures of the side-by-side table with the decimals each shows (None: the unit's usual)."""
+    return [(F.relabel(F.BILL, "bill %"), 1), *((f, None) for f in F.economics_figures())]
+
+
+def quality_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
+    """The quality and service figures of the second side-by-side table."""
+    share = F.relabel(F.TIER_SHARE.expand(cheap), f"to {cheap}")
+    return [(F.QUALITY, None), (share, 0), (F.ESCALATION, 0), (F.relabel(F.LATENCY_P95, "p95 latency (s)"), None),
+            (F.CHURNED, None)]
+
+
+def _cells(figs: list[tuple[F.Figure, int | None]], rows: list[dict]) -> list[list[str]]:
+    """Each figure of each row written in its unit; money in one style per column set (usd_scale)."""
+    money = [f.read(p) for p in rows for f, _ in figs if f.unit is Unit.usd]
+    scale = units.usd_scale(v for v in money if isinstance(v, (int, float)))
+    out = []
+    for p in rows:
+        cells = []
+        for f, digits in figs:
+            v = f.read(p)
+            v = None if v is F.MISSING else v
+            cells.append(units.usd_in(v, scale) if f.unit is Unit.usd else f.show(v, digits))
+        out.append(cells)
+    return out
 
 
 def policy_table(b: ResultsBundle) -> Table:
-    """The side-by-side comparison, one row per policy."""
+    """The money side by side, one row per policy: bill, savings, loss per downstream cost center, net, trap."""
     figs = policy_columns(b.cheap_model)
-    cols = ["policy", "kind", *(f.short for f, _ in figs)]
-    trap = 2 + [f for f, _ in figs].index(F.TRAP)
-    rows, flags = [], set()
-    for i, name in enumerate(b.shown_policies()):
-        p = b.policies[name]
-        ratio = F.TRAP.read(p)
-        if ratio is not None and ratio is not F.MISSING and ratio > 1:
+    cols = ["policy", *(f.short for f, _ in figs)]
+    trap = 1 + [f for f, _ in figs].index(F.TRAP)
+    names = b.shown_policies()
+    rows = [[n, *c] for n, c in zip(names, _cells(figs, [b.policies[n] for n in names]), strict=True)]
+    flags = set()
+    for i, name in enumerate(names):
+        ratio = F.TRAP.read(b.policies[name])
+        if isinstance(ratio, (int, float)) and ratio > 1:
             flags.add((i, trap))
-        rows.append([name, p["kind"], *(f.show(f.read(p), digits) for f, digits in figs)])
-    return Table("Policies side by side (per month, steady state)", cols, rows, numeric=set(range(2, len(cols))),
-                 flags=flags, note=f"Losses are extra cost against '{b.baseline}' in each cost center; trap = "
-                                   "invisible loss ÷ visible savings (shown only when savings are material).")
+    return Table("Money per month against the baseline (steady state)", cols, rows,
+                 numeric=set(range(1, len(cols))), flags=flags,
+                 note=f"Bill % is the AI-platform bill as a share of '{b.baseline}'s; saved = inference saved; each "
+                      "/mo column after it is the extra cost landing in that cost center; net = saved − losses; "
+                      "trap = invisible loss ÷ visible savings (only when savings are material; above 1 in red).")
+
+
+def quality_table(b: ResultsBundle) -> Table:
+    """Quality and service side by side, one row per policy."""
+    figs = quality_columns(b.cheap_model)
+    cols = ["policy", "kind", *(f.short for f, _ in figs)]
+    names = b.shown_policies()
+    rows = [[n, b.policies[n]["kind"], *c] for n, c in zip(names, _cells(figs, [b.policies[n] for n in names]),
+                                                             strict=True)]
+    return Table("Quality and service (steady state)", cols, rows, numeric=set(range(2, len(cols))),
+                 note=f"to {b.cheap_model} = share of queries answered by the cheap model; escalated = share sent on "
+                      "to a second model; churned = users lost over the whole run.")
 
 
 def interval_cell(iv: dict | None, fmt) -> str:
@@ -132,20 +189,49 @@ def interval_table(b: ResultsBundle) -> Table | None:
                       "itself.")
 
 
+def month_days(ledger: pl.DataFrame) -> dict[int, int]:
+    """Month -> how many simulated days it holds (less than 30 in a last, partial month)."""
+    d = ledger.group_by("month").agg(pl.col("days").max())
+    return dict(zip(d["month"].to_list(), d["days"].to_list(), strict=True))
+
+
 def ledger_table(b: ResultsBundle) -> Table:
-    """Policy x cost center rows, one column per 30-day month, plus the total (USD)."""
+    """Policy x cost center rows, one column per 30-day month, plus the total; rows all zero are folded away and
+    a partial last month is marked."""
     led = b.tables["ledger"]
     per = led.group_by(["policy", "cost_center", "month"]).agg(pl.col("usd").sum())
     months = sorted(per["month"].unique().to_list())
-    cols = ["policy", "cost center", *(f"month {m}" for m in months), "total"]
-    rows = []
+    horizon = b.scenario.horizon_days
+    days = month_days(led)
+    partial = [m for m in months if days.get(m, 30) < 30]
+    cols = ["policy", "cost center", *(f"month {m}" + ("*" if m in partial else "") for m in months), "total"]
+    raw, folded = [], []
     for name in b.shown_policies():
         for cc in F.centers():
             vals = per.filter((pl.col("policy") == name) & (pl.col("cost_center") == cc))
             by = dict(zip(vals["month"].to_list(), vals["usd"].to_list(), strict=True))
-            rows.append([name, cc, *(usd(by.get(m, 0.0)) for m in months), usd(sum(by.values()))])
-    return Table("Ledger by cost center and month (USD)", cols, rows, numeric=set(range(2, len(cols))),
-                 note="Months are 30-day simulation months from day 0; the rollout ramp is in the first months.")
+            if all(abs(v) < 0.5 for v in by.values()):
+                folded.append((name, cc))
+                continue
+            raw.append((name, cc, [by.get(m, 0.0) for m in months] + [sum(by.values())]))
+    scale = units.usd_scale(v for _, _, vs in raw for v in vs)
+    rows = [[name, F.center_style(cc).title, *(units.usd_in(v, scale) for v in vs)] for name, cc, vs in raw]
+    note = "Months are 30-day simulation months from day 0; the rollout ramp is in the first months."
+    if partial:
+        note += "".join(f" *Month {m} is partial: {days[m]} days (the run ends on day {horizon})."
+                        for m in partial)
+    if folded:
+        note += " Not shown, $0 in every month: " + _folded(folded, b.shown_policies()) + "."
+    return Table("Ledger by cost center and month (USD)", cols, rows, numeric=set(range(2, len(cols))), note=note)
+
+
+def _folded(rows: list[tuple[str, str]], policies: list[str]) -> str:
+    """'Compliance (every policy); Support (single)': the folded rows, grouped by cost center."""
+    parts = []
+    for cc in dict.fromkeys(c for _, c in rows):
+        who = [p for p, c in rows if c == cc]
+        parts.append(f"{F.center_style(cc).title} ({'every policy' if len(who) == len(policies) else ', '.join(who)})")
+    return "; ".join(parts)
 
 
 def detection_table(b: ResultsBundle) -> Table | None:

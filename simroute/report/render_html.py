@@ -16,6 +16,10 @@ th,td{padding:.25em .6em;border-bottom:1px solid #eee}th{background:#f5f5f5;text
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.flag{color:#b00;font-weight:bold}
 .note{color:#666;font-size:.85em}figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{color:#444;font-size:.9em;margin-top:.3em}details{margin:.6em 0}
+th,td.num{white-space:nowrap}.lead{font-size:1.25em;line-height:1.4;margin:.4em 0 .8em}
+.cards{display:flex;flex-wrap:wrap;gap:.8em;margin:.6em 0 1em}.card{border:1px solid #ddd;border-radius:6px;
+padding:.5em .9em;min-width:12em}.card b{display:block;font-size:1.5em;font-variant-numeric:tabular-nums}
+.card span{color:#555;font-size:.85em}.card.flag b{color:#b00}
 """
 
 
@@ -46,6 +50,20 @@ def page(title: str, meta: str, sections: list[tuple[str, list[str]]]) -> str:
         parts.append(f"<h2>{escape(heading)}</h2>" + "".join(blocks))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n")
+
+
+def headline(sentence: str, numbers: list[tuple[str, str, str]]) -> str:
+    """The headline sentence and a card per number that carries it."""
+    cards = "".join(f"<div class=\"card{' flag' if '×' in value and _above_one(value) else ''}\"><b>{escape(value)}</b>"
+                    f"<span>{escape(label)}<br>{escape(who)}</span></div>" for label, value, who in numbers)
+    return f"<p class=\"lead\">{escape(sentence)}</p><div class=\"cards\">{cards}</div>"
+
+
+def _above_one(value: str) -> bool:
+    try:
+        return float(value.rstrip("×").replace("−", "-")) > 1
+    except ValueError:
+        return False
 
 
 def paragraph(text: str) -> str:

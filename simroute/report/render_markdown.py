@@ -21,6 +21,12 @@ def figure(path: str, title: str, caption: str) -> str:
     return f"![{title}]({path})\n\n**{title}.** {caption}"
 
 
+def headline(sentence: str, numbers: list[tuple[str, str, str]]) -> str:
+    """The headline sentence in bold and the numbers that carry it as a short table."""
+    rows = [f"| {_cell(label)} | {_cell(value)} | {_cell(who)} |" for label, value, who in numbers]
+    return "\n".join([f"**{sentence}**", "", "| figure | value | policy |", "|---|---:|---|", *rows])
+
+
 def page(title: str, meta: str, sections: list[tuple[str, list[str]]]) -> str:
     parts = [f"# {title}", f"_{meta}_"]
     for heading, blocks in sections:

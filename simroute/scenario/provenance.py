@@ -5,26 +5,16 @@ Everything here works on the composed node tree (`yaml.compose`), which keeps ma
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
-Path = tuple[str | int, ...]
+from .yamlpath import MERGE_KEY, Path, format_path, iter_entries
+from .yamlread import CoreLoader
 
 _LINE_BREAK = re.compile(r"\r\n|[\n\r\x85\u2028\u2029]")  # the breaks PyYAML counts as new lines
 _PATH = re.compile(r"[A-Za-z_][\w\-]*(?:\[\d+\]|\.[A-Za-z_][\w\-]*)*")
 _STEP = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][\w\-]*)")
 _NUMERIC_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
-MERGE_KEY = "<<"
-
-
-def format_path(path: Path) -> str:
-    """Render ('policies', 2, 'threshold') as 'policies[2].threshold'."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def parse_path(text: str) -> Path | None:
@@ -45,35 +35,6 @@ def leading_path(message: str) -> tuple[Path, str] | None:
     if not m or not message[m.end():].startswith(": "):
         return None
     return _steps(m.group()), message[m.end() + 2:]
-
-
-def _key(node: Node) -> str:
-    return node.value if isinstance(node, ScalarNode) else f"<{node.tag.rsplit(':', 1)[-1]}>"
-
-
-def iter_entries(root: Node, path: Path = (), _seen: frozenset = frozenset()) \
-        -> Iterator[tuple[Path, Node | None, Node, bool]]:
-    """Yield (path, key node or None, value node, explicit) for every entry below root, depth first.
-
-    Entries pulled in by a YAML merge key ('<<') are yielded with explicit=False; alias cycles are cut.
-    """
-    if id(root) in _seen:
-        return
-    seen = _seen | {id(root)}
-    if isinstance(root, SequenceNode):
-        for i, item in enumerate(root.value):
-            yield path + (i,), None, item, True
-            yield from iter_entries(item, path + (i,), seen)
-    elif isinstance(root, MappingNode):
-        for knode, vnode in root.value:
-            if isinstance(knode, ScalarNode) and knode.value == MERGE_KEY and knode.tag.endswith(":merge"):
-                for sub in (vnode.value if isinstance(vnode, SequenceNode) else [vnode]):
-                    for p, k, v, _ in iter_entries(sub, path, seen):
-                        yield p, k, v, False
-                continue
-            child = path + (_key(knode),)
-            yield child, knode, vnode, True
-            yield from iter_entries(vnode, child, seen)
 
 
 def line_map(root: Node | None) -> dict[Path, int]:
@@ -110,47 +71,105 @@ def duplicate_keys(root: Node | None, path: Path = ()) -> list[tuple[Path, int, 
     return found
 
 
-def _line_comments(text: str, root: Node) -> dict[int, str]:
-    """0-based line -> trailing comment, found after the last scalar or flow node ending on that line."""
-    ends: dict[int, int] = {}
-    starts: dict[int, int] = {}
-    nodes = [root] + [n for _, k, v, _ in iter_entries(root) for n in (k, v) if n is not None]
-    for node in nodes:
-        if isinstance(node, ScalarNode) or getattr(node, "flow_style", False):
-            end, start = node.end_mark, node.start_mark
-            ends[end.line] = max(ends.get(end.line, 0), end.column)
-            starts[start.line] = max(starts.get(start.line, 0), start.column)
+def _trailing_comments(text: str, root: Node) -> dict[int, tuple[int, str]]:
+    """0-based line -> (column where the comment's `#` is, text) of every comment that ends a line holding a value."""
     lines = _LINE_BREAK.split(text)
-    comments = {}
+    ends: dict[int, int] = {}
+    for _, k, v, _ in iter_entries(root):
+        for node in (k, v):
+            if node is not None and (isinstance(node, ScalarNode) or getattr(node, "flow_style", False)):
+                ends[node.end_mark.line] = max(ends.get(node.end_mark.line, 0), node.end_mark.column)
+    out = {}
     for line, col in ends.items():
-        if starts.get(line, -1) >= col:  # a value opens after the last end: it runs on, no comment here
-            continue
         rest = lines[line][col:] if line < len(lines) else ""
         hash_at = rest.find("#")
-        if hash_at >= 0:
-            comments[line] = rest[hash_at + 1:].strip()
-    return comments
-
-
-def _compose(text: str) -> Node | None:
-    return yaml.compose(text, Loader=yaml.SafeLoader)
-
-
-def _comments_by_path(text: str, root: Node) -> dict[Path, str]:
-    """Path -> trailing comment on its scalar value's last line, or on its key's line for a collection value."""
-    comments = _line_comments(text, root)
-    out: dict[Path, str] = {}
-    for path, knode, vnode, _ in iter_entries(root):
-        line = vnode.end_mark.line if isinstance(vnode, ScalarNode) else (knode or vnode).start_mark.line
-        if line in comments:
-            out.setdefault(path, comments[line])
+        if hash_at >= 0 and rest[:hash_at].strip() in ("", ":"):  # after a value, or after a block key
+            out[line] = (col + hash_at, rest[hash_at + 1:].strip())
     return out
 
 
+def _compose(text: str) -> Node | None:
+    """The node tree read with the YAML 1.2 core-schema rules the scenario loader uses (yamlread.CoreLoader)."""
+    ld = CoreLoader(text)
+    try:
+        return ld.get_single_node()
+    finally:
+        ld.dispose()
+
+
+def _comments_by_path(text: str, root: Node) -> dict[Path, str]:
+    """Path -> the trailing comment that follows it: a comment belongs to the outermost entry whose value ends
+    right before it on that line (a scalar, a one-line flow collection), or to a block key on whose line it
+    stands (`rollout:  # source: ...`); never to the keys written inside a flow collection."""
+    comments = _trailing_comments(text, root)
+    out: dict[Path, str] = {}
+    for path, knode, vnode, _ in iter_entries(root):
+        if isinstance(vnode, ScalarNode) or getattr(vnode, "flow_style", False):
+            line, col = vnode.end_mark.line, vnode.end_mark.column
+            hit = comments.get(line)
+            if hit is not None and not text_between(text, line, col, hit[0]).strip():
+                out.setdefault(path, hit[1])
+        else:
+            line = (knode or vnode).start_mark.line
+            hit = comments.get(line)
+            if hit is not None:
+                out.setdefault(path, hit[1])
+    return out
+
+
+def text_between(text: str, line: int, start: int, end: int) -> str:
+    """The characters of 0-based `line` from column `start` to `end` (what separates a value from a comment)."""
+    lines = _LINE_BREAK.split(text)
+    return lines[line][start:end] if line < len(lines) else ""
+
+
+def _item_name(node: Node) -> str | None:
+    """The `name:` of a list item that is a mapping (how the report names it), else None."""
+    if isinstance(node, MappingNode):
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == "name" and isinstance(v, ScalarNode):
+                return str(v.value)
+    return None
+
+
+def _named(path: Path, names: dict[Path, str | None]) -> str:
+    """'traffic.intents[billing_status]' for ('traffic', 'intents', 1): list items by their name where they have one."""
+    out = ""
+    for n, part in enumerate(path):
+        if isinstance(part, int):
+            out += f"[{names.get(path[:n + 1]) or part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+NO_SOURCE = "set in the scenario (no source given)"
+
+
 def extract_provenance(text: str) -> dict[str, str]:
-    """Map YAML paths to the trailing comment on their value's line (or key's line for block values)."""
+    """Map YAML paths to the trailing comment that follows their value (see `_comments_by_path`)."""
     root = _compose(text)
     return {} if root is None else {format_path(p): c for p, c in _comments_by_path(text, root).items()}
+
+
+def scenario_provenance(text: str) -> dict[str, str]:
+    """Every value the file sets -> where it comes from: its own comment; else "set in the scenario (no source
+    given)", followed by the nearest enclosing entry's comment as a note when one has it (a comment on a flow
+    line or a block key belongs to that entry, not to each value inside it)."""
+    root = _compose(text)
+    if root is None:
+        return {}
+    own = _comments_by_path(text, root)
+    names = {path: _item_name(vnode) for path, knode, vnode, _ in iter_entries(root) if knode is None}
+    out: dict[str, str] = {}
+    for path, _, vnode, _ in iter_entries(root):
+        if path in own:
+            out[format_path(path)] = own[path]
+        elif isinstance(vnode, ScalarNode):
+            outer = next((path[:n] for n in range(len(path) - 1, 0, -1) if path[:n] in own), None)
+            out[format_path(path)] = NO_SOURCE if outer is None else (
+                f"{NO_SOURCE}; its entry {_named(outer, names)} notes: {own[outer]}")
+    return out
 
 
 def missing_provenance(text: str) -> list[str]:

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .provenance import format_path, iter_entries
+from .yamlpath import format_path, iter_entries
 
 MAX_BYTES = 4 * 2**20      # a scenario is a few kB; 4 MiB leaves room for data tables
 MAX_DEPTH = 48             # the schema nests about 8 deep
