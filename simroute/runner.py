@@ -8,9 +8,17 @@ from .engine import Progress, simulate
 from .scenario.schema import Scenario
 from .summary import RunResult, summarize
 
+SUMMARY = "summary"  # the simulated days read into figures, ledgers and tables
+
 
 def run_resolved(scenario: Scenario, provenance: dict[str, str] | None = None,
                  progress: Progress | None = None, replicate: int | None = None) -> RunResult:
     """Simulate and summarise an already validated scenario, carrying its provenance into the results;
     `replicate` k draws from the k-th child of the scenario's seed instead of the seed itself."""
-    return replace(summarize(simulate(scenario, progress, replicate)), provenance=dict(provenance or {}))
+    output = simulate(scenario, progress, replicate)
+    if progress is not None:
+        progress(SUMMARY, 0, 1)
+    result = replace(summarize(output), provenance=dict(provenance or {}))
+    if progress is not None:
+        progress(SUMMARY, 1, 1)
+    return result

@@ -96,6 +96,44 @@ def task_bar(total: int, label: str, silent: bool) -> Iterator[Callable]:
         yield tick
 
 
+DAY_PHASES = ("calibration pass", "main run")  # phases counted in simulated days (the others in steps)
+
+
+@contextmanager
+def phase_bars(silent: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """One bar per phase of a run, each with its own count, elapsed time and ETA (yields the engine's
+    `progress(phase, done, total)` callback; None when silent or not on a terminal). A finished phase's bar
+    stays, so the run's phases read top to bottom."""
+    if silent or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import (  # lazy: keeps `simroute --help` fast
+        BarColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    count = TextColumn("{task.fields[unit]}{task.completed:.0f}/{task.total:.0f}", justify="right")
+    with Progress(TextColumn("[bold]{task.description:<16}"), BarColumn(bar_width=30), count, TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=_stderr_console()) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tell(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                for other in tasks.values():  # a phase ends when the next begins
+                    bar.stop_task(other)
+                tasks[phase] = bar.add_task(phase, total=total, unit="day " if phase in DAY_PHASES else "")
+            bar.update(tasks[phase], completed=min(done, total), total=total)
+        yield tell
+
+
+def _stderr_console():
+    from rich.console import Console  # lazy: keeps `simroute --help` fast
+    return Console(stderr=True)
+
+
 def console():
     """A rich console: the terminal's width, or 100 columns when writing to a file or pipe."""
     from rich.console import Console  # lazy: keeps `simroute --help` fast

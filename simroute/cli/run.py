@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,6 +18,7 @@ from .common import (
     fail,
     open_executor,
     parse_sets,
+    phase_bars,
     task_bar,
 )
 
@@ -48,10 +48,10 @@ def run(scenario: ScenarioArg,
         check_target(target)
         with claim_target(target):  # lock, writability and stale temporary folders, before simulating
             reps = _replicates(sc, replicates, workers, executor, scheduler, quiet or as_json)
-            result = _run_with_progress(run_resolved, sc, provenance_of(scenario, seed=seed, overrides=overrides),
-                                        quiet or as_json)
-            result = with_replicates(result, reps)
-            write_results(result, target, report=report)
+            with phase_bars(quiet or as_json) as progress:
+                result = run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress)
+                result = with_replicates(result, reps)
+                write_results(result, target, report=report, progress=progress)
     except SimrouteError as e:
         fail(e)
     failed = len(reps.failures) if reps is not None else 0
@@ -77,22 +77,6 @@ def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler
     check_count(n)
     with open_executor(executor, workers, scheduler) as ex, task_bar(n, f"replicates of {sc.name}", silent) as tick:
         return run_replicates(sc, n, ex, tick)
-
-
-def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
-    if silent or not sys.stderr.isatty():
-        return run_resolved(sc, provenance)
-    from rich.progress import (  # lazy: fast --help
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("day {task.completed:.0f}"
-                  "/{task.total:.0f}"), TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
-        task = bar.add_task(f"simulating {sc.name}", total=sc.horizon_days)
-        return run_resolved(sc, provenance, lambda done, total: bar.update(task, completed=done))
 
 
 def validate(scenario: ScenarioArg) -> None:
