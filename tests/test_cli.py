@@ -285,14 +285,15 @@ def test_summary_json_is_byte_identical_across_runs(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("sets, expected", [
-    (["foo"], ["error: --set 'foo': expected PATH=VALUE, e.g. policies[1].threshold=0.5"]),
-    (["=3"], ["error: --set '=3': expected PATH=VALUE, e.g. policies[1].threshold=0.5"]),
+    (["foo"], ["error: --set 'foo': expected PATH=VALUE, e.g. policies[pre_route].threshold=0.5"]),
+    (["=3"], ["error: --set '=3': expected PATH=VALUE, e.g. policies[pre_route].threshold=0.5"]),
     (["policies[9].threshold=0.9"],
      [f"error: {QUICKSTART}: policies[9].threshold: override path does not exist (policies has 3 items)"]),
     (["policies[1].threshold=1.7"],
      [f"error: {QUICKSTART}: policies[1].threshold: must be between 0 and 1, got 1.7 (set by override)"]),
     (["a..b=1", "policies[1].thresh=1"],
-     [f"error: {QUICKSTART}: a..b: invalid override path (expected a path like a.b[2].c)",
+     [f"error: {QUICKSTART}: a..b: invalid override path (expected a path like a.b[2].c or "
+      "policies[pre_route].threshold)",
       f"error: {QUICKSTART}: policies[1].thresh: override path does not exist "
       "(unknown key 'thresh'; did you mean 'threshold'?)"]),
 ], ids=["no-equals", "no-path", "index-out-of-range", "bad-value", "two-bad-paths"])

@@ -35,18 +35,19 @@ def fail(err: SimrouteError) -> NoReturn:
 
 
 def parse_sets(sets: list[str]) -> dict:
-    """`--set PATH=VALUE` items as overrides, each value read as YAML."""
-    import yaml  # lazy: keeps `simroute --help` fast
+    """`--set PATH=VALUE` items as overrides, each value read as YAML 1.2, as scenario files are (`no` and `off`
+    stay strings, `1e3` is a number); PATH may name list items, e.g. policies[pre_route].threshold."""
+    from ..scenario.yamlread import load  # lazy: keeps `simroute --help` fast
     out = {}
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise SimrouteError(f"--set {item!r}: expected PATH=VALUE, e.g. policies[1].threshold=0.5")
+            raise SimrouteError(f"--set {item!r}: expected PATH=VALUE, e.g. policies[pre_route].threshold=0.5")
         try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as e:
-            raise SimrouteError(f"--set {item!r}: the value is not valid YAML ({getattr(e, 'problem', e)})") \
-                from None
+            out[key.strip()] = load(value, "", SimrouteError)
+        except SimrouteError as e:
+            problem = e.lines[0].split("invalid YAML: ", 1)[-1]
+            raise SimrouteError(f"--set {item!r}: the value is not valid YAML ({problem})") from None
     return out
 
 
