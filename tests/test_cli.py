@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 from bad_fixtures import BAD
 from typer.testing import CliRunner
 
@@ -452,6 +453,37 @@ def test_validate_valid_file():
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [f"{MINIMAL}: ok (minimal: 3 policies, 2 models, 30 days)"]
     assert result.stderr == ""
+
+
+SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("sweep", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_validate_recognises_every_shipped_sweep_file(sweep):
+    result = invoke("validate", sweep)
+    assert_no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{sweep}: ok (sweep ") and result.stderr == ""
+
+
+def test_validate_checks_a_sweep_against_its_scenario(tmp_path):
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("name: s\nparameters:\n  - {path: 'policies[pre_rout].threshold', values: [0.3]}\n")
+    lines = assert_bad_input(invoke("validate", sweep, "--scenario", QUICKSTART))
+    assert len(lines) == 1 and "policies[pre_rout].threshold" in lines[0] and "no item named 'pre_rout'" in lines[0]
+    assert "unknown key" not in lines[0]
+    assert_bad_input(invoke("validate", sweep), [f"error: {sweep}: a sweep file; name its scenario with --scenario "
+                                                 "FILE (or a scenario: key in the sweep file) to check its paths"])
+
+
+def test_a_drift_onto_an_intent_that_does_not_exist_says_how_to_add_one(tmp_path):
+    data = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
+    data["drift"] = [{"kind": "intent_share", "target": "new_plans", "start_day": 10, "ramp_days": 5, "to": 0.1}]
+    scen = tmp_path / "launch.yaml"
+    scen.write_text(yaml.safe_dump(data))
+    lines = assert_bad_input(invoke("validate", scen))
+    assert len(lines) == 1 and "unknown intent_share target 'new_plans'" in lines[0]
+    assert "declare it under traffic.intents with share: 0" in lines[0]
 
 
 def test_schema_is_json_with_policies_and_models():

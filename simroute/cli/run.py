@@ -79,15 +79,39 @@ def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler
         return run_replicates(sc, n, ex, tick)
 
 
-def validate(scenario: ScenarioArg) -> None:
-    """Check a scenario file; print one line per problem (with its YAML path) and exit 2 if any."""
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario or sweep YAML file.", show_default=False)],
+             against: Annotated[Optional[Path], typer.Option("--scenario", "-s", help="For a sweep file: the "
+                                                             "scenario to check it against (default: the sweep's "
+                                                             "scenario: key).")] = None) -> None:
+    """Check a scenario file, or a sweep file against its scenario; print one line per problem (with its YAML
+    path) and exit 2 if any."""
     from ..scenario.loader import load_scenario  # lazy: keeps `simroute --help` fast
+    from ..sweep import is_sweep_file
     try:
+        if is_sweep_file(scenario):
+            _validate_sweep(scenario, against)
+            return
         sc = load_scenario(scenario)
     except SimrouteError as e:
         fail(e)
     typer.echo(f"{scenario}: ok ({sc.name}: {len(sc.policies)} policies, {len(sc.models)} models, "
                f"{sc.horizon_days} days)")
+
+
+def _validate_sweep(path: Path, against: Path | None) -> None:
+    """A sweep file: its own keys, then every point built on the scenario (policies, figures and paths exist)."""
+    from ..scenario.loader import load_scenario  # lazy: keeps `simroute --help` fast
+    from ..sweep import load_sweep, plan, scenario_path
+    spec = load_sweep(path)
+    target = against or scenario_path(spec, path)
+    if target is None:
+        raise SimrouteError(f"{path}: a sweep file; name its scenario with --scenario FILE (or a scenario: key "
+                            "in the sweep file) to check its paths")
+    sc = load_scenario(target)
+    pts = plan.points(spec)
+    plan.validate_points(plan.job(sc, spec, str(path)), pts, str(path))
+    typer.echo(f"{path}: ok (sweep {spec.name} of {sc.name}: {spec.mode.value}, {len(spec.parameters)} "
+               f"parameter(s), {len(pts)} points x {spec.replicates} replicate(s))")
 
 
 def schema() -> None:
