@@ -7,13 +7,15 @@ import math
 from typing import Any
 
 from . import figures as F
+from .scenario.policies import TWIN_MARK, PolicyKind
 from .units import MINUS, usd
+
+REFERENCES = frozenset({PolicyKind.oracle.value, PolicyKind.random.value})  # bounds to compare with, not options
 
 NEGLIGIBLE_SHARE = 0.005  # a downstream loss below 0.5% of the inference saved "costs nothing"
 NAMED_SHARE = 0.05  # cost centers carrying at least 5% of the loss are named in the sentence
 
-TRAP_MEANING = ("trap = invisible loss ÷ inference saved: above 1, a policy loses more in support, retention "
-                "and compliance than it saves on inference")
+TRAP_MEANING = "trap = invisible loss ÷ inference saved: above 1, a policy loses more downstream than it saves"
 
 
 def _get(obj: Any, key: str) -> Any:
@@ -31,7 +33,7 @@ def _money(x: float) -> str:
 def _where(policy: Any, total: float) -> str:
     """The downstream cost centers that carry the loss, by title ("support and retention")."""
     named = [F.center_style(cc).title.lower() for cc in F.invisible_centers()
-             if _num(F.LOSS.expand(cc).read(policy)) >= NAMED_SHARE * abs(total)]
+             if abs(_num(F.LOSS.expand(cc).read(policy))) >= NAMED_SHARE * abs(total)]
     return " and ".join(named) if named else "downstream"
 
 
@@ -43,19 +45,22 @@ def _clause(name: str, policy: Any, with_ratio: bool) -> str:
     if math.isnan(loss) or abs(loss) <= max(1.0, NEGLIGIBLE_SHARE * abs(saved)):
         return f"{head} and costs nothing downstream"
     if loss < 0:
-        return f"{head} and saves {_money(loss)}/month downstream too"
+        return f"{head} and saves {_money(loss)}/month in {_where(policy, loss)} too"
     trap = _num(F.TRAP.read(policy))
-    ratio = f": a trap ratio of {trap:.1f}×" if with_ratio and math.isfinite(trap) else ""
+    ratio = f": a trap ratio of {trap:.1f}×" if with_ratio and trap > 1 else ""
     return f"{head} and costs {_money(loss)}/month in {_where(policy, loss)}{ratio}"
 
 
 def headline_sentence(summary: Any) -> str:
-    """One sentence from a run's `policies` and `baseline` (a RunResult or a summary.json document): the policy
-    with the highest trap ratio above 1 first, then the policy with the best net value, if another."""
-    policies, baseline = _get(summary, "policies") or {}, _get(summary, "baseline")
-    rivals = {n: p for n, p in policies.items() if n != baseline}
+    """One sentence from a run's `policies` and `baseline` (a RunResult or a summary.json document): of the
+    policies one could deploy (not the baseline, the oracle and random references or a rollback's twin), the
+    one with the highest trap ratio above 1 first, then the one with the best net value, if another."""
+    policies = _get(summary, "policies") or {}
+    baseline = _get(summary, "baseline") or _get(summary, "baseline_policy")  # RunResult, summary.json
+    rivals = {n: p for n, p in policies.items()
+              if n != baseline and TWIN_MARK not in n and _get(p, "kind") not in REFERENCES}
     if not rivals:
-        return f"Only the baseline ({baseline}) was simulated: nothing to compare."
+        return f"No routing policy to compare with the baseline ({baseline})."
     trap_of = {n: _num(F.TRAP.read(p)) for n, p in rivals.items()}
     traps = [n for n in rivals if trap_of[n] > 1]
     best = max(rivals, key=lambda n: (_num(F.NET.read(rivals[n])) if not math.isnan(_num(F.NET.read(rivals[n])))
