@@ -455,6 +455,27 @@ def test_validate_valid_file():
     assert result.stderr == ""
 
 
+def test_compare_shows_the_deltas_and_what_differs_between_the_runs(tmp_path):
+    from test_uncertainty import tiny
+    scen = tmp_path / "tiny.yaml"
+    scen.write_text(yaml.safe_dump(tiny()))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out, extra in ((a, []), (b, ["--seed", "8", "--set", "policies[pre_route].threshold=0.9"])):
+        result = invoke("run", scen, "-o", out, "-q", "--no-report", *extra)
+        assert result.exit_code == 0, result.output
+    result = invoke("compare", a, b, "-o", tmp_path / "cmp")
+    assert_no_traceback(result)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Change against 'a'" in text and "Δ net/mo" in text and "Δ trap" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    flat = " ".join(text.split())
+    assert ("b differs from a in seed 7 → 8, policies[pre_route].threshold 0.5 → 0.9 (on the command line, b set "
+            "policies[pre_route].threshold, seed)") in flat
+    doc = json.loads(invoke("compare", a, b, "-o", tmp_path / "cmp2", "--json").stdout)
+    assert {c["path"] for c in doc["scenario_changes"][0]["changes"]} == {"seed", "policies[pre_route].threshold"}
+
+
 SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))
 
 

@@ -150,7 +150,8 @@ def check(scenario: ScenarioArg,
         if table.row_count:
             screen.print(table)
         if note:
-            screen.print(f"[yellow]note:[/] {note}")
+            from rich.markup import escape  # lazy: keeps `simroute --help` fast
+            screen.print(f"[yellow]note:[/] {escape(note)}")
         screen.print(f"[bold red]{len(bad)} regression(s)[/] beyond Monte Carlo noise" if bad else
                       f"[green]no regression[/] in {len(rows)} figures")
     if bad:

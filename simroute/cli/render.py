@@ -11,7 +11,7 @@ from .. import figures as F
 from ..headline import TRAP_MEANING, headline_sentence
 from ..report.content import detection_cell, interval_cell, interval_columns
 from ..summary import RunResult
-from ..units import MINUS, compact, usd
+from ..units import MINUS, Unit, compact, usd
 
 TABLE_WIDTH = 100  # the narrowest terminal the tables are laid out for
 TWIN_LABEL = "↳ no rollback"  # a rolled-back policy's twin, listed under it
@@ -24,12 +24,18 @@ def table(title: str, caption: str | None = None) -> Table:
                  min_width=min(len(title), TABLE_WIDTH))
 
 
-def _trap(x: float | None) -> str:
+def _ratio(x: float | None) -> str:
+    """The trap ratio's text, with the one minus sign every figure uses."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return F.TRAP.show(x)
     shown = F.TRAP.show(abs(x))
-    shown = (MINUS + shown) if x < 0 and shown.strip("0.") else shown
-    return f"[bold red]{shown}[/]" if x > 1 else f"[green]{shown}[/]"
+    return (MINUS + shown) if x < 0 and shown.strip("0.") else shown
+
+
+def _trap(x: float | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return F.TRAP.show(x)
+    return f"[bold red]{_ratio(x)}[/]" if x > 1 else f"[green]{_ratio(x)}[/]"
 
 
 def _cell(f: F.Figure, value, digits: int | None = None) -> str:
@@ -195,13 +201,37 @@ COMPARISON_FIGURES = (F.BILL, F.SAVINGS, F.INVISIBLE_LOSS, F.NET, F.TRAP, F.QUAL
 
 def comparison_table(rows: list[dict]) -> Table:
     """Headline figures per run and policy (from `simroute compare`: records keyed by figure name)."""
-    t = Table(title="Policies across runs (per month, steady state)", title_justify="left")
+    t = table("Policies across runs (per month, steady state)")
     for col in ("run", "policy"):
-        t.add_column(col, justify="left", overflow="fold")
+        t.add_column(col, justify="left", no_wrap=True)
     for f in COMPARISON_FIGURES:
-        t.add_column(f.short, justify="right", overflow="fold")
+        t.add_column(f.short, justify="right", no_wrap=True)
     for r in rows:
         t.add_row(r["run"], r["policy"], *(_cell(f, r[f.name]) for f in COMPARISON_FIGURES))
+    return t
+
+
+def comparison_delta_table(rows: list[dict]) -> Table | None:
+    """Each policy present in every run: its change against the first run (net value, loss, savings, trap
+    ratio, quality), so the terminal shows what compare.md shows."""
+    runs = list(dict.fromkeys(r["run"] for r in rows))
+    if len(runs) < 2:
+        return None
+    by = {(r["run"], r["policy"]): r for r in rows}
+    common = [r["policy"] for r in rows if r["run"] == runs[0] and all((x, r["policy"]) in by for x in runs[1:])]
+    if not common:
+        return None
+    figs = (F.SAVINGS, F.INVISIBLE_LOSS, F.NET, F.TRAP, F.QUALITY)
+    t = table(f"Change against '{runs[0]}' (per month, steady state)")
+    for col in ("run", "policy"):
+        t.add_column(col, no_wrap=True)
+    for f in figs:
+        t.add_column(f"Δ {f.short}", justify="right", no_wrap=True)
+    for run in runs[1:]:
+        for pol in common:
+            a, b = by[(runs[0], pol)], by[(run, pol)]
+            t.add_row(run, pol, *(_signed(f, None if a[f.name] is None or b[f.name] is None else b[f.name] - a[f.name])
+                                  for f in figs))
     return t
 
 
@@ -209,19 +239,41 @@ STATUS_STYLE = {"regressed": "bold red", "missing": "bold red", "improved": "gre
                 "new": "cyan", "ok": "dim"}
 
 
+def _signed(f: F.Figure | None, x: float | None) -> str:
+    """A change in the figure's unit, signed: +$1,234, −2.1 pp (a share or percent moves in points)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if f is None:
+        return ("+" if x > 0 else "") + compact(x).replace("-", MINUS)
+    if f.unit in (Unit.share, Unit.pct):
+        points = 100 * x if f.unit is Unit.share else x
+        shown = f"{abs(points):.1f} pp"
+    else:
+        shown = f.show(abs(x), 2 if f.unit is Unit.ratio else None)
+    sign = MINUS if x < 0 and shown.strip("0.$% p,") else ("+" if x > 0 and shown.strip("0.$% p,") else "")
+    return sign + shown
+
+
+def _value(f: F.Figure | None, x: float | None) -> str:
+    """A baseline or current value in the figure's unit."""
+    if f is None or x is None:
+        return compact(x)
+    return _ratio(x) if f.unit is Unit.ratio else f.show(x)
+
+
 def check_table(rows, title: str, show_all: bool = False) -> Table:
-    """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first."""
+    """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first, each by its
+    name and in its unit (the JSON, JUnit and Markdown outputs keep the figure keys and raw numbers)."""
     order = {"regressed": 0, "missing": 1, "changed": 2, "improved": 3, "new": 4, "ok": 5}
-    t = Table(title=f"simroute check of {title}: figures that moved against the baseline (± noise = the Monte "
-                    "Carlo tolerance)", title_justify="left")
+    t = table(f"simroute check of {title}: figures that moved against the baseline (± noise: the Monte Carlo "
+              "tolerance)")
     for col in ("status", "policy / monitor", "figure", "baseline", "now", "change", "± noise"):
         numeric = col in ("baseline", "now", "change", "± noise")
-        t.add_column(col, justify="right" if numeric else "left", overflow="fold",
-                     no_wrap=col in ("figure", "status") or numeric)
+        t.add_column(col, justify="right" if numeric else "left", no_wrap=col != "figure", overflow="fold")
     for r in sorted(rows, key=lambda r: order[r.status]):
         if r.status == "ok" and not show_all:
             continue
-        style = STATUS_STYLE[r.status]
-        t.add_row(f"[{style}]{r.status}[/]", r.subject, r.metric, compact(r.baseline), compact(r.new),
-                  compact(r.delta), compact(r.tolerance))
+        style, f = STATUS_STYLE[r.status], F.figure(r.metric)
+        t.add_row(f"[{style}]{r.status}[/]", r.subject, f.label if f else r.metric, _value(f, r.baseline),
+                  _value(f, r.new), _signed(f, r.delta), _signed(f, r.tolerance).lstrip("+"))
     return t
