@@ -58,11 +58,15 @@ def sweep(scenario: ScenarioArg,
     if as_json:
         typer.echo(json.dumps({"folder": str(target), **doc}, indent=2))
     elif not quiet:
+        from ..sweep.analysis import point_table  # lazy: keeps `simroute --help` fast
+        from .render import sweep_points_table
+        screen = console()
+        screen.print(sweep_points_table(point_table(result)))
         for be in doc["break_even"]:
             typer.echo(be["sentence"])
         typer.echo(f"sweep of {len(result.points)} points x {spec.replicates} replicate(s) written to {target} "
-                   f"(sweep.parquet, sweep.md, plots/)" + (f"; {len(result.failures)} task(s) failed" if
-                                                          result.failures else ""))
+                   f"(sweep.html, sweep.md, sweep.parquet, plots/)" + (f"; {len(result.failures)} task(s) failed"
+                                                                       if result.failures else ""))
     if result.failures:
         raise typer.Exit(1)
 

@@ -11,6 +11,8 @@ from .. import figures as F
 from ..headline import TRAP_MEANING, headline_sentence
 from ..report.content import detection_cell, interval_cell, interval_columns
 from ..summary import RunResult
+from ..sweep.analysis import metric_label
+from ..sweep.report import cell
 from ..units import MINUS, Unit, compact, usd
 
 TABLE_WIDTH = 100  # the narrowest terminal the tables are laid out for
@@ -276,4 +278,15 @@ def check_table(rows, title: str, show_all: bool = False) -> Table:
         style, f = STATUS_STYLE[r.status], F.figure(r.metric)
         t.add_row(f"[{style}]{r.status}[/]", r.subject, f.label if f else r.metric, _value(f, r.baseline),
                   _value(f, r.new), _signed(f, r.delta), _signed(f, r.tolerance).lstrip("+"))
+    return t
+
+
+def sweep_points_table(points) -> Table:
+    """A sweep's figure at every point (rows) per policy (columns), mean over replicates."""
+    t = table(f"{metric_label(points.metric).capitalize()} at every point (mean over replicates)")
+    t.add_column("point", overflow="fold")
+    for p in points.policies:
+        t.add_column(p, justify="right", no_wrap=True)
+    for label, row in zip(points.points, points.values, strict=True):
+        t.add_row(label, *(cell(points.metric, v) for v in row))
     return t
