@@ -62,11 +62,12 @@ def sweep(scenario: ScenarioArg,
         from .render import sweep_points_table
         screen = console()
         screen.print(sweep_points_table(point_table(result)))
-        for be in doc["break_even"]:
-            typer.echo(be["sentence"])
-        typer.echo(f"sweep of {len(result.points)} points x {spec.replicates} replicate(s) written to {target} "
-                   f"(sweep.html, sweep.md, sweep.parquet, plots/)" + (f"; {len(result.failures)} task(s) failed"
-                                                                       if result.failures else ""))
+        from rich.markup import escape  # lazy: keeps `simroute --help` fast
+        for be in doc["break_even"]:  # rich wraps at words where the terminal is narrow
+            screen.print(escape(be["sentence"]))
+        screen.print(escape(f"sweep of {len(result.points)} points x {spec.replicates} replicate(s) written to "
+                            f"{target} (sweep.html, sweep.md, sweep.parquet, plots/)" +
+                            (f"; {len(result.failures)} task(s) failed" if result.failures else "")))
     if result.failures:
         raise typer.Exit(1)
 

@@ -267,8 +267,7 @@ def check_table(rows, title: str, show_all: bool = False) -> Table:
     """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first, each by its
     name and in its unit (the JSON, JUnit and Markdown outputs keep the figure keys and raw numbers)."""
     order = {"regressed": 0, "missing": 1, "changed": 2, "improved": 3, "new": 4, "ok": 5}
-    t = table(f"simroute check of {title}: figures that moved against the baseline (± noise: the Monte Carlo "
-              "tolerance)")
+    t = table(f"simroute check of {title}: figures that moved against the baseline (± noise: Monte Carlo)")
     for col in ("status", "policy / monitor", "figure", "baseline", "now", "change", "± noise"):
         numeric = col in ("baseline", "now", "change", "± noise")
         t.add_column(col, justify="right" if numeric else "left", no_wrap=col != "figure", overflow="fold")

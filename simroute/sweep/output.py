@@ -101,7 +101,7 @@ def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str],
             cells = " | ".join(_interval_cell(ms, m) for m in ("apgr", "cpt50", "cpt80", "aiq"))
             lines.append(f"| {p} | {cells} |")
         lines += ["", "APGR and CPT as in RouteLLM; AIQ (area under the non-decreasing convex hull of quality over "
-                  "bill % of baseline, divided by the bill range) as in RouterBench. Formulas: README, Curve "
+                  "bill % of baseline, divided by the bill range) as in RouterBench. Formulas: docs/metrics.md, Curve "
                   "metrics.", ""]
     if doc["tornado"]:
         lines += [f"## Sensitivity of {s.tornado.metric}", "", "| policy | parameter | low → high | at low | base | "

@@ -14,9 +14,9 @@ CAPTIONS = {
                 "its share of calls to the capable model, with APGR and CPT. Right: bill (% of the baseline's) "
                 "against quality at every sweep point; the line joins the points on each policy's cost-quality "
                 "frontier (no other point is both cheaper and better).",
-    "break_even": "The figure of each policy along the swept parameter (mean over replicates, band: 95% interval); "
-                  "where a line crosses zero the policy stops paying for itself. Only policies the parameter "
-                  "moves are drawn a break-even for.",
+    "break_even": "Each policy's figure along the swept parameter, mean over replicates (shade: the replicates' "
+                  "range); where a line crosses zero the policy stops paying for itself, with the crossing's 95% "
+                  "bootstrap interval as a band. Only policies the parameter moves are drawn.",
     "tornado": "How far the figure moves when one parameter goes from its low to its high value, every other "
                "parameter as in the scenario; the widest bar is the assumption the result depends on most.",
 }
