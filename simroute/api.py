@@ -5,7 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import results
-from .engine import Progress
+from .engine import CALIBRATION_PASS, MAIN_RUN, Progress
 from .errors import SimrouteError
 from .executors.interface import Executor
 from .export import REGISTRY as EXPORTERS
@@ -16,14 +16,18 @@ from .fit.scenario_writer import base_provenance_of, save_scenario
 from .importers import EvalMapping, ImportFormat, LogMapping, load_mapping, read_eval, read_logs
 from .replicates import ReplicateSet, run_replicates
 from .report import render_report
-from .runner import run_resolved
+from .runner import SUMMARY, run_resolved
 from .scenario.loader import load_scenario, scenario_from_dict
 from .scenario.provenance import scenario_provenance
 from .scenario.schema import Scenario
 from .summary import RunResult
 
-__all__ = ["FitResult", "fit", "provenance_of", "resolve", "run", "run_resolved", "with_replicates", "write_fit",
-           "write_results"]
+WRITING_RESULTS = "writing results"  # the data files of the results folder
+REPORT = "report"  # report.html, report.md and plots/, then ledger.xlsx
+PHASES = (CALIBRATION_PASS, MAIN_RUN, SUMMARY, WRITING_RESULTS, REPORT)  # in the order a run goes through them
+
+__all__ = ["PHASES", "FitResult", "fit", "provenance_of", "resolve", "run", "run_resolved", "with_replicates",
+           "write_fit", "write_results"]
 
 
 def resolve(scenario: Scenario | str | Path, *, seed: int | None = None,
@@ -60,7 +64,8 @@ def run(scenario: Scenario | str | Path, *, seed: int | None = None, progress: P
         executor: Executor | None = None) -> RunResult:
     """Simulate every policy of `scenario` (a Scenario or a YAML path) and summarise the economics.
 
-    `progress(done_days, total_days)` is called after each simulated day of the main run. With
+    `progress(phase, done, total)` is called after each simulated day of the calibration pass (when monitors
+    need thresholds) and of the main run, and around the summary. With
     `replicates` N, the scenario is also run under N child seeds (on `executor`, default local worker
     processes) and the result carries the mean and 95% interval of every headline figure.
     """
@@ -75,18 +80,29 @@ def with_replicates(result: RunResult, reps: ReplicateSet | None) -> RunResult:
     return result if reps is None else replace(result, replicates=reps)
 
 
-def write_results(result: RunResult, out: str | Path, report: bool = True) -> Path:
+def write_results(result: RunResult, out: str | Path, report: bool = True, progress: Progress | None = None) -> Path:
     """Write the results folder atomically; with `report`, also the comparison report (report.html, report.md,
     plots/) and the CFO ledger (ledger.xlsx), rendered from the files just written, the same path
-    `simroute report` and `simroute ledger` take on an existing folder."""
-    return results.write_results(result, out, finish=_write_reports if report else None)
+    `simroute report` and `simroute ledger` take on an existing folder. `progress` hears the phases
+    "writing results" (1 step) and "report" (2 steps: the report, then the ledger)."""
+    tell = progress or (lambda phase, done, total: None)
+    tell(WRITING_RESULTS, 0, 1)
+
+    def finish(folder: Path) -> None:
+        tell(WRITING_RESULTS, 1, 1)
+        if report:
+            _write_reports(folder, tell)
+    return results.write_results(result, out, finish=finish)
 
 
-def _write_reports(folder: Path) -> None:
+def _write_reports(folder: Path, tell: Progress) -> None:
+    tell(REPORT, 0, 2)
     bundle = results.load_bundle(folder)
     render_report(bundle, folder)
+    tell(REPORT, 1, 2)
     exporter = EXPORTERS[LedgerFormat.xlsx]
     exporter.write(bundle, folder / exporter.default_name())
+    tell(REPORT, 2, 2)
 
 
 def fit(*, eval_paths: list[Path] | None = None, log_paths: list[Path] | None = None,

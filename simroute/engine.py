@@ -37,7 +37,11 @@ from .world.replay import ReplayDaySource
 from .world.traffic import Queries, SurfaceGeometry, TrafficModel
 from .world.users import PolicyUsers, Population
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[str, int, int], None]
+"""`progress(phase, done, total)`: `done` of `total` steps of the named phase (never above `total`)."""
+
+CALIBRATION_PASS = "calibration pass"  # monitors' in-control run (drift off) that sets their alarm thresholds
+MAIN_RUN = "main run"  # the scenario itself, every policy and twin simulated day by day
 
 
 @dataclass
@@ -113,9 +117,9 @@ class Engine:
 
     def __init__(self, scenario: Scenario, progress: Progress | None = None,
                  thresholds: dict[str, dict[str, float]] | None = None, replicate: int | None = None,
-                 source: Callable[[World], DaySource] | None = None):
+                 source: Callable[[World], DaySource] | None = None, phase: str = MAIN_RUN):
         self.s = scenario
-        self.progress = progress
+        self.progress, self.phase = progress, phase
         self.streams = Streams(scenario.seed, replicate)
         self.world = World(scenario, self.streams)
         if source is not None:  # before any classifier trains on the world's history
@@ -188,7 +192,7 @@ class Engine:
             self.calendar.run_until(day)
             self._simulate_day(day)
             if self.progress is not None:
-                self.progress(day + 1, h)
+                self.progress(self.phase, day + 1, h)
         for obs in self.observers:
             obs.finish(h)
         return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
@@ -289,12 +293,6 @@ class Engine:
                        shadow_disagrees=keep(r.shadow_disagrees), decision=r.decision)
 
 
-def _phase(progress: Progress | None, phase: int, phases: int) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda done, total: progress(phase * total + done, phases * total)
-
-
 def simulate(scenario: Scenario, progress: Progress | None = None,
              replicate: int | None = None) -> SimulationOutput:
     """Run the engine on a validated scenario (replicate k: the k-th child seed of the scenario's); when
@@ -303,7 +301,7 @@ def simulate(scenario: Scenario, progress: Progress | None = None,
         return Engine(scenario, progress, replicate=replicate).run()
     streams = Streams(scenario.seed, replicate)
     calib = calibration_scenario(scenario, streams)
-    report = Engine(calib, _phase(progress, 0, 2)).run().monitors
+    report = Engine(calib, progress, phase=CALIBRATION_PASS).run().monitors
     assert report is not None  # the calibration scenario keeps the monitors
     thresholds = calibrated_thresholds(report, calib, lambda name: streams.generator(f"calibrate:{name}"))
-    return Engine(scenario, _phase(progress, 1, 2), thresholds, replicate).run()
+    return Engine(scenario, progress, thresholds, replicate).run()

@@ -18,6 +18,7 @@ from .figures import direction
 from .replicates import run_replicates
 from .results import scenario_hash
 from .runner import run_resolved
+from .scenario.diff import changes, summary_line
 from .scenario.loader import dump_resolved
 from .uncertainty import headline, interval
 from .units import compact as _show
@@ -46,7 +47,8 @@ def baseline_document(scenario, seed_rows: pl.DataFrame, reps) -> dict:
             "draws": iv.replicates}
     return {"schema_version": BASELINE_SCHEMA_VERSION, "simroute_version": __version__,
             "scenario": scenario.name, "scenario_sha256": scenario_hash(dump_resolved(scenario)),
-            "seed": scenario.seed, "replicates": reps.n, "figures": figures}
+            "seed": scenario.seed, "replicates": reps.n, "figures": figures,
+            "scenario_resolved": scenario.model_dump(mode="json")}  # so a check can say what differs
 
 
 def load_baseline(path: Path) -> dict:
@@ -148,7 +150,13 @@ def scenario_note(baseline: dict, scenario, source: Path | str = "baseline") -> 
         raise SimrouteError(f"{source}: a baseline of scenario {baseline.get('scenario')!r}, not {scenario.name!r}")
     if baseline.get("scenario_sha256") == scenario_hash(dump_resolved(scenario)):
         return ""
-    return "The scenario differs from the one the baseline was written for."
+    before = baseline.get("scenario_resolved")
+    if not isinstance(before, dict):
+        return ("The scenario differs from the one the baseline was written for (this baseline does not record "
+                "its scenario; rewrite it with simroute baseline to see what differs).")
+    found = changes(before, scenario.model_dump(mode="json"))
+    return ("The scenario differs from the one the baseline was written for" +
+            (f": {summary_line(found)}." if found else " (in formatting only)."))
 
 
 def junit_xml(rows: list[Comparison], suite: str) -> str:

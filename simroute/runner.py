@@ -8,11 +8,18 @@ from .engine import Progress, simulate
 from .scenario.schema import Scenario
 from .summary import RunResult, summarize
 
+SUMMARY = "summary"  # the simulated days read into figures, ledgers and tables
+
 
 def run_resolved(scenario: Scenario, provenance: dict[str, str] | None = None,
                  progress: Progress | None = None, replicate: int | None = None) -> RunResult:
     """Simulate and summarise an already validated scenario, carrying its provenance into the results;
     `replicate` k draws from the k-th child of the scenario's seed instead of the seed itself. What the day
     source did (a replay's router and confidence) joins the provenance under its YAML path."""
-    result = summarize(simulate(scenario, progress, replicate))
-    return replace(result, provenance={**(provenance or {}), **result.output.notes})
+    output = simulate(scenario, progress, replicate)
+    if progress is not None:
+        progress(SUMMARY, 0, 1)
+    result = replace(summarize(output), provenance={**(provenance or {}), **output.notes})
+    if progress is not None:
+        progress(SUMMARY, 1, 1)
+    return result

@@ -18,7 +18,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in
     "engine budget",
     "detection curves frontier ledger summary uncertainty figures",
     "runner tasks executors replicates",
-    "results",
+    "results headline",
     "report export regression sweep fit init",
     "api",
     "cli __main__ <root>",

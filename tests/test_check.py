@@ -46,8 +46,11 @@ def test_check_fails_with_a_readable_diff_when_net_value_worsens(tiny_baseline, 
                               "economics.support.usd_per_contact=30", "--junit", str(tmp_path / "j.xml"),
                               "--markdown", str(tmp_path / "c.md")])
     assert res.exit_code == 1, res.output
-    assert "regressed" in res.output and "net_value_usd_per_month" in res.output and "pre_route" in res.output
-    assert "The scenario differs from the one the baseline was written for" in res.output
+    assert "regressed" in res.output and "Net value per month" in res.output and "pre_route" in res.output
+    assert "$" in res.output  # values in their unit
+    flat = " ".join(res.output.split())
+    assert ("The scenario differs from the one the baseline was written for: economics.support.usd_per_contact "
+            "6 → 30, traffic.intents[billing].hidden_intent_rate 0.02 → 0.6.") in flat
     failures = ET.parse(tmp_path / "j.xml").getroot().iter("failure")
     assert any("net_value_usd_per_month of pre_route" in f.get("message") for f in failures)
     assert "| regressed | pre_route | net_value_usd_per_month |" in (tmp_path / "c.md").read_text()

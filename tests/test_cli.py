@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 from bad_fixtures import BAD
 from typer.testing import CliRunner
 
@@ -285,14 +286,15 @@ def test_summary_json_is_byte_identical_across_runs(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("sets, expected", [
-    (["foo"], ["error: --set 'foo': expected PATH=VALUE, e.g. policies[1].threshold=0.5"]),
-    (["=3"], ["error: --set '=3': expected PATH=VALUE, e.g. policies[1].threshold=0.5"]),
+    (["foo"], ["error: --set 'foo': expected PATH=VALUE, e.g. policies[pre_route].threshold=0.5"]),
+    (["=3"], ["error: --set '=3': expected PATH=VALUE, e.g. policies[pre_route].threshold=0.5"]),
     (["policies[9].threshold=0.9"],
      [f"error: {QUICKSTART}: policies[9].threshold: override path does not exist (policies has 3 items)"]),
     (["policies[1].threshold=1.7"],
      [f"error: {QUICKSTART}: policies[1].threshold: must be between 0 and 1, got 1.7 (set by override)"]),
     (["a..b=1", "policies[1].thresh=1"],
-     [f"error: {QUICKSTART}: a..b: invalid override path (expected a path like a.b[2].c)",
+     [f"error: {QUICKSTART}: a..b: invalid override path (expected a path like a.b[2].c or "
+      "policies[pre_route].threshold)",
       f"error: {QUICKSTART}: policies[1].thresh: override path does not exist "
       "(unknown key 'thresh'; did you mean 'threshold'?)"]),
 ], ids=["no-equals", "no-path", "index-out-of-range", "bad-value", "two-bad-paths"])
@@ -451,6 +453,58 @@ def test_validate_valid_file():
     assert result.exit_code == 0
     assert result.stdout.splitlines() == [f"{MINIMAL}: ok (minimal: 3 policies, 2 models, 30 days)"]
     assert result.stderr == ""
+
+
+def test_compare_shows_the_deltas_and_what_differs_between_the_runs(tmp_path):
+    from test_uncertainty import tiny
+    scen = tmp_path / "tiny.yaml"
+    scen.write_text(yaml.safe_dump(tiny()))
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out, extra in ((a, []), (b, ["--seed", "8", "--set", "policies[pre_route].threshold=0.9"])):
+        result = invoke("run", scen, "-o", out, "-q", "--no-report", *extra)
+        assert result.exit_code == 0, result.output
+    result = invoke("compare", a, b, "-o", tmp_path / "cmp")
+    assert_no_traceback(result)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Change against 'a'" in text and "Δ net/mo" in text and "Δ trap" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    flat = " ".join(text.split())
+    assert ("b differs from a in seed 7 → 8, policies[pre_route].threshold 0.5 → 0.9 (on the command line, b set "
+            "policies[pre_route].threshold, seed)") in flat
+    doc = json.loads(invoke("compare", a, b, "-o", tmp_path / "cmp2", "--json").stdout)
+    assert {c["path"] for c in doc["scenario_changes"][0]["changes"]} == {"seed", "policies[pre_route].threshold"}
+
+
+SWEEPS = sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("sweep", SWEEPS, ids=[p.stem for p in SWEEPS])
+def test_validate_recognises_every_shipped_sweep_file(sweep):
+    result = invoke("validate", sweep)
+    assert_no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{sweep}: ok (sweep ") and result.stderr == ""
+
+
+def test_validate_checks_a_sweep_against_its_scenario(tmp_path):
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text("name: s\nparameters:\n  - {path: 'policies[pre_rout].threshold', values: [0.3]}\n")
+    lines = assert_bad_input(invoke("validate", sweep, "--scenario", QUICKSTART))
+    assert len(lines) == 1 and "policies[pre_rout].threshold" in lines[0] and "no item named 'pre_rout'" in lines[0]
+    assert "unknown key" not in lines[0]
+    assert_bad_input(invoke("validate", sweep), [f"error: {sweep}: a sweep file; name its scenario with --scenario "
+                                                 "FILE (or a scenario: key in the sweep file) to check its paths"])
+
+
+def test_a_drift_onto_an_intent_that_does_not_exist_says_how_to_add_one(tmp_path):
+    data = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
+    data["drift"] = [{"kind": "intent_share", "target": "new_plans", "start_day": 10, "ramp_days": 5, "to": 0.1}]
+    scen = tmp_path / "launch.yaml"
+    scen.write_text(yaml.safe_dump(data))
+    lines = assert_bad_input(invoke("validate", scen))
+    assert len(lines) == 1 and "unknown intent_share target 'new_plans'" in lines[0]
+    assert "declare it under traffic.intents with share: 0" in lines[0]
 
 
 def test_schema_is_json_with_policies_and_models():

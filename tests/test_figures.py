@@ -139,8 +139,8 @@ def test_every_money_figure_of_each_cost_center_reaches_every_table(tiny_run):
     assert {f.name for f, _ in policy_columns(b.cheap_model)} >= set(losses)
     table = policy_table(b)
     assert [f"{cc.value}/mo" for cc in INVISIBLE] == [c for c in table.columns if c.endswith("/mo")][1:-1]
-    from simroute.cli.render import economics_table
-    headers = [c.header for c in economics_table(result).columns]
+    from simroute.cli.render import economics_table, folded_losses
+    headers = [c.header for c in economics_table(result).columns] + [f"{f.key}/mo" for f in folded_losses(result)]
     assert all(f"{cc.value}/mo" in headers for cc in INVISIBLE)
     for cc in CostCenter:  # each cost center named in the definitions and styled
         assert F.center_style(cc).title in dict(DEFINITIONS)["Cost center"]

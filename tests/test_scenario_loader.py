@@ -266,7 +266,8 @@ def test_scenario_from_dict_with_overrides():
 
 def test_malformed_override_path():
     errors = _errors(load_scenario, MINIMAL_FILE, {"a..b": 1})
-    assert errors == [f"{MINIMAL_FILE}: a..b: invalid override path (expected a path like a.b[2].c)"]
+    assert errors == [f"{MINIMAL_FILE}: a..b: invalid override path (expected a path like a.b[2].c or "
+      "policies[pre_route].threshold)"]
 
 
 # ---- provenance ----------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from simroute.executors import LocalExecutor
 from simroute.scenario.loader import scenario_from_dict
 from simroute.sweep import SweepSpec, analysis, plan, run_sweep
 from simroute.sweep.output import write_sweep
+from simroute.sweep.report import CAPTIONS
 from simroute.tasks import point_tasks
 
 runner = CliRunner()
@@ -111,10 +112,32 @@ def test_break_even_of_pre_route_lies_inside_the_swept_range(small_sweep):
 
 def test_sweep_folder_is_complete(small_sweep, tmp_path):
     out, doc = write_sweep(small_sweep, tmp_path / "sw")
-    assert {p.name for p in out.iterdir()} == {"sweep.parquet", "curves.parquet", "sweep.json", "sweep.md", "plots"}
+    assert {p.name for p in out.iterdir()} == {"sweep.parquet", "curves.parquet", "sweep.json", "sweep.md",
+                                               "sweep.html", "plots"}
     assert pl.read_parquet(out / "sweep.parquet").equals(small_sweep.table)
     assert {p.name for p in (out / "plots").iterdir()} >= {"frontier.png", "break_even.png"}
-    assert "pre_route" in (out / "sweep.md").read_text() and doc["break_even"]
+    md, page = (out / "sweep.md").read_text(), (out / "sweep.html").read_text()
+    assert "pre_route" in md and doc["break_even"]
+    for text in (md, page):  # the points, break-even and every plot with its caption
+        assert "Net value per month at every point" in text and "hidden_intent_rate = 0.9" in text
+        assert doc["break_even"][0]["sentence"] in text
+        for picture in ("frontier", "break_even"):
+            assert f"plots/{picture}.png" in text and CAPTIONS[picture][-50:] in text
+
+
+def test_point_table_has_every_point_and_policy(small_sweep):
+    t = analysis.point_table(small_sweep)
+    assert t.metric == "net_value_usd_per_month" and t.policies == ["single", "pre_route", "cascade"]
+    assert t.points == [f"traffic.intents[1].hidden_intent_rate = {v}" for v in ("0", "0.3", "0.6", "0.9")]
+    assert all(row[0] == 0 for row in t.values)  # the baseline against itself
+    assert t.values[0][1] > t.values[-1][1]  # pre_route loses value as hidden intents grow
+
+
+def test_break_even_only_for_a_policy_the_parameter_moves():
+    sc = scenario_from_dict(tiny())
+    s = spec(replicates=1, parameters=[{"path": "policies[pre_route].threshold", "values": [0.05, 0.5, 0.95]}])
+    found = analysis.break_even(run_sweep(sc, s, LocalExecutor(1)))
+    assert {b.policy for b in found} <= {"pre_route"}  # the cascade's figures do not move with pre_route's threshold
 
 
 def test_random_router_apgr_is_one_half():
@@ -170,6 +193,7 @@ def test_sweep_cli_writes_the_folder_and_reports_break_even(tmp_path):
     res = runner.invoke(app, ["sweep", str(scen), "--grid", str(grid), "-o", str(tmp_path / "out"), "-w", "1"])
     assert res.exit_code == 0, res.output
     assert "pre_route: net value" in res.output
+    assert "Net value per month at every point" in res.output and "hidden_intent_rate = 0.9" in res.output
     doc = json.loads((tmp_path / "out" / "sweep.json").read_text())
     assert doc["tasks"] == 2 and doc["failed"] == []
 

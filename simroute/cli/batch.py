@@ -58,11 +58,16 @@ def sweep(scenario: ScenarioArg,
     if as_json:
         typer.echo(json.dumps({"folder": str(target), **doc}, indent=2))
     elif not quiet:
-        for be in doc["break_even"]:
-            typer.echo(be["sentence"])
-        typer.echo(f"sweep of {len(result.points)} points x {spec.replicates} replicate(s) written to {target} "
-                   f"(sweep.parquet, sweep.md, plots/)" + (f"; {len(result.failures)} task(s) failed" if
-                                                          result.failures else ""))
+        from ..sweep.analysis import point_table  # lazy: keeps `simroute --help` fast
+        from .render import sweep_points_table
+        screen = console()
+        screen.print(sweep_points_table(point_table(result)))
+        from rich.markup import escape  # lazy: keeps `simroute --help` fast
+        for be in doc["break_even"]:  # rich wraps at words where the terminal is narrow
+            screen.print(escape(be["sentence"]))
+        screen.print(escape(f"sweep of {len(result.points)} points x {spec.replicates} replicate(s) written to "
+                            f"{target} (sweep.html, sweep.md, sweep.parquet, plots/)" +
+                            (f"; {len(result.failures)} task(s) failed" if result.failures else "")))
     if result.failures:
         raise typer.Exit(1)
 
@@ -150,7 +155,8 @@ def check(scenario: ScenarioArg,
         if table.row_count:
             screen.print(table)
         if note:
-            screen.print(f"[yellow]note:[/] {note}")
+            from rich.markup import escape  # lazy: keeps `simroute --help` fast
+            screen.print(f"[yellow]note:[/] {escape(note)}")
         screen.print(f"[bold red]{len(bad)} regression(s)[/] beyond Monte Carlo noise" if bad else
                       f"[green]no regression[/] in {len(rows)} figures")
     if bad:

@@ -35,18 +35,19 @@ def fail(err: SimrouteError) -> NoReturn:
 
 
 def parse_sets(sets: list[str]) -> dict:
-    """`--set PATH=VALUE` items as overrides, each value read as YAML."""
-    import yaml  # lazy: keeps `simroute --help` fast
+    """`--set PATH=VALUE` items as overrides, each value read as YAML 1.2, as scenario files are (`no` and `off`
+    stay strings, `1e3` is a number); PATH may name list items, e.g. policies[pre_route].threshold."""
+    from ..scenario.yamlread import load  # lazy: keeps `simroute --help` fast
     out = {}
     for item in sets:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise SimrouteError(f"--set {item!r}: expected PATH=VALUE, e.g. policies[1].threshold=0.5")
+            raise SimrouteError(f"--set {item!r}: expected PATH=VALUE, e.g. policies[pre_route].threshold=0.5")
         try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as e:
-            raise SimrouteError(f"--set {item!r}: the value is not valid YAML ({getattr(e, 'problem', e)})") \
-                from None
+            out[key.strip()] = load(value, "", SimrouteError)
+        except SimrouteError as e:
+            problem = e.lines[0].split("invalid YAML: ", 1)[-1]
+            raise SimrouteError(f"--set {item!r}: the value is not valid YAML ({problem})") from None
     return out
 
 
@@ -94,6 +95,44 @@ def task_bar(total: int, label: str, silent: bool) -> Iterator[Callable]:
             report_failure(result)
             bar.advance(task)
         yield tick
+
+
+DAY_PHASES = ("calibration pass", "main run")  # phases counted in simulated days (the others in steps)
+
+
+@contextmanager
+def phase_bars(silent: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """One bar per phase of a run, each with its own count, elapsed time and ETA (yields the engine's
+    `progress(phase, done, total)` callback; None when silent or not on a terminal). A finished phase's bar
+    stays, so the run's phases read top to bottom."""
+    if silent or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import (  # lazy: keeps `simroute --help` fast
+        BarColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    count = TextColumn("{task.fields[unit]}{task.completed:.0f}/{task.total:.0f}", justify="right")
+    with Progress(TextColumn("[bold]{task.description:<16}"), BarColumn(bar_width=30), count, TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=_stderr_console()) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def tell(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                for other in tasks.values():  # a phase ends when the next begins
+                    bar.stop_task(other)
+                tasks[phase] = bar.add_task(phase, total=total, unit="day " if phase in DAY_PHASES else "")
+            bar.update(tasks[phase], completed=min(done, total), total=total)
+        yield tell
+
+
+def _stderr_console():
+    from rich.console import Console  # lazy: keeps `simroute --help` fast
+    return Console(stderr=True)
 
 
 def console():

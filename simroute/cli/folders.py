@@ -69,10 +69,52 @@ def compare(runs: Annotated[list[Path], typer.Argument(help="Two or more results
         fail(e)
     if as_json:
         typer.echo(json.dumps({"runs": rows, "html": str(target / "compare.html"),
-                               "markdown": str(target / "compare.md")}, indent=2))
+                               "markdown": str(target / "compare.md"),
+                               "scenario_changes": _changes_document(bundles)}, indent=2))
         return
     if not quiet:
-        from .render import comparison_table  # lazy: keeps `simroute --help` fast
+        from .render import comparison_delta_table, comparison_table  # lazy: keeps `simroute --help` fast
         screen = console()
         screen.print(comparison_table(rows))
+        deltas = comparison_delta_table(rows)
+        if deltas is not None:
+            screen.print()
+            screen.print(deltas)
+        screen.print()
+        from rich.markup import escape  # lazy: keeps `simroute --help` fast
+        for line in scenario_differences(bundles):
+            screen.print(escape(line))
         screen.print(f"comparison written to [bold]{target / 'compare.html'}[/] and {target / 'compare.md'}")
+
+
+def _overrides(bundle) -> list[str]:
+    """The paths a run set on the command line (--set, --seed), as its provenance records them."""
+    return sorted(p for p, src in bundle.provenance.items() if str(src).startswith("override:"))
+
+
+def _changes_document(bundles) -> list[dict]:
+    """Per later run: the scenario values that differ from the first run's, and its command-line overrides."""
+    from ..scenario.diff import changes  # lazy: keeps `simroute --help` fast
+    first = bundles[0].scenario.model_dump(mode="json")
+    return [{"run": str(b.folder), "overrides": _overrides(b),
+             "changes": [{"path": c.path, "first": c.before, "this": c.after}
+                         for c in changes(first, b.scenario.model_dump(mode="json"))]} for b in bundles[1:]]
+
+
+def scenario_differences(bundles) -> list[str]:
+    """One line per later run: which scenario values differ from the first run's (seed and --set included)."""
+    from ..scenario.diff import changes, summary_line  # lazy: keeps `simroute --help` fast
+    first = bundles[0]
+    lines = []
+    for b in bundles[1:]:
+        found = changes(first.scenario.model_dump(mode="json"), b.scenario.model_dump(mode="json"))
+        sets = [f"{x.folder.name} set {', '.join(_overrides(x))}" for x in (first, b) if _overrides(x)]
+        how = f" (on the command line, {'; '.join(sets)})" if sets else ""
+        if first.name != b.name:
+            lines.append(f"{b.folder.name}: scenario {b.name!r}, not {first.name!r}: {len(found)} value(s) differ"
+                         f"{how}")
+        elif found:
+            lines.append(f"{b.folder.name} differs from {first.folder.name} in {summary_line(found, 6)}{how}")
+        else:
+            lines.append(f"{b.folder.name}: the same scenario as {first.folder.name}")
+    return lines

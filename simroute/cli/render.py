@@ -1,20 +1,44 @@
 """Terminal rendering of run results with rich (only the CLI imports this)."""
 from __future__ import annotations
 
+import math
+
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from .. import figures as F
+from ..headline import TRAP_MEANING, headline_sentence
 from ..report.content import detection_cell, interval_cell, interval_columns
 from ..report.monitoring import COLUMNS, operating_rows
 from ..summary import RunResult
-from ..units import compact, usd
+from ..sweep.analysis import metric_label
+from ..sweep.report import cell
+from ..units import MINUS, Unit, compact, usd
+
+TABLE_WIDTH = 100  # the narrowest terminal the tables are laid out for
+TWIN_LABEL = "↳ no rollback"  # a rolled-back policy's twin, listed under it
+
+
+def table(title: str, caption: str | None = None) -> Table:
+    """A terminal table that fits 100 columns: a rule under the header, one space between columns."""
+    return Table(title=title, title_justify="left", caption=caption, caption_justify="left", box=box.SIMPLE_HEAD,
+                 padding=(0, 0), show_edge=False, pad_edge=False, collapse_padding=True,
+                 min_width=min(len(title), TABLE_WIDTH))
+
+
+def _ratio(x: float | None) -> str:
+    """The trap ratio's text, with the one minus sign every figure uses."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return F.TRAP.show(x)
+    shown = F.TRAP.show(abs(x))
+    return (MINUS + shown) if x < 0 and shown.strip("0.") else shown
 
 
 def _trap(x: float | None) -> str:
-    if x is None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
         return F.TRAP.show(x)
-    return f"[bold red]{F.TRAP.show(x)}[/]" if x > 1 else f"[green]{F.TRAP.show(x)}[/]"
+    return f"[bold red]{_ratio(x)}[/]" if x > 1 else f"[green]{_ratio(x)}[/]"
 
 
 def _cell(f: F.Figure, value, digits: int | None = None) -> str:
@@ -22,17 +46,59 @@ def _cell(f: F.Figure, value, digits: int | None = None) -> str:
     return _trap(value) if f.name == F.TRAP.name else f.show(value, digits)
 
 
+def policy_rows(r: RunResult) -> list[tuple[str, str]]:
+    """(policy, label) in table order: a rolled-back policy's twin (the same policy without its rollback) right
+    under it, labelled short, so long twin names never wrap a column."""
+    twins = {p.twin_name: p.name for p in r.output.scenario.policies if p.twin_name}
+    rows: list[tuple[str, str]] = []
+    for name in r.policies:
+        if name in twins:
+            continue
+        rows.append((name, name))
+        rows += [(t, TWIN_LABEL) for t, parent in twins.items() if parent == name and t in r.policies]
+    return rows
+
+
+def twin_note(r: RunResult) -> str | None:
+    """What the twin rows are, when there are any."""
+    parents = [p for p in r.output.scenario.policies if p.twin_name and p.twin_name in r.policies]
+    if not parents:
+        return None
+    return f"{TWIN_LABEL}: the policy above without its rollback on alarm (what the monitor is worth)"
+
+
+def folded_losses(r: RunResult) -> list[F.Figure]:
+    """Loss figures that are exactly zero for every policy (a cost center the world does not have); an
+    undefined figure stays, shown as a dash."""
+    return [f for f in F.losses() if all(isinstance(v := f.read(p), (int, float)) and v == 0
+                                         for p in r.policies.values())]
+
+
 def economics_table(r: RunResult) -> Table:
-    """Bill, savings, invisible loss by cost center, net value and trap ratio per policy."""
+    """Bill, savings, invisible loss by cost center, net value and trap ratio per policy (a cost center that is
+    zero for every policy left out: see economics_notes)."""
     span = f"days {r.window[0]}–{r.window[1]}" if r.window else "each policy's steady state"
-    t = Table(title=f"Economics per month, {span}, vs '{r.baseline}'", title_justify="left")
-    figs = [F.BILL, *F.economics_figures()]
-    t.add_column("policy", justify="left", overflow="fold")
+    folded = {f.name for f in folded_losses(r)}
+    figs = [f for f in (F.BILL, *F.economics_figures()) if f.name not in folded]
+    t = table(f"Economics per month, {span}, vs '{r.baseline}'")
+    t.add_column("policy", justify="left", no_wrap=True)
     for f in figs:
-        t.add_column(f.short, justify="right", overflow="fold")
-    for name, p in r.policies.items():
-        t.add_row(name, *(_cell(f, f.read(p)) for f in figs))
+        t.add_column(f.short, justify="right", no_wrap=True)
+    for name, label in policy_rows(r):
+        t.add_row(label, *(_cell(f, f.read(r.policies[name])) for f in figs))
     return t
+
+
+def economics_notes(r: RunResult) -> list[str]:
+    """Under the economics table: what the trap ratio is, the cost centers left out, what the twin rows are."""
+    folded = folded_losses(r)
+    notes = [f"[dim]{TRAP_MEANING}[/]"]
+    if folded:
+        notes.append(f"[dim]{', '.join(f.label for f in folded)}: $0 for every policy (not shown)[/]")
+    note = twin_note(r)
+    if note:
+        notes.append(f"[dim]{note}[/]")
+    return notes
 
 
 def quality_columns(tiers: list[str]) -> list[tuple[F.Figure, int | None]]:
@@ -44,22 +110,25 @@ def quality_columns(tiers: list[str]) -> list[tuple[F.Figure, int | None]]:
 def quality_table(r: RunResult) -> Table:
     """Quality overall and per tier, escalation share and latency per policy."""
     cols = quality_columns([m.name for m in r.output.scenario.models])
-    t = Table(title="Quality and latency (steady state)", title_justify="left")
-    t.add_column("policy", overflow="fold")
+    t = table("Quality and latency (steady state)")
+    t.add_column("policy", no_wrap=True)
     for f, _ in cols:
-        t.add_column(f.short, justify="right", overflow="fold")
-    for name, p in r.policies.items():
-        t.add_row(name, *(f.show(f.read(p), digits) for f, digits in cols))
+        t.add_column(f.short, justify="right", no_wrap=True)
+    for name, label in policy_rows(r):
+        p = r.policies[name]
+        t.add_row(label, *(f.show(f.read(p), digits) for f, digits in cols))
     return t
 
 
 def detection_table(r: RunResult) -> Table:
     """Per monitor: the day it first alarmed, the delay after the true onset, and false alarms."""
-    t = Table(title="Detection timeline (days since day 0)", title_justify="left")
+    watched = sorted({m.policy for m in r.monitors.values()})
+    one = len(watched) == 1  # then the title says which policy, and the column goes
+    t = table("Detection timeline (days since day 0)" + (f", every monitor watching {watched[0]}" if one else ""))
     reps = r.replicates
-    for col in ("monitor", "watches", "kind", "onset", "alarm", "delay", "false", "alarms"):
+    for col in ("monitor", *(() if one else ("watches",)), "kind", "onset", "alarm", "delay", "false", "alarms"):
         t.add_column(col, justify="left" if col in ("monitor", "watches", "kind", "alarms") else "right",
-                     overflow="fold")
+                     no_wrap=col != "alarms", overflow="fold")
     if reps is not None:
         t.add_column(f"alarm day over {reps.n} replicates", justify="right",
                      overflow="fold")
@@ -67,7 +136,7 @@ def detection_table(r: RunResult) -> Table:
     for name, m in order:
         more = len(m.alarm_days) - 5
         alarms = ", ".join(map(str, m.alarm_days[:5])) + (f" +{more} more" if more > 0 else "")
-        t.add_row(name, m.policy, m.kind, str(m.onset_day if m.onset_day is not None else "—"),
+        t.add_row(name, *(() if one else (m.policy,)), m.kind, str(m.onset_day if m.onset_day is not None else "—"),
                   str(m.first_alarm_day) if m.first_alarm_day is not None else "[dim]never[/]",
                   f"{m.delay_days} d" if m.delay_days is not None else "—",
                   f"[bold red]{m.false_alarms}[/]" if m.false_alarms else "0", alarms or "—",
@@ -104,14 +173,13 @@ def intervals_tables(r: RunResult) -> list[Table]:
     split = [k for k, _, _ in cols].index(F.QUALITY.name)
     tables = []
     for title, part in (("economics per month", cols[:split]), ("quality", cols[split:])):
-        t = Table(title=f"Mean [95% interval] over {reps.n} replicates (child seeds of seed {reps.seed}): {title}",
-                  title_justify="left")
-        t.add_column("policy", overflow="fold")
+        t = table(f"Mean [95% interval] over {reps.n} replicates (child seeds of seed {reps.seed}): {title}")
+        t.add_column("policy", no_wrap=True)
         for _, label, _ in part:
             t.add_column(label, justify="right", overflow="fold")
-        for name in r.policies:
+        for name, row_label in policy_rows(r):
             figs = reps.intervals.get(name, {})
-            t.add_row(name, *(_interval_text(figs.get(key), fmt) for key, _, fmt in part))
+            t.add_row(row_label, *(_interval_text(figs.get(key), fmt) for key, _, fmt in part))
         tables.append(t)
     return tables
 
@@ -119,11 +187,16 @@ def intervals_tables(r: RunResult) -> list[Table]:
 def print_summary(r: RunResult, console: Console) -> None:
     """The economics, quality, replicate-interval and (when the scenario has monitors) detection tables."""
     console.print(economics_table(r))
+    for note in economics_notes(r):
+        console.print(note)
+    console.print()
     console.print(quality_table(r))
     if r.replicates is not None:
-        for table in intervals_tables(r):
-            console.print(table)
+        for t in intervals_tables(r):
+            console.print()
+            console.print(t)
     if r.monitors:
+        console.print()
         console.print(detection_table(r))
     if r.replicates is not None and r.replicates.document().get("monitors"):
         console.print(operating_table(r.replicates.document()))
@@ -132,7 +205,10 @@ def print_summary(r: RunResult, console: Console) -> None:
         if rb and rb["alarm_day"] is not None:
             console.print(f"[bold]{name}[/] rolled back on day {rb['rollback_day']} after '{rb['monitor']}' "
                           f"alarmed on day {rb['alarm_day']}: loss avoided over the horizon "
-                          f"{usd(rb['loss_avoided_usd_over_horizon'])} against '{rb['compared_with']}'")
+                          f"{usd(rb['loss_avoided_usd_over_horizon'])} against the same policy without the "
+                          "rollback")
+    console.print()
+    console.print(f"[bold]{headline_sentence(r)}[/]")
 
 
 COMPARISON_FIGURES = (F.BILL, F.SAVINGS, F.INVISIBLE_LOSS, F.NET, F.TRAP, F.QUALITY)
@@ -140,13 +216,37 @@ COMPARISON_FIGURES = (F.BILL, F.SAVINGS, F.INVISIBLE_LOSS, F.NET, F.TRAP, F.QUAL
 
 def comparison_table(rows: list[dict]) -> Table:
     """Headline figures per run and policy (from `simroute compare`: records keyed by figure name)."""
-    t = Table(title="Policies across runs (per month, steady state)", title_justify="left")
+    t = table("Policies across runs (per month, steady state)")
     for col in ("run", "policy"):
-        t.add_column(col, justify="left", overflow="fold")
+        t.add_column(col, justify="left", no_wrap=True)
     for f in COMPARISON_FIGURES:
-        t.add_column(f.short, justify="right", overflow="fold")
+        t.add_column(f.short, justify="right", no_wrap=True)
     for r in rows:
         t.add_row(r["run"], r["policy"], *(_cell(f, r[f.name]) for f in COMPARISON_FIGURES))
+    return t
+
+
+def comparison_delta_table(rows: list[dict]) -> Table | None:
+    """Each policy present in every run: its change against the first run (net value, loss, savings, trap
+    ratio, quality), so the terminal shows what compare.md shows."""
+    runs = list(dict.fromkeys(r["run"] for r in rows))
+    if len(runs) < 2:
+        return None
+    by = {(r["run"], r["policy"]): r for r in rows}
+    common = [r["policy"] for r in rows if r["run"] == runs[0] and all((x, r["policy"]) in by for x in runs[1:])]
+    if not common:
+        return None
+    figs = (F.SAVINGS, F.INVISIBLE_LOSS, F.NET, F.TRAP, F.QUALITY)
+    t = table(f"Change against '{runs[0]}' (per month, steady state)")
+    for col in ("run", "policy"):
+        t.add_column(col, no_wrap=True)
+    for f in figs:
+        t.add_column(f"Δ {f.short}", justify="right", no_wrap=True)
+    for run in runs[1:]:
+        for pol in common:
+            a, b = by[(runs[0], pol)], by[(run, pol)]
+            t.add_row(run, pol, *(_signed(f, None if a[f.name] is None or b[f.name] is None else b[f.name] - a[f.name])
+                                  for f in figs))
     return t
 
 
@@ -154,19 +254,51 @@ STATUS_STYLE = {"regressed": "bold red", "missing": "bold red", "improved": "gre
                 "new": "cyan", "ok": "dim"}
 
 
+def _signed(f: F.Figure | None, x: float | None) -> str:
+    """A change in the figure's unit, signed: +$1,234, −2.1 pp (a share or percent moves in points)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if f is None:
+        return ("+" if x > 0 else "") + compact(x).replace("-", MINUS)
+    if f.unit in (Unit.share, Unit.pct):
+        points = 100 * x if f.unit is Unit.share else x
+        shown = f"{abs(points):.1f} pp"
+    else:
+        shown = f.show(abs(x), 2 if f.unit is Unit.ratio else None)
+    sign = MINUS if x < 0 and shown.strip("0.$% p,") else ("+" if x > 0 and shown.strip("0.$% p,") else "")
+    return sign + shown
+
+
+def _value(f: F.Figure | None, x: float | None) -> str:
+    """A baseline or current value in the figure's unit."""
+    if f is None or x is None:
+        return compact(x)
+    return _ratio(x) if f.unit is Unit.ratio else f.show(x)
+
+
 def check_table(rows, title: str, show_all: bool = False) -> Table:
-    """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first."""
+    """The figures of `simroute check` that moved beyond noise (all with `show_all`), worst first, each by its
+    name and in its unit (the JSON, JUnit and Markdown outputs keep the figure keys and raw numbers)."""
     order = {"regressed": 0, "missing": 1, "changed": 2, "improved": 3, "new": 4, "ok": 5}
-    t = Table(title=f"simroute check of {title}: figures that moved against the baseline (± noise = the Monte "
-                    "Carlo tolerance)", title_justify="left")
+    t = table(f"simroute check of {title}: figures that moved against the baseline (± noise: Monte Carlo)")
     for col in ("status", "policy / monitor", "figure", "baseline", "now", "change", "± noise"):
         numeric = col in ("baseline", "now", "change", "± noise")
-        t.add_column(col, justify="right" if numeric else "left", overflow="fold",
-                     no_wrap=col in ("figure", "status") or numeric)
+        t.add_column(col, justify="right" if numeric else "left", no_wrap=col != "figure", overflow="fold")
     for r in sorted(rows, key=lambda r: order[r.status]):
         if r.status == "ok" and not show_all:
             continue
-        style = STATUS_STYLE[r.status]
-        t.add_row(f"[{style}]{r.status}[/]", r.subject, r.metric, compact(r.baseline), compact(r.new),
-                  compact(r.delta), compact(r.tolerance))
+        style, f = STATUS_STYLE[r.status], F.figure(r.metric)
+        t.add_row(f"[{style}]{r.status}[/]", r.subject, f.label if f else r.metric, _value(f, r.baseline),
+                  _value(f, r.new), _signed(f, r.delta), _signed(f, r.tolerance).lstrip("+"))
+    return t
+
+
+def sweep_points_table(points) -> Table:
+    """A sweep's figure at every point (rows) per policy (columns), mean over replicates."""
+    t = table(f"{metric_label(points.metric).capitalize()} at every point (mean over replicates)")
+    t.add_column("point", overflow="fold")
+    for p in points.policies:
+        t.add_column(p, justify="right", no_wrap=True)
+    for label, row in zip(points.points, points.values, strict=True):
+        t.add_row(label, *(cell(points.metric, v) for v in row))
     return t

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,6 +18,7 @@ from .common import (
     fail,
     open_executor,
     parse_sets,
+    phase_bars,
     task_bar,
 )
 
@@ -52,10 +52,10 @@ def run(scenario: ScenarioArg,
         check_target(target)
         with claim_target(target):  # lock, writability and stale temporary folders, before simulating
             reps = _replicates(sc, replicates, workers, executor, scheduler, quiet or as_json)
-            result = _run_with_progress(run_resolved, sc, provenance_of(scenario, seed=seed, overrides=overrides),
-                                        quiet or as_json)
-            result = with_replicates(result, reps)
-            write_results(result, target, report=report)
+            with phase_bars(quiet or as_json) as progress:
+                result = run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress)
+                result = with_replicates(result, reps)
+                write_results(result, target, report=report, progress=progress)
     except SimrouteError as e:
         fail(e)
     failed = len(reps.failures) if reps is not None else 0
@@ -85,34 +85,41 @@ def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler
         return run_replicates(sc, n, ex, tick)
 
 
-def _run_with_progress(run_resolved, sc, provenance: dict, silent: bool):
-    if silent or not sys.stderr.isatty():
-        return run_resolved(sc, provenance)
-    from rich.progress import (  # lazy: fast --help
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("day {task.completed:.0f}"
-                  "/{task.total:.0f}"), TimeElapsedColumn(), TimeRemainingColumn(), transient=True) as bar:
-        task = bar.add_task(f"simulating {sc.name}", total=sc.horizon_days)
-        return run_resolved(sc, provenance, lambda done, total: bar.update(task, completed=done))
-
-
-def validate(scenario: ScenarioArg) -> None:
-    """Check a scenario file (and that the machine can run it); print one line per problem (with its YAML path)
-    and exit 2 if any."""
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario or sweep YAML file.", show_default=False)],
+             against: Annotated[Optional[Path], typer.Option("--scenario", "-s", help="For a sweep file: the "
+                                                             "scenario to check it against (default: the sweep's "
+                                                             "scenario: key).")] = None) -> None:
+    """Check a scenario file (and that the machine can run it), or a sweep file against its scenario; print one
+    line per problem (with its YAML path) and exit 2 if any."""
     from .. import budget  # lazy: keeps `simroute --help` fast
     from ..scenario.loader import load_scenario
+    from ..sweep import is_sweep_file
     try:
+        if is_sweep_file(scenario):
+            _validate_sweep(scenario, against)
+            return
         sc = load_scenario(scenario)
         budget.check(sc, str(scenario))  # what `run` would refuse without --force
     except SimrouteError as e:
         fail(e)
     typer.echo(f"{scenario}: ok ({sc.name}: {len(sc.policies)} policies, {len(sc.models)} models, "
                f"{sc.horizon_days} days)")
+
+
+def _validate_sweep(path: Path, against: Path | None) -> None:
+    """A sweep file: its own keys, then every point built on the scenario (policies, figures and paths exist)."""
+    from ..scenario.loader import load_scenario  # lazy: keeps `simroute --help` fast
+    from ..sweep import load_sweep, plan, scenario_path
+    spec = load_sweep(path)
+    target = against or scenario_path(spec, path)
+    if target is None:
+        raise SimrouteError(f"{path}: a sweep file; name its scenario with --scenario FILE (or a scenario: key "
+                            "in the sweep file) to check its paths")
+    sc = load_scenario(target)
+    pts = plan.points(spec)
+    plan.validate_points(plan.job(sc, spec, str(path)), pts, str(path))
+    typer.echo(f"{path}: ok (sweep {spec.name} of {sc.name}: {spec.mode.value}, {len(spec.parameters)} "
+               f"parameter(s), {len(pts)} points x {spec.replicates} replicate(s))")
 
 
 def schema() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -14,12 +15,19 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ScenarioError
-from .provenance import Path, duplicate_keys, format_path, leading_path, line_map, parse_path
+from .provenance import Path, duplicate_keys, format_path, leading_path, line_map
 from .schema import Scenario
 from .typewalk import child, field_names, is_model, members, pick, tag, union_tags, unwrap
 from .yamlread import check_keys, compose, construct, read_text
 
 _MISSING = object()
+_NAME = r"[A-Za-z_][\w\-]*"
+_OVERRIDE_PATH = re.compile(rf"{_NAME}(?:\[(?:\d+|{_NAME})\]|\.{_NAME})*")
+_OVERRIDE_STEP = re.compile(rf"\[(\d+)\]|\[({_NAME})\]|\.?({_NAME})")
+
+
+class ByName(str):
+    """A list step given by its item's name, as in policies[pre_route] (resolved to the item's index)."""
 _NAME_PATTERN_HELP = "must start with a letter and contain only letters, digits, '_' and '-'"
 _EXPECTED = {
     "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "a whole number",
@@ -110,18 +118,48 @@ def _set_overrides(data: Any, overrides: dict, source: str) -> set[Path]:
     """Set each dotted path in the raw data in place; return the paths set, or raise listing the bad ones."""
     errors, done = [], set()
     for dotted, value in overrides.items():
-        path = parse_path(dotted) if isinstance(dotted, str) else None
+        path = parse_override_path(dotted) if isinstance(dotted, str) else None
         if not path or not isinstance(path[0], str):
-            errors.append(f"{source}: {dotted}: invalid override path (expected a path like a.b[2].c)")
+            errors.append(f"{source}: {dotted}: invalid override path (expected a path like a.b[2].c or "
+                          "policies[pre_route].threshold)")
             continue
-        problem = _set_path(data, path, value)
+        found, problem = resolve_names(data, path)
+        problem = problem or _set_path(data, found, value)
         if problem:
             errors.append(f"{source}: {dotted}: override path does not exist ({problem})")
         else:
-            done.add(path)
+            done.add(found)
     if errors:
         raise ScenarioError(errors)
     return done
+
+
+def parse_override_path(text: str) -> tuple[str | int, ...] | None:
+    """'policies[pre_route].threshold' -> ('policies', ByName('pre_route'), 'threshold'); indexes stay ints;
+    None if the text is not such a path."""
+    if not _OVERRIDE_PATH.fullmatch(text):
+        return None
+    return tuple(int(i) if i else ByName(n) if n else k for i, n, k in _OVERRIDE_STEP.findall(text))
+
+
+def resolve_names(data: Any, path: tuple[str | int, ...]) -> tuple[Path, str | None]:
+    """The path with each by-name step replaced by the index of the list item of that name in the raw data
+    (and a problem, or None): `users.segments[smb]` is `users.segments[1]` when smb is the second segment."""
+    out: list[str | int] = []
+    node = data
+    for key in path:
+        if isinstance(key, ByName):
+            here = format_path(tuple(out)) or "the top level"
+            if not isinstance(node, list):
+                return tuple(out), f"{here} is not a list"
+            names = [item.get("name") if isinstance(item, dict) else None for item in node]
+            if key not in names:
+                listed = ", ".join(str(n) for n in names if n is not None) or "no named items"
+                return tuple(out), f"{here} has no item named '{key}' (it has {listed})"
+            key = names.index(key)
+        out.append(key if isinstance(key, int) else str(key))
+        node = _get(node, key) if node is not _MISSING else _MISSING
+    return tuple(out), None
 
 
 def _set_path(data: Any, path: Path, value: Any) -> str | None:

@@ -147,7 +147,9 @@ def _reference_errors(s: Scenario):
     for i, d in enumerate(s.drift):
         known = targets.get(d.spec.target)
         if known is not None and d.target not in known:
-            yield f"drift[{i}].target: unknown {d.kind.value} target '{d.target}' (known: {', '.join(known)})"
+            hint = ("; to launch a new intent, declare it under traffic.intents with share: 0 and drift its share "
+                    "up (see the README, A product launch)" if d.spec.target is DriftTarget.intent else "")
+            yield f"drift[{i}].target: unknown {d.kind.value} target '{d.target}' (known: {', '.join(known)}){hint}"
         if d.start_day >= s.horizon_days:
             yield f"drift[{i}].start_day: must be before horizon_days ({s.horizon_days}), got {d.start_day}"
     for i, sv in enumerate(s.report.surveys):

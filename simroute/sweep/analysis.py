@@ -20,6 +20,50 @@ def point_means(r: SweepResult) -> pl.DataFrame:
             .group_by(keys, maintain_order=True).agg(mean=pl.col("value").mean(), n=pl.len()))
 
 
+def moves(curve: np.ndarray) -> bool:
+    """Whether a mean curve changes along the sweep at all (policies share random numbers, so a policy the
+    parameter does not touch gives the same figure at every point, up to summation order)."""
+    scale = max(1.0, float(np.abs(curve).max()))
+    return bool(np.ptp(curve) > 1e-9 * scale)
+
+
+@dataclass(frozen=True)
+class PointTable:
+    """One figure's mean per point (rows) and policy (columns), with each point described by its values."""
+
+    metric: str
+    policies: list[str]
+    points: list[str]  # "threshold = 0.3", "base", "price of a contact = 4 (low)"
+    values: list[list[float | None]]  # [point][policy]
+
+
+def _point_label(r: SweepResult, i: int) -> str:
+    spec, pt = r.spec, r.points[i]
+    swept = {p.path: p for p in spec.parameters}
+    if spec.mode is Mode.one_at_a_time:
+        if i == 0:
+            return "the scenario as is"
+        p = spec.parameters[(i - 1) // 2]
+        return f"{p.name} = {_value(pt[p.path])} ({'low' if i % 2 else 'high'})"
+    return ", ".join(f"{swept[k].name} = {_value(v)}" for k, v in pt.items() if k in swept)
+
+
+def _value(v: object) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def point_table(r: SweepResult, metric: str | None = None) -> PointTable:
+    """The per-point table of `metric` (default: the break-even figure, net value per month)."""
+    metric = metric or _break_even_path(r)[1]
+    m = point_means(r).filter((pl.col("kind") == "policy") & (pl.col("metric") == metric))
+    value = {(row["point"], row["subject"]): row["mean"] for row in m.iter_rows(named=True)}
+    names = [p.name for p in r.scenario.policies]
+    policies = [n for n in names if any(k[1] == n for k in value)]
+    policies += sorted({k[1] for k in value} - set(policies))
+    rows = [[value.get((i, p)) for p in policies] for i in range(len(r.points))]
+    return PointTable(metric, policies, [_point_label(r, i) for i in range(len(r.points))], rows)
+
+
 BOOTSTRAP_SAMPLES = 2000
 METRIC_LABELS = {"net_value_usd_per_month": "net value per month", "trap_ratio": "trap ratio",
                  "savings_usd_per_month": "inference saved per month",
@@ -110,6 +154,8 @@ def break_even(r: SweepResult) -> list[BreakEven]:
         if not np.isfinite(values).all() or np.abs(values).max() == 0:
             continue
         x, mean = np.array(xs), values.mean(axis=0)
+        if not moves(mean):  # the swept parameter cannot affect this policy (another policy's threshold)
+            continue
         lo, hi, miss = _bootstrap(values, x, r.spec.seed)
         out.append(BreakEven(policy, path, metric, given, float(crossings(x, mean)[0]), lo, hi, miss,
                              values.shape[0], float(np.sign(mean[0])), (x[0], x[-1], mean[0], mean[-1])))

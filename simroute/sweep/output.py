@@ -1,4 +1,4 @@
-"""The sweep folder: sweep.parquet (the one table), curves.parquet, sweep.json, sweep.md and plots/, written
+"""The sweep folder: sweep.parquet (the one table), curves.parquet, sweep.json, sweep.md, sweep.html and plots/, written
 into a temporary sibling and renamed into place."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..report.files import save_figure
 from ..results import json_safe
 from ..version import __version__
 from . import analysis, plots
+from .report import caption_markdown, points_markdown, sweep_html
 from .run import SweepResult
 
 SWEEP_SCHEMA_VERSION = 1
@@ -80,8 +81,10 @@ def _interval_cell(ms: dict, metric: str) -> str:
     return f"{_fmt(iv['mean'])} [{_fmt(iv['low'])}, {_fmt(iv['high'])}]"
 
 
-def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
-    """A page for a pull request: what was swept, break-even, curve metrics, tornado, failures, plots."""
+def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str],
+                   points: analysis.PointTable | None = None) -> str:
+    """A page for a pull request: what was swept, break-even, the figure at every point, curve metrics, tornado,
+    failures, plots with their captions."""
     s = r.spec
     lines = [f"# Sweep `{s.name}` of `{r.scenario.name}`", "",
              f"{s.mode.value} over {', '.join(f'`{p.path}`' for p in s.parameters)}: {len(r.points)} points x "
@@ -89,6 +92,8 @@ def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
              "Table: `sweep.parquet`.", ""]
     if doc["break_even"]:
         lines += ["## Break-even", ""] + [f"- {b['sentence']}" for b in doc["break_even"]] + [""]
+    if points is not None:
+        lines += points_markdown(points)
     if doc["curve_metrics_first_point"]:
         lines += ["## Curve metrics at the first point (mean [95% interval] over replicates)", "",
                   "| policy | APGR | CPT(50%) | CPT(80%) | AIQ |", "|---|---|---|---|---|"]
@@ -96,7 +101,7 @@ def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
             cells = " | ".join(_interval_cell(ms, m) for m in ("apgr", "cpt50", "cpt80", "aiq"))
             lines.append(f"| {p} | {cells} |")
         lines += ["", "APGR and CPT as in RouteLLM; AIQ (area under the non-decreasing convex hull of quality over "
-                  "bill % of baseline, divided by the bill range) as in RouterBench. Formulas: README, Curve "
+                  "bill % of baseline, divided by the bill range) as in RouterBench. Formulas: docs/metrics.md, Curve "
                   "metrics.", ""]
     if doc["tornado"]:
         lines += [f"## Sensitivity of {s.tornado.metric}", "", "| policy | parameter | low → high | at low | base | "
@@ -106,7 +111,8 @@ def sweep_markdown(r: SweepResult, doc: dict, pictures: list[str]) -> str:
     if r.failures:
         lines += ["## Failed tasks", ""] + [f"- task {f['task']} (params {f['params']}, replicate {f['replicate']}): "
                                             f"{f['error']}" for f in doc["failed"]] + [""]
-    lines += [f"![{p}](plots/{p}.png)" for p in pictures]
+    for p in pictures:
+        lines += caption_markdown(p)
     return "\n".join(lines) + "\n"
 
 
@@ -131,5 +137,7 @@ def write_sweep(r: SweepResult, out: Path) -> tuple[Path, dict]:
                 save_figure(fig, tmp / "plots", name)
                 pictures.append(name)
         (tmp / "sweep.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        (tmp / "sweep.md").write_text(sweep_markdown(r, doc, pictures), encoding="utf-8")
+        points = analysis.point_table(r)
+        (tmp / "sweep.md").write_text(sweep_markdown(r, doc, pictures, points), encoding="utf-8")
+        (tmp / "sweep.html").write_text(sweep_html(r, doc, pictures, points), encoding="utf-8")
     return out, doc

@@ -74,9 +74,14 @@ class Tornado(Frozen):
     policies: tuple[str, ...] | None = None
 
 
+SWEEP_ONLY_KEYS = frozenset({"parameters", "mode", "break_even", "tornado", "fixed", "samples"})  # never scenario keys
+
+
 class SweepSpec(Frozen):
     name: str = Field("sweep", pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
+    scenario: str | None = Field(None, description="The scenario file this sweep is written for, relative to the "
+                                                   "sweep file; `simroute validate` checks every point against it.")
     mode: Mode = Mode.grid
     replicates: Annotated[int, Field(ge=1, le=10_000)] = 1
     samples: Annotated[int, Field(ge=1, le=100_000)] | None = None
@@ -109,6 +114,20 @@ def _where(loc: tuple) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(top level)"
+
+
+def is_sweep_file(path: str | Path) -> bool:
+    """Whether a YAML file is a sweep file rather than a scenario (it has `parameters:` and no `models:`)."""
+    try:
+        data = load(read_text(Path(path), str(path), "file", SweepError), str(path), SweepError)
+    except SimrouteError:
+        return False
+    return isinstance(data, dict) and "models" not in data and bool(SWEEP_ONLY_KEYS & set(data))
+
+
+def scenario_path(spec: SweepSpec, sweep_file: str | Path) -> Path | None:
+    """The scenario file the sweep names, resolved against the sweep file's folder (None if it names none)."""
+    return None if spec.scenario is None else Path(sweep_file).parent / spec.scenario
 
 
 def load_sweep(path: str | Path, overrides: dict[str, Any] | None = None) -> SweepSpec:

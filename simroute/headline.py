@@ -1,0 +1,72 @@
+"""The run's headline in one sentence a finance lead reads in ten seconds: what the worst trap saves on inference
+and costs downstream (its trap ratio), and what the best policy nets. Built from the figure catalogue and the
+unit formatters only, so it reads a RunResult and a summary.json document alike."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from . import figures as F
+from .scenario.policies import TWIN_MARK, PolicyKind
+from .units import MINUS, usd
+
+REFERENCES = frozenset({PolicyKind.oracle.value, PolicyKind.random.value})  # bounds to compare with, not options
+
+NEGLIGIBLE_SHARE = 0.005  # a downstream loss below 0.5% of the inference saved "costs nothing"
+NAMED_SHARE = 0.05  # cost centers carrying at least 5% of the loss are named in the sentence
+
+TRAP_MEANING = "trap = invisible loss ÷ inference saved: above 1, a policy loses more downstream than it saves"
+
+
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def _num(x: Any) -> float:
+    return float(x) if isinstance(x, (int, float)) and x is not None and math.isfinite(x) else math.nan
+
+
+def _money(x: float) -> str:
+    return usd(abs(x)).removeprefix(MINUS)
+
+
+def _where(policy: Any, total: float) -> str:
+    """The downstream cost centers that carry the loss, by title ("support and retention")."""
+    named = [F.center_style(cc).title.lower() for cc in F.invisible_centers()
+             if abs(_num(F.LOSS.expand(cc).read(policy))) >= NAMED_SHARE * abs(total)]
+    return " and ".join(named) if named else "downstream"
+
+
+def _clause(name: str, policy: Any, with_ratio: bool) -> str:
+    """"pre_route saves $102.3k/month on inference and costs $501.0k/month in support and retention"."""
+    saved, loss = _num(F.SAVINGS.read(policy)), _num(F.INVISIBLE_LOSS.read(policy))
+    head = (f"{name} saves {_money(saved)}/month on inference" if saved >= 0 else
+            f"{name} spends {_money(saved)}/month more on inference")
+    if math.isnan(loss) or abs(loss) <= max(1.0, NEGLIGIBLE_SHARE * abs(saved)):
+        return f"{head} and costs nothing downstream"
+    if loss < 0:
+        return f"{head} and saves {_money(loss)}/month in {_where(policy, loss)} too"
+    trap = _num(F.TRAP.read(policy))
+    ratio = f": a trap ratio of {trap:.1f}×" if with_ratio and trap > 1 else ""
+    return f"{head} and costs {_money(loss)}/month in {_where(policy, loss)}{ratio}"
+
+
+def headline_sentence(summary: Any) -> str:
+    """One sentence from a run's `policies` and `baseline` (a RunResult or a summary.json document): of the
+    policies one could deploy (not the baseline, the oracle and random references or a rollback's twin), the
+    one with the highest trap ratio above 1 first, then the one with the best net value, if another."""
+    policies = _get(summary, "policies") or {}
+    baseline = _get(summary, "baseline") or _get(summary, "baseline_policy")  # RunResult, summary.json
+    rivals = {n: p for n, p in policies.items()
+              if n != baseline and TWIN_MARK not in n and _get(p, "kind") not in REFERENCES}
+    if not rivals:
+        return f"No routing policy to compare with the baseline ({baseline})."
+    trap_of = {n: _num(F.TRAP.read(p)) for n, p in rivals.items()}
+    traps = [n for n in rivals if trap_of[n] > 1]
+    best = max(rivals, key=lambda n: (_num(F.NET.read(rivals[n])) if not math.isnan(_num(F.NET.read(rivals[n])))
+                                      else -math.inf))
+    lead = max(traps, key=lambda n: trap_of[n]) if traps else best
+    text = _clause(lead, rivals[lead], with_ratio=True)
+    if best != lead:
+        text += "; " + _clause(best, rivals[best], with_ratio=False)
+    return f"{text} (against {baseline})."
