@@ -9,9 +9,9 @@ import polars as pl
 
 from . import stats
 from .engine import SimulationOutput
-from .scenario.replay import replay_onsets
 from .monitors.detector import MAX_P1
 from .scenario.monitors import Alarm
+from .scenario.replay import replay_onsets
 
 ONSET_BY_TRUTH = "truth: first day after the reference period the watched quantity departed by the designed shift"
 ONSET_BY_SCHEDULE = "schedule: first drift in the window that can move the watched quantity"

@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 
+def one_line(text: str) -> str:
+    """`text` with control characters (a newline in a YAML key, a NUL) shown as escapes, so it stays one line."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 class SimrouteError(Exception):
-    """Bad input: carries one line per problem."""
+    """Bad input: carries one line per problem (control characters escaped, so each stays one line)."""
 
     def __init__(self, lines: list[str] | str):
-        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        self.lines = [one_line(line) for line in ([lines] if isinstance(lines, str) else lines)]
         super().__init__("\n".join(self.lines))
 
 

@@ -14,7 +14,7 @@ from enum import Enum
 from typing import Any
 
 from .ledger import INVISIBLE, CostCenter
-from .units import Unit, show, usd_in, usd_scale
+from .units import Unit, show
 
 
 class Direction(int, Enum):
@@ -261,27 +261,6 @@ def relabel(f: Figure, short: str) -> Figure:
 REFERENCE_KINDS = ("oracle", "random")  # yardsticks a team would not deploy: never the subject of a headline
 
 
-def _policy_clause(name: str, p: Any, first: bool, scale: str) -> str:
-    """'pre_route' saves $102.3k/month on inference and costs $501.2k/month in support and retention."""
-    saved, loss = SAVINGS.read(p), INVISIBLE_LOSS.read(p)
-
-    def _money(x: float) -> str:
-        return usd_in(abs(x), scale)
-
-    per = "/month" if first else ""
-    verb = (f"saves {_money(saved)}{per} on inference" if saved >= 0
-            else f"spends {_money(saved)}{per} more on inference")
-    material = 0.005 * max(abs(saved), 1.0)
-    where = [center_style(f.key or "").title.lower() for f in losses() if (f.read(p) or 0) > material]
-    if _money(loss) == "$0" or abs(loss) < material:
-        cost = "costs nothing downstream"
-    elif loss > 0:
-        cost = f"costs {_money(loss)}{per} in {' and '.join(where) or 'other budgets'}"
-    else:
-        cost = f"saves another {_money(loss)}{per} downstream"
-    return f"'{name}' {verb} and {cost}"
-
-
 def headline_candidates(policies: Mapping[str, Any], baseline: str) -> list[str]:
     """The policies a headline may speak of: not the baseline, not a reference yardstick (unless only those ran)."""
     others = [n for n in policies if n != baseline]
@@ -299,25 +278,3 @@ def headline_policy(policies: Mapping[str, Any], baseline: str) -> str | None:
         return (t if isinstance(t, (int, float)) and t == t else -1.0, INVISIBLE_LOSS.read(policies[n]) or 0.0)
 
     return max(others, key=badness) if others else None
-
-
-def headline_sentence(policies: Mapping[str, Any], baseline: str) -> str:
-    """The run in one sentence a finance lead reads in ten seconds: the policy with the worst trap ratio (or the
-    largest downstream loss), what it saves and what it costs, then the policy with the best net value; reference
-    yardsticks (oracle, random) are left out. `policies` maps each shown policy
-    name to its summary (a PolicySummary or its JSON dict), in display order; `baseline` names the baseline."""
-    lead = headline_policy(policies, baseline)
-    if lead is None:
-        return f"Only the baseline '{baseline}' was simulated: nothing to compare."
-    p = policies[lead]
-    rest = [n for n in headline_candidates(policies, baseline) if n != lead]
-    best = max(rest, key=lambda n: NET.read(policies[n]) or 0.0, default=None)
-    shown = [lead, *([best] if best else [])]
-    scale = usd_scale(v for n in shown for v in (SAVINGS.read(policies[n]), INVISIBLE_LOSS.read(policies[n])))
-    text = _policy_clause(lead, p, first=True, scale=scale)
-    t = TRAP.read(p)
-    if isinstance(t, (int, float)) and t == t and t > 1:
-        text += f": a trap ratio of {show(Unit.ratio, t, 1)}× (every $1 saved costs ${t:.2f} elsewhere)"
-    if best:
-        text += "; " + _policy_clause(best, policies[best], first=False, scale=scale)
-    return f"Against '{baseline}': {text}."

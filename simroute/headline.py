@@ -4,6 +4,7 @@ unit formatters only, so it reads a RunResult and a summary.json document alike.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from . import figures as F
@@ -52,21 +53,25 @@ def _clause(name: str, policy: Any, with_ratio: bool) -> str:
 
 
 def headline_sentence(summary: Any) -> str:
-    """One sentence from a run's `policies` and `baseline` (a RunResult or a summary.json document): of the
-    policies one could deploy (not the baseline, the oracle and random references or a rollback's twin), the
-    one with the highest trap ratio above 1 first, then the one with the best net value, if another."""
+    """The headline of a run (a RunResult or a summary.json document): `sentence_for` its policies and baseline."""
     policies = _get(summary, "policies") or {}
     baseline = _get(summary, "baseline") or _get(summary, "baseline_policy")  # RunResult, summary.json
-    rivals = {n: p for n, p in policies.items()
-              if n != baseline and TWIN_MARK not in n and _get(p, "kind") not in REFERENCES}
-    if not rivals:
+    return sentence_for(policies, baseline)
+
+
+def sentence_for(policies: Mapping[str, Any], baseline: str) -> str:
+    """The one headline sentence of the terminal, report and workbook: of the policies one could deploy (not the
+    baseline, the oracle and random yardsticks or a rollback's twin), the one the figure catalogue leads with
+    (`figures.headline_policy`: the worst trap ratio, else the largest downstream loss) with its trap ratio, then
+    the one with the best net value, if another."""
+    rivals = {n: p for n, p in policies.items() if TWIN_MARK not in n}
+    lead = F.headline_policy(rivals, baseline)
+    if lead is None:
         return f"No routing policy to compare with the baseline ({baseline})."
-    trap_of = {n: _num(F.TRAP.read(p)) for n, p in rivals.items()}
-    traps = [n for n in rivals if trap_of[n] > 1]
-    best = max(rivals, key=lambda n: (_num(F.NET.read(rivals[n])) if not math.isnan(_num(F.NET.read(rivals[n])))
-                                      else -math.inf))
-    lead = max(traps, key=lambda n: trap_of[n]) if traps else best
+    rest = [n for n in F.headline_candidates(rivals, baseline) if n != lead]
+    best = max(rest, key=lambda n: _num(F.NET.read(rivals[n])) if not math.isnan(_num(F.NET.read(rivals[n])))
+               else -math.inf, default=None)
     text = _clause(lead, rivals[lead], with_ratio=True)
-    if best != lead:
+    if best is not None and _num(F.NET.read(rivals[best])) > _num(F.NET.read(rivals[lead])):
         text += "; " + _clause(best, rivals[best], with_ratio=False)
     return f"{text} (against {baseline})."

@@ -13,7 +13,7 @@ import pytest
 
 from simroute.api import write_results
 from simroute.export.spreadsheet import DOLLARS, SHEETS
-from simroute.figures import headline_sentence
+from simroute.headline import sentence_for
 from simroute.report import load_bundle
 
 
@@ -31,7 +31,7 @@ def test_first_sheet_is_the_headline_with_savings_against_loss_per_policy(folder
     f, v = _formulas_and_values(folder / "ledger.xlsx", "Headline")
     assert openpyxl.load_workbook(folder / "ledger.xlsx").sheetnames[0] == "Headline"
     shown = {n: b.policies[n] for n in b.shown_policies()}
-    assert v["A2"].value == headline_sentence(shown, b.baseline)
+    assert v["A2"].value == sentence_for(shown, b.baseline)
     header = [c.value for c in v[4]]
     assert header[:2] == ["Policy", "Inference saved"] and header[-3:] == ["Total loss downstream", "Net value",
                                                                             "Trap ratio"]

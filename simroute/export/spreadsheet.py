@@ -13,6 +13,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .. import figures as F
+from ..headline import sentence_for
 from ..report.assumptions import economic_assumptions, label
 from .content import DEFINITIONS, SUMMARY_COLUMNS, ledger_rows
 from .interface import LedgerExporter, LedgerFormat
@@ -106,8 +107,8 @@ def _headline(ws, b, f) -> None:
     last = len(headers) - 1
     ws.write_string(0, 0, f"{b.name}: savings against loss per month, each policy against '{b.baseline}'",
                     f["title"])
-    ws.merge_range(1, 0, 1, last, F.headline_sentence(shown, b.baseline), f["lead"])
-    ws.set_row(1, _wrapped_height([(F.headline_sentence(shown, b.baseline), 20 + 16 * last)]) + 4)
+    ws.merge_range(1, 0, 1, last, sentence_for(shown, b.baseline), f["lead"])
+    ws.set_row(1, _wrapped_height([(sentence_for(shown, b.baseline), 20 + 16 * last)]) + 4)
     _header(ws, 3, headers, f["head"], [24, *([16] * (last - 1)), 12])
     ws.set_row(3, 32)
     for i, name in enumerate(others):

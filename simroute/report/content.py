@@ -7,6 +7,7 @@ import polars as pl
 
 from .. import figures as F
 from .. import units
+from ..headline import sentence_for
 from ..results import ResultsBundle
 from ..units import Unit, usd  # usd is also the formatter report.compare imports from here
 from .assumptions import economic_assumptions, label
@@ -68,7 +69,7 @@ def assumptions_table(b: ResultsBundle) -> Table:
 
 def headline(b: ResultsBundle) -> str:
     """The run in one sentence (the same sentence the terminal prints after its tables)."""
-    return F.headline_sentence({n: b.policies[n] for n in b.shown_policies()}, b.baseline)
+    return sentence_for({n: b.policies[n] for n in b.shown_policies()}, b.baseline)
 
 
 def key_numbers(b: ResultsBundle) -> list[tuple[str, str, str]]:
