@@ -9,7 +9,7 @@ from typing import Any
 
 from . import figures as F
 from .scenario.policies import TWIN_MARK, PolicyKind
-from .units import MINUS, usd
+from .units import MINUS, usd_in, usd_scale
 
 REFERENCES = frozenset({PolicyKind.oracle.value, PolicyKind.random.value})  # bounds to compare with, not options
 
@@ -27,8 +27,8 @@ def _num(x: Any) -> float:
     return float(x) if isinstance(x, (int, float)) and x is not None and math.isfinite(x) else math.nan
 
 
-def _money(x: float) -> str:
-    return usd(abs(x)).removeprefix(MINUS)
+def _money(x: float, scale: str) -> str:
+    return usd_in(abs(x), scale).removeprefix(MINUS)
 
 
 def _where(policy: Any, total: float) -> str:
@@ -38,18 +38,18 @@ def _where(policy: Any, total: float) -> str:
     return " and ".join(named) if named else "downstream"
 
 
-def _clause(name: str, policy: Any, with_ratio: bool) -> str:
+def _clause(name: str, policy: Any, with_ratio: bool, scale: str) -> str:
     """"pre_route saves $102.3k/month on inference and costs $501.0k/month in support and retention"."""
     saved, loss = _num(F.SAVINGS.read(policy)), _num(F.INVISIBLE_LOSS.read(policy))
-    head = (f"{name} saves {_money(saved)}/month on inference" if saved >= 0 else
-            f"{name} spends {_money(saved)}/month more on inference")
+    head = (f"{name} saves {_money(saved, scale)}/month on inference" if saved >= 0 else
+            f"{name} spends {_money(saved, scale)}/month more on inference")
     if math.isnan(loss) or abs(loss) <= max(1.0, NEGLIGIBLE_SHARE * abs(saved)):
         return f"{head} and costs nothing downstream"
     if loss < 0:
-        return f"{head} and saves {_money(loss)}/month in {_where(policy, loss)} too"
+        return f"{head} and saves {_money(loss, scale)}/month in {_where(policy, loss)} too"
     trap = _num(F.TRAP.read(policy))
     ratio = f": a trap ratio of {trap:.1f}×" if with_ratio and trap > 1 else ""
-    return f"{head} and costs {_money(loss)}/month in {_where(policy, loss)}{ratio}"
+    return f"{head} and costs {_money(loss, scale)}/month in {_where(policy, loss)}{ratio}"
 
 
 def headline_sentence(summary: Any) -> str:
@@ -71,7 +71,8 @@ def sentence_for(policies: Mapping[str, Any], baseline: str) -> str:
     rest = [n for n in F.headline_candidates(rivals, baseline) if n != lead]
     best = max(rest, key=lambda n: _num(F.NET.read(rivals[n])) if not math.isnan(_num(F.NET.read(rivals[n])))
                else -math.inf, default=None)
-    text = _clause(lead, rivals[lead], with_ratio=True)
-    if best is not None and _num(F.NET.read(rivals[best])) > _num(F.NET.read(rivals[lead])):
-        text += "; " + _clause(best, rivals[best], with_ratio=False)
+    shown = [lead, *([best] if best is not None and _num(F.NET.read(rivals[best])) > _num(F.NET.read(rivals[lead]))
+                     else [])]
+    scale = usd_scale(_num(f.read(rivals[n])) for n in shown for f in (F.SAVINGS, F.INVISIBLE_LOSS))
+    text = "; ".join(_clause(n, rivals[n], with_ratio=n == lead, scale=scale) for n in shown)
     return f"{text} (against {baseline})."
