@@ -567,7 +567,8 @@ def reference_otel_lines(frame, feedback_name):
         trace_id, span_id = f"{i + 1:032x}", f"{i + 1:016x}"
         model = cols["model"][i]
         attrs = [_kv_ref("gen_ai.operation.name", "chat"), _kv_ref("gen_ai.request.model", model),
-                 _kv_ref("gen_ai.response.model", model), _kv_ref("gen_ai.usage.input_tokens", int(cols["tokens_in"][i])),
+                 _kv_ref("gen_ai.response.model", model),
+                 _kv_ref("gen_ai.usage.input_tokens", int(cols["tokens_in"][i])),
                  _kv_ref("gen_ai.usage.output_tokens", int(cols["tokens_out"][i]))]
         attrs += [_kv_ref(key, cols[c][i]) for c, key in optional if cols[c][i] is not None]
         span = {"traceId": trace_id, "spanId": span_id, "name": f"chat {model}", "kind": 3,
@@ -600,7 +601,8 @@ def test_otel_writer_writes_what_the_per_call_writer_wrote(tmp_path, n):
         odd = ['a "quoted" id', "back\\slash", "tab\there", "ünïcode ✓", "emoji 😀"]
         frame = frame.with_columns(pl.Series("user_id", [odd[i % 5] if i % 7 else None for i in range(n)]),
                                    pl.Series("model", [("cheap", 'big "one"')[i % 2] for i in range(n)]),
-                                   pl.Series("cost_usd", [None if i % 4 == 1 else 1.0 / (i + 1) ** 3 for i in range(n)]))
+                                   pl.Series("cost_usd", [None if i % 4 == 1 else 1.0 / (i + 1) ** 3
+                                                          for i in range(n)]))
     p = tmp_path / "calls.jsonl"
     write_logs(LogSet(frame, "t"), p, ImportFormat.otel_jsonl, feedback_name='user "feedback"')
     assert p.read_text(encoding="utf-8").splitlines() == reference_otel_lines(frame, 'user "feedback"')

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -132,7 +131,7 @@ def _float_text(frame: pl.DataFrame, name: str) -> pl.Series:
     """A float column as Python writes floats (numpy's shortest round-trip text is the same as `repr`)."""
     values = frame[name]
     text = values.fill_null(0.0).to_numpy().astype(str)
-    return pl.Series(name, text, dtype=pl.Utf8).set(values.is_null(), None)  # type: ignore[arg-type]
+    return pl.Series(name, text, dtype=pl.Utf8).set(values.is_null(), None)
 
 
 def _attr(key: str, kind: str, value: pl.Expr) -> pl.Expr:
@@ -143,8 +142,8 @@ def _attr(key: str, kind: str, value: pl.Expr) -> pl.Expr:
 def _envelope_lines(items: pl.Series, kind: str) -> pl.Series:
     """Items (JSON objects as text) as OTLP export requests of `SPANS_PER_LINE` items each."""
     scope, inner = ("scopeSpans", "spans") if kind == "resourceSpans" else ("scopeLogs", "logRecords")
-    head = (f'{{"{kind}":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"simroute"}}}}]}},'
-            f'"{scope}":[{{"scope":{{"name":"simroute"}},"{inner}":[')
+    resource = '{"attributes":[{"key":"service.name","value":{"stringValue":"simroute"}}]}'
+    head = f'{{"{kind}":[{{"resource":{resource},"{scope}":[{{"scope":{{"name":"simroute"}},"{inner}":['
     frame = pl.DataFrame({"item": items}).with_row_index("i").with_columns(pl.col("i") // SPANS_PER_LINE)
     joined = frame.group_by("i", maintain_order=True).agg(pl.col("item").str.join(","))
     return joined.select(pl.concat_str(pl.lit(head), pl.col("item"), pl.lit("]}]}]}"))).to_series()
