@@ -533,3 +533,76 @@ def test_bad_values_name_row_and_column(tmp_path):
 
 def test_errors_are_simroute_errors():
     assert issubclass(InputError, SimrouteError)
+
+
+# --- the vectorised OpenTelemetry writer against the per-call writer it replaced --------------------------------
+
+def _kv_ref(key, value):
+    if isinstance(value, bool):
+        return {"key": key, "value": {"boolValue": value}}
+    if isinstance(value, int):
+        return {"key": key, "value": {"intValue": str(value)}}
+    if isinstance(value, float):
+        return {"key": key, "value": {"doubleValue": value}}
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def _envelope_ref(kind, items):
+    scope, inner = ("scopeSpans", "spans") if kind == "resourceSpans" else ("scopeLogs", "logRecords")
+    return json.dumps({kind: [{"resource": {"attributes": [_kv_ref("service.name", "simroute")]},
+                               scope: [{"scope": {"name": "simroute"}, inner: items}]}]}, separators=(",", ":"))
+
+
+def _nanos_ref(t):
+    return None if t is None else str(int(t) * 1000)
+
+
+def reference_otel_lines(frame, feedback_name):
+    """The per-call OTLP writer as it was before it was vectorised (the test vector's oracle)."""
+    cols = frame.with_columns(pl.col("start_time", "end_time").dt.epoch("us")).to_dict(as_series=False)
+    optional = (("session_id", "gen_ai.conversation.id"), ("user_id", "enduser.id"), ("cost_usd", "gen_ai.usage.cost"),
+                ("intent", "simroute.intent"))
+    out, spans, records = [], [], []
+    for i in range(frame.height):
+        trace_id, span_id = f"{i + 1:032x}", f"{i + 1:016x}"
+        model = cols["model"][i]
+        attrs = [_kv_ref("gen_ai.operation.name", "chat"), _kv_ref("gen_ai.request.model", model),
+                 _kv_ref("gen_ai.response.model", model),
+                 _kv_ref("gen_ai.usage.input_tokens", int(cols["tokens_in"][i])),
+                 _kv_ref("gen_ai.usage.output_tokens", int(cols["tokens_out"][i]))]
+        attrs += [_kv_ref(key, cols[c][i]) for c, key in optional if cols[c][i] is not None]
+        span = {"traceId": trace_id, "spanId": span_id, "name": f"chat {model}", "kind": 3,
+                "startTimeUnixNano": _nanos_ref(cols["start_time"][i]), "attributes": attrs}
+        if cols["end_time"][i] is not None:
+            span["endTimeUnixNano"] = _nanos_ref(cols["end_time"][i])
+        spans.append(span)
+        down = cols["thumbs_down"][i]
+        if down is not None:
+            records.append({"timeUnixNano": _nanos_ref(cols["end_time"][i] or cols["start_time"][i]),
+                            "eventName": "gen_ai.evaluation.result", "traceId": trace_id, "spanId": span_id,
+                            "attributes": [_kv_ref("gen_ai.evaluation.name", feedback_name),
+                                           _kv_ref("gen_ai.evaluation.score.value", 0.0 if down else 1.0),
+                                           _kv_ref("gen_ai.evaluation.score.label",
+                                                   "thumbs_down" if down else "thumbs_up")]})
+        if len(spans) == 512:
+            out.append(_envelope_ref("resourceSpans", spans))
+            spans = []
+    if spans:
+        out.append(_envelope_ref("resourceSpans", spans))
+    for start in range(0, len(records), 512):
+        out.append(_envelope_ref("resourceLogs", records[start:start + 512]))
+    return out
+
+
+@pytest.mark.parametrize("n", [0, 1, 6, 1500])
+def test_otel_writer_writes_what_the_per_call_writer_wrote(tmp_path, n):
+    frame = logs_frame(n)
+    if n > 5:  # text that JSON must escape: quotes, backslashes, control and non-ASCII characters
+        odd = ['a "quoted" id', "back\\slash", "tab\there", "ünïcode ✓", "emoji 😀"]
+        frame = frame.with_columns(pl.Series("user_id", [odd[i % 5] if i % 7 else None for i in range(n)]),
+                                   pl.Series("model", [("cheap", 'big "one"')[i % 2] for i in range(n)]),
+                                   pl.Series("cost_usd", [None if i % 4 == 1 else 1.0 / (i + 1) ** 3
+                                                          for i in range(n)]))
+    p = tmp_path / "calls.jsonl"
+    write_logs(LogSet(frame, "t"), p, ImportFormat.otel_jsonl, feedback_name='user "feedback"')
+    assert p.read_text(encoding="utf-8").splitlines() == reference_otel_lines(frame, 'user "feedback"')

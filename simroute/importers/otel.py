@@ -225,7 +225,8 @@ class OtelGenAiSpans(LogImporter):
         if not calls.any():
             raise InputError(f"{path}: no GenAI spans (expected spans with gen_ai.request.model or "
                              "gen_ai.response.model)")
-        spans, values = spans.filter(calls), values.filter(calls)
+        spans = spans.select("line", "spanId", "startTimeUnixNano", "endTimeUnixNano", RESPONSE_ID).filter(calls)
+        values = values.filter(calls)  # only the columns used below are copied
         lines = spans["line"]
         cols: dict[str, pl.Series] = {f: values[f] for f in ("model", "user_id", "session_id", "intent")}
         cols["start_time"] = nanos(spans["startTimeUnixNano"], path, lines, "startTimeUnixNano")

@@ -10,11 +10,13 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
-BLOCK_BYTES = 1 << 24  # Arrow's JSON blocks; a line longer than this takes the careful path
+BLOCK_BYTES = 1 << 22  # Arrow's JSON blocks; a line longer than this takes the careful path
 EVALUATION_EVENT = "gen_ai.evaluation.result"
 _VALUE = pa.struct([("stringValue", pa.string()), ("intValue", pa.string()), ("doubleValue", pa.float64()),
                     ("boolValue", pa.bool_())])
@@ -44,14 +46,33 @@ def _down(frame: pl.DataFrame, outer: str, inner: str) -> pl.DataFrame:
 
 def _wide(items: pl.DataFrame, key_col: str, keys: list[str]) -> pl.DataFrame:
     """Per `key_col` row: the attributes named in `keys` as text columns (the last one wins, as in the careful
-    reader), nulls where absent."""
-    kv = (items.lazy().select(key_col, "attributes").explode("attributes")
-          .select(key_col, pl.col("attributes").struct.field("key"), pl.col("attributes").struct.field("value"))
-          .filter(pl.col("key").is_in(keys)).select(key_col, "key", _text_value().alias("v")).collect())
-    wide = kv.pivot(on="key", index=key_col, values="v", aggregate_function="last")
-    base = items.select(key_col).join(wide, on=key_col, how="left", maintain_order="left")
-    return base.with_columns([pl.lit(None, dtype=pl.Utf8).alias(k) for k in keys if k not in base.columns]).select(
-        key_col, *keys)
+    reader), nulls where absent. Works on the Arrow attribute lists: their items flattened once, their values as
+    text once, and each key's values placed in its column by the row they came from (no explode, no pivot)."""
+    n = items.height
+    lists = items["attributes"].to_arrow()
+    if isinstance(lists, pa.ChunkedArray):
+        lists = lists.combine_chunks()
+    flat = pl.from_arrow(lists.flatten())
+    rows = np.asarray(pc.list_parent_indices(lists))
+    assert isinstance(flat, pl.Series)
+    code = flat.struct.field("key").replace_strict(keys, range(len(keys)), default=-1, return_dtype=pl.Int32)
+    wanted = (code >= 0).to_numpy()
+    codes, rows = code.to_numpy()[wanted], rows[wanted]
+    order = np.argsort(codes, kind="stable")  # by key, each key's rows ascending
+    codes, rows = codes[order], rows[order]
+    picked = wanted.nonzero()[0][order]
+    text = pl.DataFrame({"value": flat.struct.field("value").gather(picked)}).select(_text_value()).to_series()
+    bounds = np.searchsorted(codes, np.arange(len(keys) + 1))
+    cols = [items[key_col]]
+    for i, k in enumerate(keys):
+        lo, hi = bounds[i], bounds[i + 1]
+        at = rows[lo:hi]
+        col = pl.Series(k, dtype=pl.Utf8).extend_constant(None, n)
+        if len(at):
+            last = np.append(at[1:] != at[:-1], True)  # a key given twice on one row keeps its last value
+            col = col.scatter(at[last], text.slice(lo, hi - lo).filter(pl.Series(last)))
+        cols.append(col)
+    return pl.DataFrame(cols)
 
 
 def _spans(batch: pl.DataFrame, keys: list[str], first_row: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -87,6 +108,21 @@ def _evaluations(events: pl.DataFrame, records: pl.DataFrame, eval_keys: dict[st
     return pl.concat([ev.select(cols), rec.select(cols)])
 
 
+def _copy(col: str) -> pl.Expr:
+    """A text column in fresh memory (a zero-copy column would keep the whole Arrow block alive)."""
+    return pl.concat_str(pl.col(col), pl.lit(""))
+
+
+def _own(spans: pl.DataFrame) -> pl.DataFrame | None:
+    """A block's spans in their own memory, the times as integers; None when a time is not an integer (the
+    careful reader names its line)."""
+    times = ("startTimeUnixNano", "endTimeUnixNano")
+    typed = spans.with_columns(_copy("spanId"), *[pl.col(t).cast(pl.Int64, strict=False) for t in times])
+    if any((typed[t].is_null() & spans[t].is_not_null()).any() for t in times):
+        return None
+    return typed
+
+
 def is_utf8(path: Path) -> bool:
     """Whether the whole file is UTF-8 (Arrow's JSON reader does not check), read in blocks."""
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -111,15 +147,19 @@ def read_otlp(path: Path, keys: frozenset[str], eval_keys: dict[str, str]) -> tu
     try:
         if not is_utf8(path):
             return None
-        reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=BLOCK_BYTES),
+        reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
                               parse_options=pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore"))
         for record_batch in reader:
             batch = pl.from_arrow(record_batch)
             assert isinstance(batch, pl.DataFrame)
             spans, events = _spans(batch, wanted, row)
-            span_parts.append(spans)
-            eval_parts.append(_evaluations(events, _records(batch), eval_keys))
+            typed = _own(spans)
+            if typed is None:
+                return None
+            span_parts.append(typed)
+            eval_parts.append(_evaluations(events, _records(batch), eval_keys).with_columns(_copy("spanId")))
             row += batch.height
+            del batch, spans, events, record_batch
     except (pa.ArrowException, OSError, UnicodeDecodeError, pl.exceptions.PolarsError):
         return None
     if not span_parts:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 import polars as pl
 
 from ..atomic import write_file
@@ -116,58 +116,85 @@ def langfuse_frames(frame: pl.DataFrame, feedback_name: str, as_json: bool) -> t
     return obs.drop("thumbs_down"), scores
 
 
-def _kv(key: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, bool):
-        return {"key": key, "value": {"boolValue": value}}
-    if isinstance(value, int):
-        return {"key": key, "value": {"intValue": str(value)}}
-    if isinstance(value, float):
-        return {"key": key, "value": {"doubleValue": value}}
-    return {"key": key, "value": {"stringValue": value}}
+def _json_text(col: pl.Expr, frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A text column as JSON string literals, escaped as `json.dumps` escapes them (ASCII text without quotes,
+    backslashes or control characters as is; other values escaped once per distinct value)."""
+    s = frame[name]
+    if not s.str.contains(r'[^ !#-\[\]-~]').fill_null(False).any():
+        return pl.concat_str(pl.lit('"'), col, pl.lit('"'))
+    distinct = s.drop_nulls().unique()
+    escaped = pl.Series([json.dumps(v) for v in distinct.to_list()], dtype=pl.Utf8)
+    return col.replace_strict(distinct, escaped, default=None, return_dtype=pl.Utf8)
 
 
-def _envelope(kind: str, items: list[dict[str, Any]]) -> str:
+def _float_text(frame: pl.DataFrame, name: str) -> pl.Series:
+    """A float column as Python writes floats (numpy's shortest round-trip text is the same as `repr`)."""
+    values = frame[name]
+    text = values.fill_null(0.0).to_numpy().astype(str)
+    return pl.Series(name, text, dtype=pl.Utf8).set(values.is_null(), None)
+
+
+def _attr(key: str, kind: str, value: pl.Expr) -> pl.Expr:
+    """One OTLP key-value as JSON text (`value` already JSON text); null when the value is."""
+    return pl.concat_str(pl.lit(f'{{"key":{json.dumps(key)},"value":{{"{kind}":'), value, pl.lit("}}"))
+
+
+def _envelope_lines(items: pl.Series, kind: str) -> pl.Series:
+    """Items (JSON objects as text) as OTLP export requests of `SPANS_PER_LINE` items each."""
     scope, inner = ("scopeSpans", "spans") if kind == "resourceSpans" else ("scopeLogs", "logRecords")
-    return json.dumps({kind: [{"resource": {"attributes": [_kv("service.name", "simroute")]},
-                               scope: [{"scope": {"name": "simroute"}, inner: items}]}]}, separators=(",", ":"))
-
-
-def _nanos(t: Any) -> str | None:
-    return None if t is None else str(int(t) * 1000)
+    resource = '{"attributes":[{"key":"service.name","value":{"stringValue":"simroute"}}]}'
+    head = f'{{"{kind}":[{{"resource":{resource},"{scope}":[{{"scope":{{"name":"simroute"}},"{inner}":['
+    frame = pl.DataFrame({"item": items}).with_row_index("i").with_columns(pl.col("i") // SPANS_PER_LINE)
+    joined = frame.group_by("i", maintain_order=True).agg(pl.col("item").str.join(","))
+    return joined.select(pl.concat_str(pl.lit(head), pl.col("item"), pl.lit("]}]}]}"))).to_series()
 
 
 def write_otel(frame: pl.DataFrame, tmp: Path, feedback_name: str) -> None:
-    """OTLP/JSON lines: spans in batches, then the feedback as `gen_ai.evaluation.result` log records."""
-    cols = frame.with_columns(pl.col("start_time", "end_time").dt.epoch("us")).to_dict(as_series=False)
-    optional = (("session_id", "gen_ai.conversation.id"), ("user_id", "enduser.id"), ("cost_usd", "gen_ai.usage.cost"),
-                ("intent", "simroute.intent"))
+    """OTLP/JSON lines: spans in batches, then the feedback as `gen_ai.evaluation.result` log records; the JSON
+    is built column-wise with polars string expressions (key order and number text as `json.dumps` writes)."""
+    n = frame.height
+    span_hex = pl.Series("span", _hex(n), dtype=pl.Utf8)
+    trace_hex = pl.concat_str(pl.lit("0" * 16), pl.col("span")).alias("trace")
+    model = _json_text(pl.col("model"), frame, "model")
+    nanos = {c: (pl.col(c).dt.epoch("us") * 1000).cast(pl.Utf8) for c in ("start_time", "end_time")}
+    quoted = {c: pl.concat_str(pl.lit('"'), e, pl.lit('"')) for c, e in nanos.items()}
+    work = frame.with_columns(span_hex, _float_text(frame, "cost_usd").alias("_cost")).with_columns(trace_hex)
+    optional = [_attr("gen_ai.conversation.id", "stringValue", _json_text(pl.col("session_id"), frame, "session_id")),
+                _attr("enduser.id", "stringValue", _json_text(pl.col("user_id"), frame, "user_id")),
+                _attr("gen_ai.usage.cost", "doubleValue", pl.col("_cost")),
+                _attr("simroute.intent", "stringValue", _json_text(pl.col("intent"), frame, "intent"))]
+    attrs = pl.concat_list([
+        pl.lit('{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}}'),
+        _attr("gen_ai.request.model", "stringValue", model), _attr("gen_ai.response.model", "stringValue", model),
+        _attr("gen_ai.usage.input_tokens", "intValue", pl.format('"{}"', pl.col("tokens_in"))),
+        _attr("gen_ai.usage.output_tokens", "intValue", pl.format('"{}"', pl.col("tokens_out"))),
+        *optional]).list.drop_nulls().list.join(",")
+    span = pl.concat_str(
+        pl.lit('{"traceId":"'), pl.col("trace"), pl.lit('","spanId":"'), pl.col("span"), pl.lit('","name":"chat '),
+        model.str.slice(1), pl.lit(',"kind":3,"startTimeUnixNano":'), quoted["start_time"].fill_null("null"),
+        pl.lit(',"attributes":['), attrs, pl.lit("]"),
+        pl.concat_str(pl.lit(',"endTimeUnixNano":'), quoted["end_time"]).fill_null(""), pl.lit("}"))
+    label = pl.when(pl.col("thumbs_down")).then(pl.lit("0.0")).otherwise(pl.lit("1.0"))
+    record = pl.concat_str(
+        pl.lit('{"timeUnixNano":'), pl.coalesce(quoted["end_time"], quoted["start_time"]).fill_null("null"),
+        pl.lit(f',"eventName":{json.dumps(EVALUATION_EVENT)},"traceId":"'), pl.col("trace"),
+        pl.lit('","spanId":"'), pl.col("span"),
+        pl.lit(f'","attributes":[{{"key":"gen_ai.evaluation.name","value":{{"stringValue":{json.dumps(feedback_name)}}}}},'
+               '{"key":"gen_ai.evaluation.score.value","value":{"doubleValue":'), label,
+        pl.lit('}},{"key":"gen_ai.evaluation.score.label","value":{"stringValue":"'),
+        pl.when(pl.col("thumbs_down")).then(pl.lit("thumbs_down")).otherwise(pl.lit("thumbs_up")), pl.lit('"}}]}'))
+    items = work.select(span.alias("span"), pl.when(pl.col("thumbs_down").is_not_null()).then(record).alias("rec"))
+    lines = pl.concat([_envelope_lines(items["span"], "resourceSpans"),
+                       _envelope_lines(items["rec"].drop_nulls(), "resourceLogs")])
     with tmp.open("w", encoding="utf-8") as fh:
-        spans: list[dict[str, Any]] = []
-        records: list[dict[str, Any]] = []
-        for i in range(frame.height):
-            trace_id, span_id = f"{i + 1:032x}", f"{i + 1:016x}"
-            model = cols["model"][i]
-            attrs = [_kv("gen_ai.operation.name", "chat"), _kv("gen_ai.request.model", model),
-                     _kv("gen_ai.response.model", model), _kv("gen_ai.usage.input_tokens", int(cols["tokens_in"][i])),
-                     _kv("gen_ai.usage.output_tokens", int(cols["tokens_out"][i]))]
-            attrs += [_kv(key, cols[c][i]) for c, key in optional if cols[c][i] is not None]
-            span = {"traceId": trace_id, "spanId": span_id, "name": f"chat {model}", "kind": 3,
-                    "startTimeUnixNano": _nanos(cols["start_time"][i]), "attributes": attrs}
-            if cols["end_time"][i] is not None:
-                span["endTimeUnixNano"] = _nanos(cols["end_time"][i])
-            spans.append(span)
-            down = cols["thumbs_down"][i]
-            if down is not None:
-                records.append({"timeUnixNano": _nanos(cols["end_time"][i] or cols["start_time"][i]),
-                                "eventName": EVALUATION_EVENT, "traceId": trace_id, "spanId": span_id,
-                                "attributes": [_kv("gen_ai.evaluation.name", feedback_name),
-                                               _kv("gen_ai.evaluation.score.value", 0.0 if down else 1.0),
-                                               _kv("gen_ai.evaluation.score.label",
-                                                   "thumbs_down" if down else "thumbs_up")]})
-            if len(spans) == SPANS_PER_LINE:
-                fh.write(_envelope("resourceSpans", spans) + "\n")
-                spans = []
-        if spans:
-            fh.write(_envelope("resourceSpans", spans) + "\n")
-        for start in range(0, len(records), SPANS_PER_LINE):
-            fh.write(_envelope("resourceLogs", records[start:start + SPANS_PER_LINE]) + "\n")
+        if lines.len():
+            fh.write("\n".join(lines.to_list()) + "\n")
+
+
+def _hex(n: int) -> np.ndarray:
+    """The ids 1..n as 16-digit zero-padded lower-case hex, built digit by digit in numpy."""
+    digits = np.array(list("0123456789abcdef"))
+    v = np.arange(1, n + 1, dtype=np.uint64)
+    shifts = np.arange(15, -1, -1, dtype=np.uint64) * np.uint64(4)
+    chars = np.ascontiguousarray(digits[((v[:, None] >> shifts) & np.uint64(15)).astype(np.int64)])
+    return chars.view("<U16").ravel() if n else np.array([], dtype="<U16")
