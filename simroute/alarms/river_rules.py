@@ -26,22 +26,34 @@ def _first_drift(detector, values: np.ndarray, reference: int) -> int | None:
     return None
 
 
-class PageHinkley(AlarmRule):
-    """river.drift.PageHinkley in its upward mode: `threshold` (lambda) is the sensitivity, `delta` half the
-    designed shift in reference standard deviations."""
+class _RiverRule(AlarmRule):
+    """A rule from river (the optional extra), run on the standardised daily statistic after the reference days."""
 
-    kind = AlarmRuleKind.page_hinkley
     optional = EXTRA
 
     @staticmethod
     def available() -> bool:
         return river_available()
 
-    def first_alarm(self, trials, events, reference, sensitivity, shift, distance, odds):
-        from river import drift  # lazy: optional extra
+    @staticmethod
+    def _series(trials, events, reference, distance) -> np.ndarray | None:
+        """The standardised daily values, or None when no day lies past the reference period."""
         if len(events) <= reference:
             return None
-        z = standardised(daily_value(trials, events, distance), reference)
+        return standardised(daily_value(trials, events, distance), reference)
+
+
+class PageHinkley(_RiverRule):
+    """river.drift.PageHinkley in its upward mode: `threshold` (lambda) is the sensitivity, `delta` half the
+    designed shift in reference standard deviations."""
+
+    kind = AlarmRuleKind.page_hinkley
+
+    def first_alarm(self, trials, events, reference, sensitivity, shift, distance, odds):
+        from river import drift  # lazy: optional extra
+        z = self._series(trials, events, reference, distance)
+        if z is None:
+            return None
         ph = drift.PageHinkley(min_instances=1, delta=shift, threshold=sensitivity, mode="up")
         return _first_drift(ph, z, reference)
 
@@ -49,22 +61,17 @@ class PageHinkley(AlarmRule):
         return (0.1, 200.0)
 
 
-class Adwin(AlarmRule):
+class Adwin(_RiverRule):
     """river.drift.ADWIN: `delta` (the confidence of a cut) is the sensitivity, searched on a log scale;
     only a rise of the statistic counts (a cut where the recent window's mean is higher)."""
 
     kind = AlarmRuleKind.adwin
-    optional = EXTRA
-
-    @staticmethod
-    def available() -> bool:
-        return river_available()
 
     def first_alarm(self, trials, events, reference, sensitivity, shift, distance, odds):
         from river import drift  # lazy: optional extra
-        if len(events) <= reference:
+        z = self._series(trials, events, reference, distance)
+        if z is None:
             return None
-        z = standardised(daily_value(trials, events, distance), reference)
         ad = drift.ADWIN(delta=float(np.exp(-sensitivity)), clock=1, min_window_length=3, grace_period=7)
         for i, v in enumerate(z):
             ad.update(float(v))
