@@ -6,13 +6,15 @@ A mapping file holds either the keys of one mapping at the top level, or an `eva
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
+
+Score = Annotated[float, Field(ge=-1e12, le=1e12)]  # a grader's score: any finite scale a team uses
 
 FEEDBACK_NAME = "user-feedback"
 
@@ -57,8 +59,8 @@ class EvalMapping(_Mapping):
     cost_usd: str | None = None
     latency_s: str | None = None
     confidence: str | None = None
-    score_threshold: float | None = None
-    score_range: tuple[float, float] = (0.0, 1.0)
+    score_threshold: Score | None = None
+    score_range: tuple[Score, Score] = (0.0, 1.0)
 
     @field_validator("models", mode="before")
     @classmethod
