@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from import_logs import peak_rss_mib  # the same child-peak reading (VmHWM) as the log-reading benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "quickstart.yaml"
@@ -72,15 +73,6 @@ def write_inputs(rows: int, eval_rows: int, formats: list[str], data: Path) -> d
         out[fmt] = done
     del pl
     return out
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident set (VmHWM: unlike ru_maxrss it starts afresh at exec, so a child does not
-    report the memory its parent had when it forked)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(fmt: str, eval_path: str, logs: list[str]) -> None:
