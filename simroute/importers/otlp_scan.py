@@ -196,25 +196,20 @@ def _records(items: pl.DataFrame, eval_keys: list[str]) -> pl.DataFrame | None:
 NESTS = {"spans": ("resourceSpans", "scopeSpans"), "logRecords": ("resourceLogs", "scopeLogs")}
 
 
-def _lists(doc: Any) -> dict[str, int] | None:
-    """How many empty span and record lists a line's envelope has, or None when the careful reader would find
-    items this path did not split, or a value of the wrong type, there."""
+def _lists(doc: Any) -> bool:
+    """Whether a line's envelope has no spans or log records anywhere (the split items are not in it) and the
+    types the careful reader walks through (lists of objects)."""
     if not isinstance(doc, dict):
-        return None
-    found = dict.fromkeys(NESTS, 0)
+        return False
     for kind, (outer, inner) in NESTS.items():
         groups = doc.get(outer) or []
         if not isinstance(groups, list):
-            return None
+            return False
         for group in groups:
             scopes = (group.get(inner) or []) if isinstance(group, dict) else None
-            if not isinstance(scopes, list):
-                return None
-            for scope in scopes:
-                if not isinstance(scope, dict) or scope.get(kind):
-                    return None
-                found[kind] += scope.get(kind) == []
-    return found
+            if not isinstance(scopes, list) or not all(isinstance(s, dict) and not s.get(kind) for s in scopes):
+                return False
+    return True
 
 
 def _holds(doc: dict[str, Any], kind: str) -> bool:
@@ -229,9 +224,18 @@ def _holds(doc: dict[str, Any], kind: str) -> bool:
     return list(group[inner][-1])[-1] == kind
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different (with a repeated key, the careful reader's view depends on
+    which one is last: left to it)."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("repeated key")
+    return out
+
+
 def _envelopes_ok(lines: pl.DataFrame, heads: dict[str, pl.DataFrame]) -> bool:
-    """Whether each line's envelope is JSON with its split items (if any) exactly in its last scope's list, and
-    no other items anywhere."""
+    """Whether each line's envelope is JSON as the careful reader walks it, with no items but the split ones,
+    and those (if any) in the list the line's tail closes."""
     frame = lines.select("line", "text")
     for kind, head in heads.items():
         frame = frame.join(head.rename({"head": kind}), on="line", how="left", maintain_order="left")
@@ -241,13 +245,10 @@ def _envelopes_ok(lines: pl.DataFrame, heads: dict[str, pl.DataFrame]) -> bool:
         if not envelope.strip():
             continue
         try:
-            doc = json.loads(envelope)
+            doc = json.loads(envelope, object_pairs_hook=_unique)
         except ValueError:
             return False
-        found = _lists(doc)
-        if found is None or len(kinds) > 1 or found != {k: int(k in kinds) for k in NESTS}:
-            return False
-        if kinds and not _holds(doc, kinds[0]):
+        if len(kinds) > 1 or not _lists(doc) or (kinds and not _holds(doc, kinds[0])):
             return False
     return True
 
