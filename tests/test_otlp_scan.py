@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from simroute.errors import InputError
-from simroute.importers import LOG_COLUMNS, ImportFormat, LogSet, read_logs, write_logs
-from simroute.importers import otel, otlp_scan
+from simroute.importers import LOG_COLUMNS, ImportFormat, LogSet, otel, otlp_scan, read_logs, write_logs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "logs"
 WANTED = frozenset(k for ks in otel.DEFAULTS.values() for k in ks) | {otel.RESPONSE_ID}
