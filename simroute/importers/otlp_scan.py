@@ -84,7 +84,7 @@ def _text(raw: pl.Series) -> pl.Series:
     frame = pl.DataFrame({"r": raw})
     r = pl.col("r")
     quoted = r.str.starts_with('"')
-    out = frame.select(pl.when(r == "null").then(None).when(quoted).then(r.str.slice(1, r.str.len_bytes() - 2))
+    out = frame.select(pl.when(r == "null").then(None).when(quoted).then(r.str.slice(1, r.str.len_chars() - 2))
                        .otherwise(r)).to_series()
     escaped = frame.select((quoted & r.str.contains("\\", literal=True)).fill_null(False)).to_series()
     if escaped.any():
@@ -109,18 +109,40 @@ def _scalar(items: pl.Series, key: str) -> pl.Series:
     return _value(items, f'"{key}":', key)
 
 
-def _attributes(items: pl.Series, keys: list[str]) -> list[pl.Series] | None:
-    """Each item's attributes named in `keys` as text (null where absent, or not a scalar, as the careful reader
-    reads them), or None when an item names a wanted key twice (the careful reader keeps the last)."""
-    if not keys:
-        return []
-    cols = [_value(items, f'"key":"{_escape(k)}","value":\\{{"(?:{KINDS})":', k) for k in keys]
-    named = items.str.count_matches(f'"key":"(?:{"|".join(_escape(k) for k in keys)})"[,}}]')
-    found = pl.DataFrame(cols).select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
-    if (named > found).any():  # a wanted key twice, or with a value that is not a scalar
-        distinct = pl.DataFrame([items.str.contains(f'"key":"{_escape(k)}"[,}}]').alias(k) for k in keys])
-        if (named > distinct.select(pl.sum_horizontal(pl.all())).to_series()).any():
-            return None
+def _attributes(items: pl.Series, keys: list[str]) -> list[pl.Series]:
+    """Each item's attributes named in `keys` as text, the last one of a key winning (null where absent, or not
+    a scalar), as the careful reader reads them: the wanted key-values found in one pass, their keys and values
+    then cut out by position (the grammar fixed their layout), and placed in their item's row."""
+    n = items.len()
+    kv = rf'\{{"key":"(?:{"|".join(_escape(k) for k in keys)})"(?:,"value":(?:\{{(?:{_ONE}|{_ARRAY})?\}}|null))?\}}'
+    found = pl.DataFrame({"kv": items.str.extract_all(kv)}).with_row_index("row").explode("kv").drop_nulls("kv")
+    text = pl.col("kv")
+    code = pl.lit(-1, dtype=pl.Int32)
+    for i, k in reversed(list(enumerate(keys))):  # a key is followed by its closing quote: no key is another's prefix
+        code = pl.when(text.str.starts_with(f'{{"key":"{k}"')).then(pl.lit(i, dtype=pl.Int32)).otherwise(code)
+    sizes = pl.Series([len(f'{{"key":"{k}"') for k in keys], dtype=pl.Int64)  # str.slice counts characters
+    found = found.with_columns(code.alias("code")).with_columns(
+        text.str.slice(pl.col("code").replace_strict(range(len(keys)), sizes, return_dtype=pl.Int64)).alias("kv"))
+    raw = pl.lit(None, dtype=pl.Utf8)
+    for kind in reversed(KINDS.split("|")):
+        head = f',"value":{{"{kind}":'
+        raw = pl.when(text.str.starts_with(head)).then(
+            text.str.slice(len(head), text.str.len_chars() - len(head) - 2)).otherwise(raw)  # then `}}`
+    found = found.select("row", "code", raw.alias("raw"))
+    value = _text(found["raw"])
+    codes, rows = found["code"].to_numpy(), found["row"].to_numpy().astype(np.int64)
+    order = np.argsort(codes, kind="stable")  # by key, each key's rows in item order
+    codes, rows, value = codes[order], rows[order], value.gather(pl.Series(order))
+    bounds = np.searchsorted(codes, np.arange(len(keys) + 1))
+    cols = []
+    for i, k in enumerate(keys):
+        lo, hi = bounds[i], bounds[i + 1]
+        at = rows[lo:hi]
+        col = pl.Series(k, dtype=pl.Utf8).extend_constant(None, n)
+        if len(at):
+            last = np.append(at[1:] != at[:-1], True)  # a key given twice in an item keeps its last value
+            col = col.scatter(at[last], value.slice(lo, hi - lo).filter(pl.Series(last)))
+        cols.append(col)
     return cols
 
 
@@ -167,8 +189,6 @@ def _spans(items: pl.DataFrame, keys: list[str], eval_keys: list[str]
     own = _without(text, EVENTS, "events")
     fields = [items["line"], *[_scalar(own, k) for k in ("spanId", "startTimeUnixNano", "endTimeUnixNano")]]
     attrs = _attributes(own, keys)
-    if attrs is None:
-        return None
     spans = pl.DataFrame([*fields, *attrs])
     has = text.str.contains('"events":', literal=True)
     events = pl.DataFrame({"spanId": spans["spanId"].filter(has),
@@ -176,8 +196,6 @@ def _spans(items: pl.DataFrame, keys: list[str], eval_keys: list[str]
         "text").drop_nulls("text")
     events = events.filter(_scalar(events["text"], "name") == EVALUATION_EVENT)
     ev_attrs = _attributes(events["text"], eval_keys)
-    if ev_attrs is None:
-        return None
     return spans, pl.DataFrame([events["spanId"], *ev_attrs])
 
 
@@ -185,8 +203,6 @@ def _records(items: pl.DataFrame, eval_keys: list[str]) -> pl.DataFrame | None:
     """The `gen_ai.evaluation.result` log records (spanId and a column per eval key)."""
     own = _without(items["text"], BODY, "body")
     attrs = _attributes(own, [*eval_keys, "event.name"])
-    if attrs is None:
-        return None
     recs = pl.DataFrame([_scalar(own, "spanId").replace("", None), _scalar(own, "eventName").replace("", None),
                          *attrs])
     recs = recs.filter(pl.coalesce("eventName", "event.name") == EVALUATION_EVENT)
