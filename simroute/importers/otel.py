@@ -9,9 +9,8 @@ A span is a call when it carries `gen_ai.response.model` or `gen_ai.request.mode
 events named `feedback_name` (`gen_ai.evaluation.name`), as span events or as log records joined by span id
 (else `gen_ai.response.id`); a `gen_ai.evaluation.score.value` below `thumbs_down_below` is a thumbs-down.
 
-Reading: the scan of compact OTLP lines (`otlp_scan`) first, then the Arrow path (`otlp_arrow`); a file neither
-takes, and any error the Arrow path's inexact line numbers cannot locate, goes through the line-by-line reader
-here, which names the line.
+Reading: the Arrow fast path (`otlp_arrow`) first; a file it cannot take, and any error, goes through the
+line-by-line reader here, which names the line.
 """
 from __future__ import annotations
 
@@ -28,7 +27,6 @@ from .interface import ImportFormat, LogImporter, LogSet, finish_logs
 from .log_table import stack
 from .mapping import LogMapping
 from .otlp_arrow import EVALUATION_EVENT, read_otlp
-from .otlp_scan import read_otlp_scan
 
 CHUNK_SPANS = 100_000
 RESPONSE_ID = "gen_ai.response.id"
@@ -188,12 +186,8 @@ def feedback(spans: pl.DataFrame, evals: pl.DataFrame, mapping: LogMapping) -> p
 
 
 def _load(path: Path, wanted: frozenset[str]) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
-    """A file's spans and evaluation events, and whether their `line` numbers are exact: the scan of compact
-    OTLP lines when every line is one, else the Arrow path when the file fits its schema, else the careful
-    line-by-line reader (which reports what is wrong)."""
-    scanned = read_otlp_scan(path, wanted, EVAL_ATTRIBUTES)
-    if scanned is not None:
-        return scanned[0], scanned[1], True
+    """A file's spans and evaluation events, and whether their `line` numbers are exact: the Arrow fast path
+    when the file fits its schema, else the careful line-by-line reader (which reports what is wrong)."""
     fast = read_otlp(path, wanted, EVAL_ATTRIBUTES)
     if fast is not None:
         return fast[0], fast[1], False
