@@ -81,6 +81,7 @@ IDS = st.text("0123456789abcdef", min_size=1, max_size=8)
 NANOS = st.integers(1_600_000_000_000_000_000, 1_800_000_000_000_000_000)
 ANY_VALUE = st.one_of(
     st.builds(lambda v: {"stringValue": v}, TEXT), st.builds(lambda v: {"intValue": str(v)}, st.integers(0, 10**6)),
+    st.builds(lambda v: {"intValue": v}, st.integers(-10**6, 10**6)),  # as JavaScript exporters write it
     st.builds(lambda v: {"doubleValue": v}, st.floats(0, 10, allow_nan=False, width=32)),
     st.builds(lambda v: {"boolValue": v}, st.booleans()), st.just({}), st.just({"stringValue": None}),
     st.builds(lambda v: {"arrayValue": {"values": [{"stringValue": s} for s in v]}}, st.lists(TEXT, max_size=2)))
