@@ -193,6 +193,8 @@ def read_otlp(path: Path, keys: frozenset[str], eval_keys: dict[str, str]) -> tu
 
 def _read(path: Path, wanted: list[str], eval_keys: dict[str, str], quote_ints: bool
           ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """`read_otlp`'s read of the file's batches; raises `_IntNumbers` when the file writes an `intValue` as a
+    number (Arrow's message names the column; a test pins it) so that it is read again with them quoted."""
     span_parts: list[pl.DataFrame] = []
     eval_parts: list[pl.DataFrame] = []
     row = 0
