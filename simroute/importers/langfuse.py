@@ -12,6 +12,11 @@ Legacy exports (the older observation export and the public API's observation ob
 top-level `promptTokens`/`completionTokens`), cost `calculated_total_cost` (else `calculatedTotalCost`,
 `totalCost`), camelCase `startTime`, `endTime`, `userId`, `sessionId`, `traceId`; each used only where the
 current name is absent.
+
+Failed calls: a GENERATION whose `level` is `ERROR` (Langfuse's observation levels are DEBUG, DEFAULT, WARNING
+and ERROR; an SDK marks a failed LLM call ERROR, with its `status_message`) is left out of the calls, so of every
+fit of tokens, latency and prices, and the source names how many were left out (the fit report's "Fitted from"
+line), as LiteLLM's failed rows are.
 """
 from __future__ import annotations
 
@@ -38,6 +43,8 @@ LANGFUSE = Defaults({
 LEGACY_MARKERS = ("promptTokens", "calculated_total_cost", "calculatedTotalCost")
 SCORE_COLUMNS = ("name", "value", "observation_id", "trace_id", "observationId", "traceId")
 LEGACY_SCORE_NAMES = {"observationId": "observation_id", "traceId": "trace_id"}
+LEVEL = "level"
+FAILED_LEVEL = "ERROR"
 
 
 def _columns(path: Path) -> list[str]:
@@ -115,7 +122,7 @@ class LangfuseExport(LogImporter):
 
     def _observations(self, path: Path, mapping: LogMapping, scores: pl.DataFrame | None) -> LogSet:
         raw = scan_table(path, "a Langfuse observations export",
-                         needed_columns(mapping, LANGFUSE) + ["id", "trace_id", "traceId", "type"])
+                         needed_columns(mapping, LANGFUSE) + ["id", "trace_id", "traceId", "type", LEVEL])
         if raw.height == 0:
             raise InputError(f"{path}: no rows (expected at least one GENERATION observation)")
         cols = convert(gather(raw, path, mapping, LANGFUSE), path, mapping)
@@ -129,5 +136,14 @@ class LangfuseExport(LogImporter):
             if "type" in raw.columns else pl.Series([True] * n)
         if not keep.any():
             raise InputError(f"{path}: no rows of type GENERATION (expected at least one LLM call)")
+        failed = keep & (raw[LEVEL].cast(pl.Utf8).str.strip_chars().str.to_uppercase() == FAILED_LEVEL).fill_null(
+            False) if LEVEL in raw.columns else pl.Series([False] * n)
+        n_failed, n_calls = int(failed.sum()), int(keep.sum())
+        if n_failed == n_calls:
+            raise InputError(f"{path}: all {n_calls:,} calls failed (column '{LEVEL}' is {FAILED_LEVEL}); "
+                             "expected successful calls to fit")
+        source = str(path) if not n_failed else (
+            f"{path} ({n_failed:,} of {n_calls:,} calls failed, {LEVEL} {FAILED_LEVEL}: left out of the fits)")
+        keep = keep & ~failed
         rows = pl.Series(range(n)).filter(keep)
-        return finish_logs({k: v.filter(keep) for k, v in cols.items()}, path, mapping, str(path), rows)
+        return finish_logs({k: v.filter(keep) for k, v in cols.items()}, path, mapping, source, rows)

@@ -207,26 +207,34 @@ class OtelGenAiSpans(LogImporter):
         wanted = frozenset(k for ks in keys.values() for k in ks) | {RESPONSE_ID}
         loaded = [_load(p, wanted) for p in paths]
         evals = pl.concat([e for _, e, _ in loaded])
+        frames: list[pl.DataFrame | None] = [s for s, _, _ in loaded]
+        exact = [x for _, _, x in loaded]
+        del loaded
         sets = []
-        for p, (spans, _, exact) in zip(paths, loaded, strict=True):
+        for i, p in enumerate(paths):
             try:
-                sets.append(self._calls(p, spans, keys, evals, mapping))
+                sets.append(self._calls(p, frames, i, keys, evals, mapping))
             except InputError:
-                if exact:
+                if exact[i]:
                     raise
-                sets.append(self._calls(p, load(p, wanted).frame(), keys, evals, mapping))  # locates the error
+                sets.append(self._calls(p, [load(p, wanted).frame()], 0, keys, evals, mapping))  # locates it
         return stack(sets)
 
-    def _calls(self, path: Path, spans: pl.DataFrame, keys: dict[str, tuple[str, ...]], evals: pl.DataFrame,
-               mapping: LogMapping) -> LogSet:
+    def _calls(self, path: Path, frames: list[pl.DataFrame | None], i: int, keys: dict[str, tuple[str, ...]],
+               evals: pl.DataFrame, mapping: LogMapping) -> LogSet:
+        """File `frames[i]`'s spans as calls; the frame is taken out of `frames` so that its text columns are
+        freed as soon as the call columns are picked from them (the read's memory peak is here)."""
+        spans, frames[i] = frames[i], None
+        assert spans is not None
         values = spans.select([pl.coalesce([pl.col(k) for k in ks]).alias(f) if ks else
                                pl.lit(None, dtype=pl.Utf8).alias(f) for f, ks in keys.items()])
         calls = values["model"].is_not_null()
         if not calls.any():
             raise InputError(f"{path}: no GenAI spans (expected spans with gen_ai.request.model or "
                              "gen_ai.response.model)")
-        spans = spans.select("line", "spanId", "startTimeUnixNano", "endTimeUnixNano", RESPONSE_ID).filter(calls)
-        values = values.filter(calls)  # only the columns used below are copied
+        spans = spans.select("line", "spanId", "startTimeUnixNano", "endTimeUnixNano", RESPONSE_ID)
+        if not calls.all():  # only the columns used below are copied, and only when some spans are not calls
+            spans, values = spans.filter(calls), values.filter(calls)
         lines = spans["line"]
         cols: dict[str, pl.Series] = {f: values[f] for f in ("model", "user_id", "session_id", "intent")}
         cols["start_time"] = nanos(spans["startTimeUnixNano"], path, lines, "startTimeUnixNano")

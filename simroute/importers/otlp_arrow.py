@@ -2,12 +2,15 @@
 schema (only the fields a call needs, the rest skipped) in blocks, then flattened with polars: spans, their
 wanted attributes as text columns, and `gen_ai.evaluation.result` events from spans and log records.
 
-Anything the schema does not fit (an `intValue` written as a JSON number, a line that is not an object, bad
-bytes) makes `read_otlp` return None, and the careful line-by-line reader in `otel` decides and reports it.
+An `intValue` written as a JSON number (JavaScript exporters do; protojson writes text) is quoted by a regex pass
+and the file read again. Anything else the schema does not fit (a line that is not an object, bad bytes, a
+number where text belongs) makes `read_otlp` return None, and the careful line-by-line reader in `otel` decides
+and reports it.
 """
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -124,44 +127,97 @@ def _own(spans: pl.DataFrame) -> pl.DataFrame | None:
 
 
 def is_utf8(path: Path) -> bool:
-    """Whether the whole file is UTF-8 (Arrow's JSON reader does not check), read in blocks."""
+    """Whether the whole file is UTF-8 (Arrow's JSON reader does not check), read in blocks (an ASCII block, the
+    usual case, is checked at memory speed)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:
         with path.open("rb") as fh:
             while block := fh.read(BLOCK_BYTES):
-                decoder.decode(block)
+                if not (block.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
     return True
 
 
+class _IntNumbers(Exception):
+    """The file writes an `intValue` as a JSON number (the schema reads text): read it again with them quoted."""
+
+
+INT_NUMBER = r'"intValue"([ \t\r\n]*:[ \t\r\n]*)(-?[0-9]+)([ \t\r\n]*[,}])'
+
+
+def _line_blocks(path: Path) -> Iterator[bytes]:
+    """The file in blocks of about `BLOCK_BYTES`, each of whole lines."""
+    with path.open("rb") as fh:
+        carry = b""
+        while chunk := fh.read(BLOCK_BYTES):
+            block = carry + chunk
+            cut = block.rfind(b"\n") + 1
+            carry = block[cut:] if cut else block
+            if cut:
+                yield block[:cut]
+        if carry:
+            yield carry
+
+
+def _batches(path: Path, quote_ints: bool) -> Iterator[pa.RecordBatch]:
+    """The file's record batches under `SCHEMA`; with `quote_ints`, each `intValue` written as a JSON integer is
+    first quoted (a regex on the raw text: the key's quotes cannot occur unescaped inside a JSON string)."""
+    read = pj.ReadOptions(block_size=BLOCK_BYTES, use_threads=False)
+    parse = pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore")
+    if not quote_ints:
+        yield from pj.open_json(path, read_options=read, parse_options=parse)
+        return
+    for block in _line_blocks(path):
+        text = pl.Series([block.decode("utf-8")]).str.replace_all(INT_NUMBER, '"intValue"${1}"${2}"${3}')
+        yield from pj.read_json(pa.BufferReader(text[0].encode("utf-8")), read_options=read,
+                                parse_options=parse).to_batches()
+
+
 def read_otlp(path: Path, keys: frozenset[str], eval_keys: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The file's spans (line, spanId, startTimeUnixNano, endTimeUnixNano and a text column per key in `keys`)
     and its evaluation events (spanId and the columns of `eval_keys`), or None when the file needs the careful
     reader. `line` counts the file's non-blank lines (exact when it has none; errors are located afresh)."""
-    wanted = sorted(keys)
-    span_parts: list[pl.DataFrame] = []
-    eval_parts: list[pl.DataFrame] = []
-    row = 0
     try:
         if not is_utf8(path):
             return None
-        reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
-                              parse_options=pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore"))
-        for record_batch in reader:
-            batch = pl.from_arrow(record_batch)
-            assert isinstance(batch, pl.DataFrame)
-            spans, events = _spans(batch, wanted, row)
-            typed = _own(spans)
-            if typed is None:
-                return None
-            span_parts.append(typed)
-            eval_parts.append(_evaluations(events, _records(batch), eval_keys).with_columns(_copy("spanId")))
-            row += batch.height
-            del batch, spans, events, record_batch
-    except (pa.ArrowException, OSError, UnicodeDecodeError, pl.exceptions.PolarsError):
+        try:
+            return _read(path, sorted(keys), eval_keys, quote_ints=False)
+        except _IntNumbers:
+            return _read(path, sorted(keys), eval_keys, quote_ints=True)
+    except (pa.ArrowException, OSError, UnicodeDecodeError, pl.exceptions.PolarsError, _IntNumbers):
         return None
+
+
+def _read(path: Path, wanted: list[str], eval_keys: dict[str, str], quote_ints: bool
+          ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """`read_otlp`'s read of the file's batches; raises `_IntNumbers` when the file writes an `intValue` as a
+    number (Arrow's message names the column; a test pins it) so that it is read again with them quoted."""
+    span_parts: list[pl.DataFrame] = []
+    eval_parts: list[pl.DataFrame] = []
+    row = 0
+    batches = _batches(path, quote_ints)
+    while True:
+        try:
+            record_batch = next(batches)
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as e:
+            if not quote_ints and "intValue) changed from string to number" in str(e):
+                raise _IntNumbers from None
+            raise
+        batch = pl.from_arrow(record_batch)
+        assert isinstance(batch, pl.DataFrame)
+        spans, events = _spans(batch, wanted, row)
+        typed = _own(spans)
+        if typed is None:
+            return None
+        span_parts.append(typed)
+        eval_parts.append(_evaluations(events, _records(batch), eval_keys).with_columns(_copy("spanId")))
+        row += batch.height
+        del batch, spans, events, record_batch
     if not span_parts:
         return None
     return pl.concat(span_parts), pl.concat(eval_parts)
