@@ -118,7 +118,7 @@ def test_run_with_replicates_reports_intervals(tmp_path):
     scen.write_text(yaml.safe_dump(tiny()))
     res = runner.invoke(app, ["run", str(scen), "-o", str(tmp_path / "r"), "-n", "3", "-w", "2"])
     assert res.exit_code == 0, res.output
-    assert "Mean [95% interval] over 3 replicates" in res.output
+    assert "Mean ± 95% interval over 3 replicates" in res.output
     doc = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert doc["replicates"]["n"] == 3
     iv = doc["policies"]["pre_route"]["intervals"]["trap_ratio"]

@@ -1,4 +1,5 @@
-"""Ledger as an Excel workbook for a finance reader: Headline, Summary, Ledger, By month, Assumptions, Definitions.
+"""Ledger as an Excel workbook for a finance reader: Headline, Summary, Ledger, By month, Detection, Assumptions,
+Definitions.
 
 Numbers are stored as numbers in whole dollars (or percent) formats; totals are formulas with cached values;
 every sheet prints landscape, fit to the page width, with its header rows repeated on each page."""
@@ -15,6 +16,14 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from .. import figures as F
 from ..headline import sentence_for
 from ..report.assumptions import economic_assumptions, label
+from ..report.content import (
+    DETECTION_COLUMNS,
+    DETECTION_NOTE,
+    DETECTION_TITLE,
+    alarm_days,
+    detection_order,
+    replicates_column,
+)
 from .content import DEFINITIONS, SUMMARY_COLUMNS, ledger_rows
 from .interface import LedgerExporter, LedgerFormat
 
@@ -23,7 +32,7 @@ DOLLARS = '"$"#,##0;[Red]"−$"#,##0'  # whole dollars: cents from a simulation 
 RATIO = '0.00;"−"0.00'
 FORMATS = {"usd": {"num_format": DOLLARS}, "pct": {"num_format": '0.0%;"−"0.0%'}, "ratio": {"num_format": RATIO},
            "text": {}}
-SHEETS = ("Headline", "Summary", "Ledger", "By month", "Assumptions", "Definitions")
+SHEETS = ("Headline", "Summary", "Ledger", "By month", "Detection", "Assumptions", "Definitions")
 LINE_ITEMS = {"human_contacts": "Human support contacts", "churned_revenue": "Churned revenue",
               "classifier": "Router classifier", "verifier": "Verifier", "audit_programme": "Audit programme",
               "caught_events": "Compliance events caught by audit",
@@ -64,10 +73,14 @@ class XlsxLedger(LedgerExporter):
             f["flag"] = wb.add_format({"num_format": RATIO, "bold": True, "font_color": "#B00000"})
             f["total"] = wb.add_format({"num_format": DOLLARS, "bold": True, "top": 1})
             f["total_text"] = wb.add_format({"bold": True, "top": 1})
+            f["int"] = wb.add_format({"num_format": "0"})
+            f["day"] = wb.add_format({"num_format": "0.0"})
+            f["flag_int"] = wb.add_format({"num_format": "0", "bold": True, "font_color": "#B00000"})
             _headline(wb.add_worksheet("Headline"), b, f)
             _summary(wb.add_worksheet("Summary"), b, f)
             _ledger(wb.add_worksheet("Ledger"), b, f)
             _by_month(wb.add_worksheet("By month"), b, f)
+            _detection(wb.add_worksheet("Detection"), b, f)
             _assumptions(wb.add_worksheet("Assumptions"), b, f)
             _definitions(wb.add_worksheet("Definitions"), f)
         finally:
@@ -239,6 +252,47 @@ def _ledger(ws, b, f) -> None:
 
 def _by_month(ws, b, f) -> None:
     _pivot(ws, b, f, ["cost_center"], ["Cost center"], [center_name])
+
+
+def _detection(ws, b, f) -> None:
+    """The report's detection timeline under its column names: days as numbers, every alarm day listed."""
+    mons, reps = b.monitors, b.summary.get("replicates")
+    ws.write_string(0, 0, DETECTION_TITLE, f["title"])
+    if not mons:
+        ws.write_string(1, 0, "The scenario has no monitors: no detection timeline.", f["note"])
+        _print_setup(ws, 0)
+        return
+    bounds = [f"{replicates_column(reps['n'])}: {x}" for x in ("mean", "95% low", "95% high")] if reps else []
+    headers = [*DETECTION_COLUMNS, *bounds]
+    widths = [24, 20, 20, 9, 11, 9, 11, 40, *([16] * len(bounds))]
+    _header(ws, 2, headers, f["head"], widths)
+    ws.set_row(2, 45 if reps else 18)
+    days = {"onset": "onset_day", "first alarm": "first_alarm_day", "delay": "delay_days", "false alarms":
+            "false_alarms"}
+    for i, name in enumerate(detection_order(mons)):
+        m, r = mons[name], 3 + i
+        ws.write_string(r, 0, name)
+        ws.write_string(r, 1, m["policy"])
+        ws.write_string(r, 2, m["kind"])
+        for j, col in enumerate(DETECTION_COLUMNS[3:7], start=3):
+            v = m[days[col]]
+            if v is None:
+                ws.write_string(r, j, "never" if col == "first alarm" else "—")
+            else:
+                ws.write_number(r, j, v, f["flag_int"] if col == "false alarms" and v else f["int"])
+        ws.write_string(r, 7, alarm_days(m["alarm_days"]), f["wrap"])
+        iv = (reps["figures"].get(name, {}).get("detection_day") or {}) if reps else {}
+        for j, key in enumerate(("mean", "low", "high") if reps else (), start=8):
+            v = iv.get(key)
+            if isinstance(v, (int, float)) and v == v:
+                ws.write_number(r, j, v, f["day"])
+            else:
+                ws.write_blank(r, j, None)
+        ws.set_row(r, _wrapped_height([(alarm_days(m["alarm_days"]), widths[7])]))
+    ws.merge_range(4 + len(mons), 0, 4 + len(mons), 7, DETECTION_NOTE, f["wrap"])
+    ws.set_row(4 + len(mons), _wrapped_height([(DETECTION_NOTE, sum(widths[:8]))]))
+    ws.freeze_panes(3, 1)
+    _print_setup(ws, 2)
 
 
 def _assumptions(ws, b, f) -> None:
