@@ -1,6 +1,7 @@
 """What the report says, as plain tables and text shared by the HTML and Markdown renderers."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -61,6 +62,18 @@ def assumption_counts(b: ResultsBundle) -> dict[str, int]:
     return counts
 
 
+PROVENANCE_KINDS = {"source": "sourced", "calibration": "calibrated", "fit": "fitted", "assumption":
+                    "marked assumption", "set": "set without a source", "override": "overridden for this run",
+                    "default": "left at the default"}  # in the order the summary lists them
+
+
+def assumption_summary(b: ResultsBundle) -> str:
+    """'9 sourced, 3 calibrated, 11 marked assumption, 67 set without a source, 4 left at the default'."""
+    counts = assumption_counts(b)
+    order = [*PROVENANCE_KINDS, *sorted(k for k in counts if k not in PROVENANCE_KINDS)]
+    return ", ".join(f"{counts[k]} {PROVENANCE_KINDS.get(k, k)}" for k in order if k in counts)
+
+
 def assumptions_table(b: ResultsBundle) -> Table:
     rows = [[label(a.path, b.scenario), str(a.value), a.unit, a.provenance]
             for a in economic_assumptions(b.scenario, b.provenance)]
@@ -89,9 +102,22 @@ def key_numbers(b: ResultsBundle) -> list[tuple[str, str, str]]:
     return out
 
 
-def policy_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
-    """The money figures of the side-by-side table with the decimals each shows (None: the unit's usual)."""
-    return [(F.relabel(F.BILL, "bill %"), 1), *((f, None) for f in F.economics_figures())]
+def folded_losses(b: ResultsBundle) -> list[F.Figure]:
+    """Loss figures that are exactly zero for every shown policy (a cost center the world does not have), left
+    out of the tables and named in their notes, as the terminal does."""
+    shown = [b.policies[n] for n in b.shown_policies()]
+    return [f for f in F.losses() if all(isinstance(v := f.read(p), (int, float)) and v == 0 for p in shown)]
+
+
+def _folded_note(b: ResultsBundle) -> str:
+    folded = folded_losses(b)
+    return f" {', '.join(f.label for f in folded)}: $0 for every policy (not shown)." if folded else ""
+
+
+def policy_columns(cheap: str, folded: Collection[str] = ()) -> list[tuple[F.Figure, int | None]]:
+    """The money figures of the side-by-side table with the decimals each shows (None: the unit's usual),
+    without the `folded` ones."""
+    return [(F.relabel(F.BILL, "bill %"), 1), *((f, None) for f in F.economics_figures() if f.name not in folded)]
 
 
 def quality_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
@@ -118,7 +144,7 @@ def _cells(figs: list[tuple[F.Figure, int | None]], rows: list[dict]) -> list[li
 
 def policy_table(b: ResultsBundle) -> Table:
     """The money side by side, one row per policy: bill, savings, loss per downstream cost center, net, trap."""
-    figs = policy_columns(b.cheap_model)
+    figs = policy_columns(b.cheap_model, {f.name for f in folded_losses(b)})
     cols = ["policy", *(f.short for f, _ in figs)]
     trap = 1 + [f for f, _ in figs].index(F.TRAP)
     names = b.shown_policies()
@@ -132,7 +158,8 @@ def policy_table(b: ResultsBundle) -> Table:
                  numeric=set(range(1, len(cols))), flags=flags,
                  note=f"Bill % is the AI-platform bill as a share of '{b.baseline}'s; saved = inference saved; each "
                       "/mo column after it is the extra cost landing in that cost center; net = saved − losses; "
-                      "trap = invisible loss ÷ visible savings (only when savings are material; above 1 in red).")
+                      "trap = invisible loss ÷ visible savings (only when savings are material; above 1 in red)."
+                      + _folded_note(b))
 
 
 def quality_table(b: ResultsBundle) -> Table:
@@ -181,14 +208,16 @@ def interval_table(b: ResultsBundle) -> Table | None:
     reps = b.summary.get("replicates")
     if not reps:
         return None
-    figures, cols = reps["figures"], interval_columns([m.name for m in b.scenario.models])
+    folded = {f.name for f in folded_losses(b)}
+    figures = reps["figures"]
+    cols = [c for c in interval_columns([m.name for m in b.scenario.models]) if c[0] not in folded]
     rows = [[name, *(interval_cell(figures.get(name, {}).get(k), f) for k, _, f in cols)]
             for name in b.shown_policies()]
     return Table(f"Mean ± 95% interval over {reps['n']} replicates", ["policy", *(c for _, c, _ in cols)],
                  rows, numeric=set(range(1, len(cols) + 1)),
                  note=f"Replicates are independent child seeds of seed {reps['root_seed']} (policies paired "
                       "within each); interval = mean ± t(0.975, n−1)·sd/√n. The table above is the run at the seed "
-                      "itself.")
+                      "itself." + _folded_note(b))
 
 
 def month_days(ledger: pl.DataFrame) -> dict[int, int]:
