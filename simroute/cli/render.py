@@ -12,7 +12,6 @@ from .. import figures as F
 from ..headline import TRAP_MEANING, headline_sentence
 from ..report.content import (
     DETECTION_COLUMNS,
-    DETECTION_NOTE,
     DETECTION_TITLE,
     detection_order,
     detection_row,
@@ -165,7 +164,9 @@ def _alarm_days(days: list[int], onset: int | None) -> str:
 
 
 def detection_note() -> str:
-    return f"[dim]{DETECTION_NOTE} False alarms in red.[/]"
+    """The report's note on the detection columns, in two lines (report.md and the Detection sheet say more)."""
+    return ("[dim]onset: the true change the monitor is designed to catch; delay: first alarm − onset; false alarms: "
+            "how many alarms came before the onset (in red among the alarm days)[/]")
 
 
 def operating_table(reps: dict) -> Table:

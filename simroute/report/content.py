@@ -47,7 +47,8 @@ def scenario_paragraph(b: ResultsBundle) -> str:
                  f"${c.usd_per_caught_event:,.0f}, a missed one becomes a ${c.usd_per_violation:,.0f} violation "
                  f"with probability {c.violation_probability_if_missed:g}")
     text += ". "
-    text += (f"Drift begins on day {', '.join(map(str, drift))}. " if drift else "There is no drift. ")
+    days = ", ".join(map(str, drift[:-1])) + f" and {drift[-1]}" if len(drift) > 1 else "".join(map(str, drift))
+    text += (f"Drift begins on day{'s' if len(drift) > 1 else ''} {days}. " if drift else "There is no drift. ")
     text += (f"Every figure is against the baseline policy '{b.baseline}' over each policy's steady-state "
              f"window, with seed {b.summary['seed']}.")
     return text
