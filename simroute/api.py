@@ -17,9 +17,10 @@ from .importers import EvalMapping, ImportFormat, LogMapping, load_mapping, read
 from .replicates import ReplicateSet, run_replicates
 from .report import render_report
 from .runner import SUMMARY, run_resolved
-from .scenario.loader import load_scenario, scenario_from_dict
+from .scenario.loader import canonical_override_paths, load_scenario, scenario_from_dict
 from .scenario.provenance import scenario_provenance
 from .scenario.schema import Scenario
+from .scenario.yamlread import load
 from .summary import RunResult
 
 WRITING_RESULTS = "writing results"  # the data files of the results folder
@@ -45,14 +46,22 @@ def resolve(scenario: Scenario | str | Path, *, seed: int | None = None,
 
 def provenance_of(scenario: Scenario | str | Path, *, seed: int | None = None,
                   overrides: dict | None = None) -> dict[str, str]:
-    """YAML path -> where its value comes from: the trailing comment in the scenario file, or the override."""
+    """YAML path -> where its value comes from: the trailing comment in the scenario file, or the override.
+    Paths are in one form whichever way an override was typed: list items by index, as the file's own are
+    (`policies[pre_route].threshold` is recorded as `policies[1].threshold`; the report names the item)."""
     found: dict[str, str] = {}
-    if not isinstance(scenario, Scenario):
+    data: dict = {}
+    if isinstance(scenario, Scenario):
+        data = scenario.model_dump(mode="json")
+    else:
         try:
-            found = scenario_provenance(Path(scenario).read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, ValueError):
-            found = {}
-    for path in overrides or {}:
+            text = Path(scenario).read_text(encoding="utf-8-sig")
+            found = scenario_provenance(text)
+            loaded = load(text, str(scenario), SimrouteError)
+            data = loaded if isinstance(loaded, dict) else {}
+        except (OSError, UnicodeDecodeError, ValueError, SimrouteError):
+            pass
+    for path in canonical_override_paths(data, overrides or {}):
         found[path] = "override: set for this run (--set)"
     if seed is not None:
         found["seed"] = "override: set for this run (--seed)"

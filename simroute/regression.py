@@ -213,10 +213,11 @@ def check_result(result, baseline: dict, alpha: float = FAMILY_ALPHA) -> list[Co
 
 
 def check_scenario(scenario, baseline: dict, replicates: int = 1, executor=None, progress=None,
-                   alpha: float = FAMILY_ALPHA) -> list[Comparison]:
-    """Rerun the scenario (once at its seed, or as the mean of `replicates` child seeds) and compare."""
+                   alpha: float = FAMILY_ALPHA, phases=None) -> list[Comparison]:
+    """Rerun the scenario (once at its seed, or as the mean of `replicates` child seeds) and compare;
+    `progress` hears of each finished replicate, `phases` of a single run's phases (the engine's callback)."""
     if replicates == 1:
-        return check_result(run_resolved(scenario), baseline, alpha)
+        return check_result(run_resolved(scenario, progress=phases), baseline, alpha)
     reps = run_replicates(scenario, replicates, executor, progress)
     new = {(s, m): iv.mean for s, ms in reps.intervals.items() for m, iv in ms.items()}
     return compare(baseline, new, replicates - len(reps.failures), alpha)

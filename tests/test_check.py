@@ -74,6 +74,24 @@ def test_check_replicates_compare_means(tiny_baseline):
     assert json.loads(res.output)["regressions"] == 0
 
 
+def test_check_of_one_run_shows_its_phases_never_past_their_totals(tiny_baseline, monkeypatch):
+    """With one replicate there is no task to count: the run's own phases are the progress bars."""
+    from contextlib import contextmanager
+
+    import simroute.cli.batch as batch
+    calls: list[tuple[str, int, int]] = []
+
+    @contextmanager
+    def recording_bars(silent):
+        yield lambda phase, done, total: calls.append((phase, done, total))
+    monkeypatch.setattr(batch, "phase_bars", recording_bars)
+    scen, base = tiny_baseline
+    res = runner.invoke(app, ["check", str(scen), "-b", str(base)])
+    assert res.exit_code == 0, res.output
+    assert list(dict.fromkeys(p for p, _, _ in calls)) == ["main run", "summary"]
+    assert all(0 <= done <= total for _, done, total in calls) and calls[-1][1] == calls[-1][2]
+
+
 @pytest.mark.parametrize("content, match", [
     (None, "cannot read the baseline"),
     ("{", "not a JSON baseline file"),
@@ -100,7 +118,7 @@ def test_run_with_replicates_reports_intervals(tmp_path):
     scen.write_text(yaml.safe_dump(tiny()))
     res = runner.invoke(app, ["run", str(scen), "-o", str(tmp_path / "r"), "-n", "3", "-w", "2"])
     assert res.exit_code == 0, res.output
-    assert "Mean [95% interval] over 3 replicates" in res.output
+    assert "Mean ± 95% interval over 3 replicates" in res.output
     doc = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert doc["replicates"]["n"] == 3
     iv = doc["policies"]["pre_route"]["intervals"]["trap_ratio"]

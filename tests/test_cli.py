@@ -460,7 +460,7 @@ def test_compare_shows_the_deltas_and_what_differs_between_the_runs(tmp_path):
     scen = tmp_path / "tiny.yaml"
     scen.write_text(yaml.safe_dump(tiny()))
     a, b = tmp_path / "a", tmp_path / "b"
-    for out, extra in ((a, []), (b, ["--seed", "8", "--set", "policies[pre_route].threshold=0.9"])):
+    for out, extra in ((a, []), (b, ["--seed", "8", "--set", "policies[1].threshold=0.9"])):  # shown by name
         result = invoke("run", scen, "-o", out, "-q", "--no-report", *extra)
         assert result.exit_code == 0, result.output
     result = invoke("compare", a, b, "-o", tmp_path / "cmp")

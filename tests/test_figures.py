@@ -137,8 +137,12 @@ def test_every_money_figure_of_each_cost_center_reaches_every_table(tiny_run):
     assert set(losses) <= {k for k, _, _ in interval_columns([])}
     assert set(losses) <= {c.interval_key for c in SUMMARY_COLUMNS}
     assert {f.name for f, _ in policy_columns(b.cheap_model)} >= set(losses)
-    table = policy_table(b)
-    assert [f"{cc.value}/mo" for cc in INVISIBLE] == [c for c in table.columns if c.endswith("/mo")][1:-1]
+    table = policy_table(b)  # a cost center at $0 for every policy is folded away and named in the note
+    from simroute.report.content import folded_losses as report_folded
+    shown = [c for c in table.columns if c.endswith("/mo")][1:-1]
+    assert [f"{cc.value}/mo" for cc in INVISIBLE] == [f"{f.key}/mo" for f in F.losses()]
+    assert shown == [f"{f.key}/mo" for f in F.losses() if f not in report_folded(b)]
+    assert all(f"{f.label}: $0 for every policy" in table.note for f in report_folded(b))
     from simroute.cli.render import economics_table, folded_losses
     headers = [c.header for c in economics_table(result).columns] + [f"{f.key}/mo" for f in folded_losses(result)]
     assert all(f"{cc.value}/mo" in headers for cc in INVISIBLE)

@@ -81,3 +81,37 @@ def test_tables_fit_100_columns_without_wrapping_names(long_names):
     assert rows[rows.index("pre_route_guarded_widget") + 1] == TWIN_LABEL
     assert text.index(TRAP_MEANING[:40]) < text.index("Quality and latency")  # explained where first shown
     assert " ".join(text.split()).endswith(headline_sentence(long_names))  # last, wrapped at words
+
+
+@pytest.fixture(scope="module")
+def with_replicates(tmp_path_factory):
+    """A month of the quickstart world with its monitors and three replicates."""
+    monitors = yaml.safe_load((SCENARIOS / "quickstart.yaml").read_text())["monitors"]
+    for m in monitors[:2]:
+        m["reviews_per_day"] = 200  # the reviews see the drift within days: alarms to show
+    data = tiny(monitors=monitors, drift=[{"kind": "hidden_intent_rate", "target": "billing", "start_day": 8,
+                                           "ramp_days": 4, "to": 0.6}])
+    scen = tmp_path_factory.mktemp("reps") / "reps.yaml"
+    scen.write_text(yaml.safe_dump(data))
+    return simroute.run(scen, replicates=3)
+
+
+def test_replicate_and_detection_tables_fit_100_columns_without_wrapping_values(with_replicates):
+    from simroute.cli.render import ALARM_DAYS_SHOWN
+    from simroute.report.content import DETECTION_COLUMNS, interval_cell, interval_columns
+    r = with_replicates
+    out = io.StringIO()
+    print_summary(r, Console(file=out, width=100, color_system=None))
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 100
+    row = next(line for line in lines if line.startswith("pre_route") and "±" in line)
+    for key, _, fmt in interval_columns([m.name for m in r.output.scenario.models])[:2]:  # savings, a loss
+        assert interval_cell(r.replicates.intervals["pre_route"][key].as_dict(), fmt) in row  # on one line
+    header = next(line for line in lines if line.startswith("monitor") and "onset" in line)
+    assert header.split() == " ".join(c for c in DETECTION_COLUMNS if c != "watches").split()
+    at = {c: header.index(c) for c in ("false alarms", "alarm days")}
+    assert any(m.alarm_days for m in r.monitors.values())
+    for name, m in r.monitors.items():  # every monitor's alarm days on its own row, after its false-alarm count
+        line = next(line for line in lines if line.startswith(name + " "))
+        assert line[:at["false alarms"] + len("false alarms")].split()[-1] == str(m.false_alarms)
+        assert line[at["alarm days"]:].strip() == (", ".join(map(str, m.alarm_days[:ALARM_DAYS_SHOWN])) or "—")

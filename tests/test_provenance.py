@@ -62,3 +62,17 @@ def test_shipped_scenario_credits_no_line_comment_to_a_nested_flow_value():
     sigma = prov["traffic.intents[1].tokens_in.sigma"]
     assert sigma.startswith(NO_SOURCE)
     assert prov["users.mau"].startswith("source:")
+
+
+def test_an_override_by_name_and_by_index_give_identical_provenance():
+    """One canonical key (list items by index, as the file's own paths) whichever way --set was typed, so the
+    report's assumption table credits the override either way."""
+    path = SCENARIOS / "quickstart.yaml"
+    by_name = {"policies[pre_route].threshold": 0.6, "users.segments[everyone].arpu_usd_per_month": 25}
+    by_index = {"policies[1].threshold": 0.6, "users.segments[0].arpu_usd_per_month": 25}
+    prov = provenance_of(path, overrides=by_name)
+    assert prov == provenance_of(path, overrides=by_index)
+    assert prov["policies[1].threshold"].startswith("override:") and "policies[pre_route].threshold" not in prov
+    rows = economic_assumptions(load_scenario(path, overrides=by_name), prov)
+    arpu = next(a for a in rows if a.path == "users.segments[0].arpu_usd_per_month")
+    assert arpu.value == 25 and arpu.provenance.startswith("override:")

@@ -94,3 +94,18 @@ def test_case1_workbook_prints_on_at_most_eight_pages(folder, tmp_path):
     pdf = (tmp_path / "ledger.pdf").read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 6 <= pages <= 8
+
+
+def test_detection_sheet_has_the_report_columns_and_every_alarm(folder):
+    """The report's detection columns (false alarms a count, alarm days the list), days as numbers."""
+    from simroute.report.content import DETECTION_COLUMNS, alarm_days
+    ws = openpyxl.load_workbook(folder / "ledger.xlsx")["Detection"]
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    assert list(rows[0][:len(DETECTION_COLUMNS)]) == DETECTION_COLUMNS
+    mons = load_bundle(folder).monitors
+    got = {r[0]: r for r in rows[1:] if r[0] in mons}
+    assert set(got) == set(mons)
+    for name, m in mons.items():
+        r = got[name]
+        assert (r[1], r[2], r[6], r[7]) == (m["policy"], m["kind"], m["false_alarms"], alarm_days(m["alarm_days"]))
+        assert r[4] == (m["first_alarm_day"] if m["first_alarm_day"] is not None else "never")

@@ -21,6 +21,7 @@ from .common import (
     fail,
     open_executor,
     parse_sets,
+    phase_bars,
     task_bar,
 )
 
@@ -134,9 +135,14 @@ def check(scenario: ScenarioArg,
         for target in (junit, md):
             if target is not None:
                 check_file_target(target)
-        with open_executor(executor, workers, scheduler) as ex, \
-                task_bar(replicates, f"check {sc.name}", quiet or as_json or replicates == 1) as tick:
-            rows = check_scenario(sc, doc, replicates, ex, tick, alpha)
+        silent = quiet or as_json
+        with open_executor(executor, workers, scheduler) as ex:
+            if replicates == 1:  # one run at the seed: its phases (calibration pass, main run, summary) are bars
+                with phase_bars(silent) as phases:
+                    rows = check_scenario(sc, doc, 1, ex, alpha=alpha, phases=phases)
+            else:
+                with task_bar(replicates, f"check {sc.name}", silent) as tick:
+                    rows = check_scenario(sc, doc, replicates, ex, tick, alpha)
         suite = sc.name
         if junit:
             write_file(junit, lambda p: p.write_text(junit_xml(rows, suite), encoding="utf-8"))

@@ -88,8 +88,10 @@ def compare(runs: Annotated[list[Path], typer.Argument(help="Two or more results
 
 
 def _overrides(bundle) -> list[str]:
-    """The paths a run set on the command line (--set, --seed), as its provenance records them."""
-    return sorted(p for p, src in bundle.provenance.items() if str(src).startswith("override:"))
+    """The paths a run set on the command line (--set, --seed), list items by name as the report shows them."""
+    from ..report.assumptions import label  # lazy: keeps `simroute --help` fast
+    return sorted(label(p, bundle.scenario) or p for p, src in bundle.provenance.items()
+                  if str(src).startswith("override:"))
 
 
 def _changes_document(bundles) -> list[dict]:

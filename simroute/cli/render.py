@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 from rich import box
 from rich.console import Console
@@ -9,7 +10,14 @@ from rich.table import Table
 
 from .. import figures as F
 from ..headline import TRAP_MEANING, headline_sentence
-from ..report.content import detection_cell, interval_cell, interval_columns
+from ..report.content import (
+    DETECTION_COLUMNS,
+    DETECTION_TITLE,
+    detection_order,
+    detection_row,
+    interval_cell,
+    interval_columns,
+)
 from ..report.monitoring import COLUMNS, operating_rows
 from ..summary import RunResult
 from ..sweep.analysis import metric_label
@@ -120,43 +128,55 @@ def quality_table(r: RunResult) -> Table:
     return t
 
 
-def detection_table(r: RunResult) -> Table:
-    """Per monitor: the day it first alarmed, the delay after the true onset, and false alarms."""
-    watched = sorted({m.policy for m in r.monitors.values()})
-    one = len(watched) == 1  # then the title says which policy, and the column goes
-    t = table("Detection timeline (days since day 0)" + (f", every monitor watching {watched[0]}" if one else ""))
-    reps = r.replicates
-    for col in ("monitor", *(() if one else ("watches",)), "kind", "onset", "alarm", "delay", "false", "alarms"):
-        t.add_column(col, justify="left" if col in ("monitor", "watches", "kind", "alarms") else "right",
-                     no_wrap=col != "alarms", overflow="fold")
-    if reps is not None:
-        t.add_column(f"alarm day over {reps.n} replicates", justify="right",
-                     overflow="fold")
-    order = sorted(r.monitors.items(), key=lambda kv: (kv[1].first_alarm_day is None, kv[1].first_alarm_day or 0))
-    for name, m in order:
-        more = len(m.alarm_days) - 5
-        alarms = ", ".join(map(str, m.alarm_days[:5])) + (f" +{more} more" if more > 0 else "")
-        t.add_row(name, *(() if one else (m.policy,)), m.kind, str(m.onset_day if m.onset_day is not None else "—"),
-                  str(m.first_alarm_day) if m.first_alarm_day is not None else "[dim]never[/]",
-                  f"{m.delay_days} d" if m.delay_days is not None else "—",
-                  f"[bold red]{m.false_alarms}[/]" if m.false_alarms else "0", alarms or "—",
-                  *([] if reps is None else [_detection(reps, name)]))
-    return t
+ALARM_DAYS_SHOWN = 3  # the terminal lists the first three alarm days (the report and workbook list them all)
+
+
+def detection_tables(r: RunResult) -> list[Table]:
+    """Per watched policy, per monitor: the true onset, the first alarm, the delay, how many false alarms and the
+    alarm days, under the report's column names (the watched policy in the title, so 100 columns hold it; the
+    replicates' view is the operating-characteristics table after it)."""
+    mons = {name: asdict(m) for name, m in r.monitors.items()}
+    tables = []
+    for policy in dict.fromkeys(m["policy"] for m in mons.values()):
+        t = table(f"{DETECTION_TITLE}, monitors watching {policy}")
+        for col in DETECTION_COLUMNS:
+            if col != "watches":
+                t.add_column(col, justify="left" if col in ("monitor", "kind", "alarm days") else "right",
+                             no_wrap=True)
+        for name in detection_order({n: m for n, m in mons.items() if m["policy"] == policy}):
+            m = mons[name]
+            cells = detection_row({**m, "alarm_days": []})[1:]  # without the watched policy (in the title)
+            if m["first_alarm_day"] is None:
+                cells[2] = "[dim]never[/]"
+            if m["false_alarms"]:
+                cells[4] = f"[bold red]{m['false_alarms']}[/]"
+            cells[5] = _alarm_days(m["alarm_days"], m["onset_day"])
+            t.add_row(name, *cells)
+        tables.append(t)
+    return tables
+
+
+def _alarm_days(days: list[int], onset: int | None) -> str:
+    """The first alarm days, a false alarm (before the onset) in red."""
+    shown = [f"[red]{d}[/]" if onset is None or d < onset else str(d) for d in days[:ALARM_DAYS_SHOWN]]
+    more = len(days) - ALARM_DAYS_SHOWN
+    return (", ".join(shown) + (f" +{more} more" if more > 0 else "")) if days else "—"
+
+
+def detection_note() -> str:
+    """The report's note on the detection columns, in two lines (report.md and the Detection sheet say more)."""
+    return ("[dim]onset: the true change the monitor is designed to catch; delay: first alarm − onset; false alarms: "
+            "how many alarms came before the onset (in red among the alarm days)[/]")
 
 
 def operating_table(reps: dict) -> Table:
     """Monitor operating characteristics over the replicates, with the calendar and random references."""
-    t = Table(title=f"Monitor operating characteristics over {reps['n']} replicates", title_justify="left")
+    t = table(f"Monitor operating characteristics over {reps['n']} replicates")
     for i, col in enumerate(COLUMNS):
-        t.add_column(col, justify="left" if i < 2 else "right", overflow="fold")
+        t.add_column(col, justify="left" if i < 2 else "right", no_wrap=True)
     for row in operating_rows(reps["monitors"]):
         t.add_row(*row)
     return t
-
-
-def _detection(reps, monitor: str) -> str:
-    iv = reps.intervals.get(monitor, {}).get("detection_day")
-    return detection_cell(None if iv is None else iv.as_dict(), reps.n)
 
 
 def _interval_text(iv, fmt) -> str:
@@ -169,14 +189,15 @@ def intervals_tables(r: RunResult) -> list[Table]:
     reps = r.replicates
     if reps is None:
         return []
-    cols = interval_columns([m.name for m in r.output.scenario.models])
+    folded = {f.name for f in folded_losses(r)}  # the cost centers the economics table leaves out
+    cols = [c for c in interval_columns([m.name for m in r.output.scenario.models]) if c[0] not in folded]
     split = [k for k, _, _ in cols].index(F.QUALITY.name)
     tables = []
     for title, part in (("economics per month", cols[:split]), ("quality", cols[split:])):
-        t = table(f"Mean [95% interval] over {reps.n} replicates (child seeds of seed {reps.seed}): {title}")
+        t = table(f"Mean ± 95% interval over {reps.n} replicates (child seeds of seed {reps.seed}): {title}")
         t.add_column("policy", no_wrap=True)
         for _, label, _ in part:
-            t.add_column(label, justify="right", overflow="fold")
+            t.add_column(label, justify="right", no_wrap=True)
         for name, row_label in policy_rows(r):
             figs = reps.intervals.get(name, {})
             t.add_row(row_label, *(_interval_text(figs.get(key), fmt) for key, _, fmt in part))
@@ -196,9 +217,12 @@ def print_summary(r: RunResult, console: Console) -> None:
             console.print()
             console.print(t)
     if r.monitors:
-        console.print()
-        console.print(detection_table(r))
+        for t in detection_tables(r):
+            console.print()
+            console.print(t)
+        console.print(detection_note())
     if r.replicates is not None and r.replicates.document().get("monitors"):
+        console.print()
         console.print(operating_table(r.replicates.document()))
     for name, p in r.policies.items():
         rb = p.rollback_on_alarm

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -102,8 +103,16 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario or sweep YA
         budget.check(sc, str(scenario))  # what `run` would refuse without --force
     except SimrouteError as e:
         fail(e)
-    typer.echo(f"{scenario}: ok ({sc.name}: {len(sc.policies)} policies, {len(sc.models)} models, "
-               f"{sc.horizon_days} days)")
+    _say(f"{scenario}: ok ({sc.name}: {len(sc.policies)} policies, {len(sc.models)} models, {sc.horizon_days} days)")
+
+
+def _say(line: str) -> None:
+    """A line wrapped at words on a terminal (never inside a word); one line into a pipe, for scripts."""
+    if not sys.stdout.isatty():
+        typer.echo(line)
+        return
+    from rich.markup import escape  # lazy: keeps `simroute --help` fast
+    console().print(escape(line))
 
 
 def _validate_sweep(path: Path, against: Path | None) -> None:
@@ -118,8 +127,8 @@ def _validate_sweep(path: Path, against: Path | None) -> None:
     sc = load_scenario(target)
     pts = plan.points(spec)
     plan.validate_points(plan.job(sc, spec, str(path)), pts, str(path))
-    typer.echo(f"{path}: ok (sweep {spec.name} of {sc.name}: {spec.mode.value}, {len(spec.parameters)} "
-               f"parameter(s), {len(pts)} points x {spec.replicates} replicate(s))")
+    _say(f"{path}: ok (sweep {spec.name} of {sc.name}: {spec.mode.value}, {len(spec.parameters)} parameter(s), "
+         f"{len(pts)} points x {spec.replicates} replicate(s))")
 
 
 def schema() -> None:

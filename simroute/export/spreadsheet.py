@@ -1,10 +1,12 @@
-"""Ledger as an Excel workbook for a finance reader: Headline, Summary, Ledger, By month, Assumptions, Definitions.
+"""Ledger as an Excel workbook for a finance reader: Headline, Summary, Ledger, By month, Detection, Assumptions,
+Definitions.
 
 Numbers are stored as numbers in whole dollars (or percent) formats; totals are formulas with cached values;
 every sheet prints landscape, fit to the page width, with its header rows repeated on each page."""
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +17,14 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from .. import figures as F
 from ..headline import sentence_for
 from ..report.assumptions import economic_assumptions, label
+from ..report.content import (
+    DETECTION_COLUMNS,
+    DETECTION_NOTE,
+    DETECTION_TITLE,
+    alarm_days,
+    detection_order,
+    replicates_column,
+)
 from .content import DEFINITIONS, SUMMARY_COLUMNS, ledger_rows
 from .interface import LedgerExporter, LedgerFormat
 
@@ -23,13 +33,16 @@ DOLLARS = '"$"#,##0;[Red]"−$"#,##0'  # whole dollars: cents from a simulation 
 RATIO = '0.00;"−"0.00'
 FORMATS = {"usd": {"num_format": DOLLARS}, "pct": {"num_format": '0.0%;"−"0.0%'}, "ratio": {"num_format": RATIO},
            "text": {}}
-SHEETS = ("Headline", "Summary", "Ledger", "By month", "Assumptions", "Definitions")
+SHEETS = ("Headline", "Summary", "Ledger", "By month", "Detection", "Assumptions", "Definitions")
 LINE_ITEMS = {"human_contacts": "Human support contacts", "churned_revenue": "Churned revenue",
               "classifier": "Router classifier", "verifier": "Verifier", "audit_programme": "Audit programme",
               "caught_events": "Compliance events caught by audit",
               "missed_events_expected_violations": "Expected violations (events the audit missed)"}
 PER_MODEL = {"inference": "Inference", "shadow_scoring": "Shadow scoring"}
 POINTS_PER_LINE = 15.0
+DETECTION_FORMATS: dict[str, dict[str, Any]] = {
+    "d_text": {}, "d_wrap": {"text_wrap": True}, "d_int": {"num_format": "0"}, "d_right": {"align": "right"},
+    "d_day": {"num_format": "0.0"}, "d_flag": {"num_format": "0", "bold": True, "font_color": "#B00000"}}
 
 
 def line_item_name(item: str) -> str:
@@ -57,6 +70,8 @@ class XlsxLedger(LedgerExporter):
             f = {k: wb.add_format(v) for k, v in FORMATS.items()}
             f["head"] = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "bottom": 1, "text_wrap": True,
                                        "valign": "top"})
+            f["head_num"] = wb.add_format({"bold": True, "bg_color": "#EEEEEE", "bottom": 1, "text_wrap": True,
+                                           "valign": "top", "align": "right"})
             f["title"] = wb.add_format({"bold": True, "font_size": 14})
             f["lead"] = wb.add_format({"font_size": 12, "text_wrap": True, "valign": "top"})
             f["note"] = wb.add_format({"italic": True, "font_color": "#666666"})
@@ -64,10 +79,13 @@ class XlsxLedger(LedgerExporter):
             f["flag"] = wb.add_format({"num_format": RATIO, "bold": True, "font_color": "#B00000"})
             f["total"] = wb.add_format({"num_format": DOLLARS, "bold": True, "top": 1})
             f["total_text"] = wb.add_format({"bold": True, "top": 1})
+            for name, spec in DETECTION_FORMATS.items():  # top-aligned: a row's alarm-day list may wrap
+                f[name] = wb.add_format({**spec, "valign": "top"})
             _headline(wb.add_worksheet("Headline"), b, f)
             _summary(wb.add_worksheet("Summary"), b, f)
             _ledger(wb.add_worksheet("Ledger"), b, f)
             _by_month(wb.add_worksheet("By month"), b, f)
+            _detection(wb.add_worksheet("Detection"), b, f)
             _assumptions(wb.add_worksheet("Assumptions"), b, f)
             _definitions(wb.add_worksheet("Definitions"), f)
         finally:
@@ -83,9 +101,12 @@ def _print_setup(ws, header_row: int) -> None:
     ws.repeat_rows(0, header_row)
 
 
-def _header(ws, row: int, headers: list[str], fmt, widths: list[int]) -> None:
+def _header(ws, row: int, headers: list[str], fmt, widths: list[int], numeric: Collection[int] = (),
+            right=None) -> None:
+    """The header row and column widths; the headers of `numeric` columns in `right` (right-aligned, over
+    their right-aligned numbers, so a number never reads as under the next column's header)."""
     for j, (h, w) in enumerate(zip(headers, widths, strict=True)):
-        ws.write_string(row, j, h, fmt)
+        ws.write_string(row, j, h, right if j in numeric and right is not None else fmt)
         ws.set_column(j, j, w)
 
 
@@ -109,7 +130,7 @@ def _headline(ws, b, f) -> None:
                     f["title"])
     ws.merge_range(1, 0, 1, last, sentence_for(shown, b.baseline), f["lead"])
     ws.set_row(1, _wrapped_height([(sentence_for(shown, b.baseline), 20 + 16 * last)]) + 4)
-    _header(ws, 3, headers, f["head"], [24, *([16] * (last - 1)), 12])
+    _header(ws, 3, headers, f["head"], [24, *([16] * (last - 1)), 12], range(1, len(headers)), f["head_num"])
     ws.set_row(3, 32)
     for i, name in enumerate(others):
         r, p = 4 + i, shown[name]
@@ -154,7 +175,8 @@ def _summary(ws, b, f) -> None:
         if with_intervals and c.interval_key:
             headers += [f"{c.header}: replicate mean", f"{c.header}: 95% low", f"{c.header}: 95% high"]
             cols += [(c, "mean"), (c, "low"), (c, "high")]
-    _header(ws, 3, headers, f["head"], [22 if c.kind == "text" else 13 for c, _ in cols])
+    _header(ws, 3, headers, f["head"], [22 if c.kind == "text" else 13 for c, _ in cols],
+            {j for j, (c, _) in enumerate(cols) if c.kind != "text"}, f["head_num"])
     ws.set_row(3, 45)
     for i, name in enumerate(b.shown_policies()):
         p = b.policies[name]
@@ -197,7 +219,7 @@ def _pivot(ws, b, f, keys: list[str], names: list[str], key_names) -> None:
     first_month = 1 + len(keys)
     policy_width = min(56, max(22, *(len(p) + 10 for p in b.policy_order)))  # room for "name — total"
     _header(ws, 0, headers, f["head"], [policy_width, *([16] * (len(keys) - 1)), 30 if len(keys) > 1 else 16,
-                                        *([13] * len(months)), 14])
+                                        *([13] * len(months)), 14], range(first_month, ncol), f["head_num"])
     ws.set_row(0, 32)
     row, folded = 1, 0
     for policy in b.policy_order:
@@ -239,6 +261,46 @@ def _ledger(ws, b, f) -> None:
 
 def _by_month(ws, b, f) -> None:
     _pivot(ws, b, f, ["cost_center"], ["Cost center"], [center_name])
+
+
+def _detection(ws, b, f) -> None:
+    """The report's detection timeline under its column names: days as numbers, every alarm day listed."""
+    mons, reps = b.monitors, b.summary.get("replicates")
+    ws.write_string(0, 0, DETECTION_TITLE, f["title"])
+    if not mons:
+        ws.write_string(1, 0, "The scenario has no monitors: no detection timeline.", f["note"])
+        _print_setup(ws, 0)
+        return
+    bounds = [f"{replicates_column(reps['n'])}: {x}" for x in ("mean", "95% low", "95% high")] if reps else []
+    headers = [*DETECTION_COLUMNS, *bounds]
+    widths = [24, 20, 20, 9, 11, 9, 11, 40, *([16] * len(bounds))]
+    _header(ws, 2, headers, f["head"], widths, {3, 4, 5, 6, *range(8, len(headers))}, f["head_num"])
+    ws.set_row(2, 45 if reps else 18)
+    days = {"onset": "onset_day", "first alarm": "first_alarm_day", "delay": "delay_days", "false alarms":
+            "false_alarms"}
+    for i, name in enumerate(detection_order(mons)):
+        m, r = mons[name], 3 + i
+        for j, text in enumerate((name, m["policy"], m["kind"])):
+            ws.write_string(r, j, text, f["d_text"])
+        for j, col in enumerate(DETECTION_COLUMNS[3:7], start=3):
+            v = m[days[col]]
+            if v is None:
+                ws.write_string(r, j, "never" if col == "first alarm" else "—", f["d_right"])
+            else:
+                ws.write_number(r, j, v, f["d_flag"] if col == "false alarms" and v else f["d_int"])
+        ws.write_string(r, 7, alarm_days(m["alarm_days"]), f["d_wrap"])
+        iv = (reps["figures"].get(name, {}).get("detection_day") or {}) if reps else {}
+        for j, key in enumerate(("mean", "low", "high") if reps else (), start=8):
+            v = iv.get(key)
+            if isinstance(v, (int, float)) and v == v:
+                ws.write_number(r, j, v, f["d_day"])
+            else:
+                ws.write_blank(r, j, None)
+        ws.set_row(r, _wrapped_height([(alarm_days(m["alarm_days"]), widths[7])]))
+    ws.merge_range(4 + len(mons), 0, 4 + len(mons), 7, DETECTION_NOTE, f["wrap"])
+    ws.set_row(4 + len(mons), _wrapped_height([(DETECTION_NOTE, sum(widths[:8]))]))
+    ws.freeze_panes(3, 1)
+    _print_setup(ws, 2)
 
 
 def _assumptions(ws, b, f) -> None:

@@ -10,7 +10,7 @@ from ..version import __version__
 from . import render_html as H
 from . import render_markdown as M
 from .content import (
-    assumption_counts,
+    assumption_summary,
     assumptions_table,
     detection_table,
     headline,
@@ -63,7 +63,7 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
 
     The headline comes first (one sentence, the numbers that carry it, the trap plot), then the tables."""
     pngs = draw_plots(b, folder / PLOT_DIR)
-    counts = ", ".join(f"{n} {k}" for k, n in sorted(assumption_counts(b).items()))
+    counts = assumption_summary(b)
     intro = scenario_paragraph(b)
     assumptions = assumptions_table(b)
     money, quality, ledger = policy_table(b), quality_table(b), ledger_table(b)

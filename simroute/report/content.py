@@ -1,6 +1,7 @@
 """What the report says, as plain tables and text shared by the HTML and Markdown renderers."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -46,7 +47,8 @@ def scenario_paragraph(b: ResultsBundle) -> str:
                  f"${c.usd_per_caught_event:,.0f}, a missed one becomes a ${c.usd_per_violation:,.0f} violation "
                  f"with probability {c.violation_probability_if_missed:g}")
     text += ". "
-    text += (f"Drift begins on day {', '.join(map(str, drift))}. " if drift else "There is no drift. ")
+    days = ", ".join(map(str, drift[:-1])) + f" and {drift[-1]}" if len(drift) > 1 else "".join(map(str, drift))
+    text += (f"Drift begins on day{'s' if len(drift) > 1 else ''} {days}. " if drift else "There is no drift. ")
     text += (f"Every figure is against the baseline policy '{b.baseline}' over each policy's steady-state "
              f"window, with seed {b.summary['seed']}.")
     return text
@@ -59,6 +61,18 @@ def assumption_counts(b: ResultsBundle) -> dict[str, int]:
         kind = a.provenance.split(":")[0].split(" ")[0].lower()
         counts[kind] = counts.get(kind, 0) + 1
     return counts
+
+
+PROVENANCE_KINDS = {"source": "sourced", "calibration": "calibrated", "fit": "fitted", "assumption":
+                    "marked assumption", "set": "set without a source", "override": "overridden for this run",
+                    "default": "left at the default"}  # in the order the summary lists them
+
+
+def assumption_summary(b: ResultsBundle) -> str:
+    """'9 sourced, 3 calibrated, 11 marked assumption, 67 set without a source, 4 left at the default'."""
+    counts = assumption_counts(b)
+    order = [*PROVENANCE_KINDS, *sorted(k for k in counts if k not in PROVENANCE_KINDS)]
+    return ", ".join(f"{counts[k]} {PROVENANCE_KINDS.get(k, k)}" for k in order if k in counts)
 
 
 def assumptions_table(b: ResultsBundle) -> Table:
@@ -89,9 +103,22 @@ def key_numbers(b: ResultsBundle) -> list[tuple[str, str, str]]:
     return out
 
 
-def policy_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
-    """The money figures of the side-by-side table with the decimals each shows (None: the unit's usual)."""
-    return [(F.relabel(F.BILL, "bill %"), 1), *((f, None) for f in F.economics_figures())]
+def folded_losses(b: ResultsBundle) -> list[F.Figure]:
+    """Loss figures that are exactly zero for every shown policy (a cost center the world does not have), left
+    out of the tables and named in their notes, as the terminal does."""
+    shown = [b.policies[n] for n in b.shown_policies()]
+    return [f for f in F.losses() if all(isinstance(v := f.read(p), (int, float)) and v == 0 for p in shown)]
+
+
+def _folded_note(b: ResultsBundle) -> str:
+    folded = folded_losses(b)
+    return f" {', '.join(f.label for f in folded)}: $0 for every policy (not shown)." if folded else ""
+
+
+def policy_columns(cheap: str, folded: Collection[str] = ()) -> list[tuple[F.Figure, int | None]]:
+    """The money figures of the side-by-side table with the decimals each shows (None: the unit's usual),
+    without the `folded` ones."""
+    return [(F.relabel(F.BILL, "bill %"), 1), *((f, None) for f in F.economics_figures() if f.name not in folded)]
 
 
 def quality_columns(cheap: str) -> list[tuple[F.Figure, int | None]]:
@@ -118,7 +145,7 @@ def _cells(figs: list[tuple[F.Figure, int | None]], rows: list[dict]) -> list[li
 
 def policy_table(b: ResultsBundle) -> Table:
     """The money side by side, one row per policy: bill, savings, loss per downstream cost center, net, trap."""
-    figs = policy_columns(b.cheap_model)
+    figs = policy_columns(b.cheap_model, {f.name for f in folded_losses(b)})
     cols = ["policy", *(f.short for f, _ in figs)]
     trap = 1 + [f for f, _ in figs].index(F.TRAP)
     names = b.shown_policies()
@@ -132,7 +159,8 @@ def policy_table(b: ResultsBundle) -> Table:
                  numeric=set(range(1, len(cols))), flags=flags,
                  note=f"Bill % is the AI-platform bill as a share of '{b.baseline}'s; saved = inference saved; each "
                       "/mo column after it is the extra cost landing in that cost center; net = saved − losses; "
-                      "trap = invisible loss ÷ visible savings (only when savings are material; above 1 in red).")
+                      "trap = invisible loss ÷ visible savings (only when savings are material; above 1 in red)."
+                      + _folded_note(b))
 
 
 def quality_table(b: ResultsBundle) -> Table:
@@ -148,20 +176,21 @@ def quality_table(b: ResultsBundle) -> Table:
 
 
 def interval_cell(iv: dict | None, fmt) -> str:
-    """"mean [low, high]", with "(k/N)" when the figure was defined in only k of N replicates."""
+    """"mean ± half-width" of the 95% interval (a Student-t interval is symmetric, so this is all of it, in half
+    the width of "[low, high]"), with "(k/N)" when the figure was defined in only k of N replicates."""
     if not iv or iv.get("mean") is None or iv["mean"] != iv["mean"]:
         return "—"
     short = f" ({iv['n']}/{iv['replicates']})" if iv.get("n", 0) < iv.get("replicates", 0) else ""
     if iv.get("low") is None or iv["low"] != iv["low"]:
         return fmt(iv["mean"]) + short
-    return f"{fmt(iv['mean'])} [{fmt(iv['low'])}, {fmt(iv['high'])}]{short}"
+    return f"{fmt(iv['mean'])} ± {fmt((iv['high'] - iv['low']) / 2)}{short}"
 
 
 def detection_cell(iv: dict | None, replicates: int) -> str:
     """A monitor's first-alarm day over the replicates, or "never (0/N)" when no replicate alarmed."""
     if not iv or not iv.get("n"):
         return f"never (0/{replicates})"
-    return interval_cell(iv, lambda x: f"{x:.1f}")
+    return interval_cell(iv, lambda x: f"{x:.0f}")
 
 
 def interval_columns(tiers: list[str]) -> list[tuple[str, str, object]]:
@@ -176,18 +205,20 @@ def _interval_format(f: F.Figure):
 
 
 def interval_table(b: ResultsBundle) -> Table | None:
-    """Mean [95% interval] over the replicates of the headline figures (None when the run had none)."""
+    """Mean ± 95% interval over the replicates of the headline figures (None when the run had none)."""
     reps = b.summary.get("replicates")
     if not reps:
         return None
-    figures, cols = reps["figures"], interval_columns([m.name for m in b.scenario.models])
+    folded = {f.name for f in folded_losses(b)}
+    figures = reps["figures"]
+    cols = [c for c in interval_columns([m.name for m in b.scenario.models]) if c[0] not in folded]
     rows = [[name, *(interval_cell(figures.get(name, {}).get(k), f) for k, _, f in cols)]
             for name in b.shown_policies()]
-    return Table(f"Mean [95% interval] over {reps['n']} replicates", ["policy", *(c for _, c, _ in cols)],
+    return Table(f"Mean ± 95% interval over {reps['n']} replicates", ["policy", *(c for _, c, _ in cols)],
                  rows, numeric=set(range(1, len(cols) + 1)),
                  note=f"Replicates are independent child seeds of seed {reps['root_seed']} (policies paired "
                       "within each); interval = mean ± t(0.975, n−1)·sd/√n. The table above is the run at the seed "
-                      "itself.")
+                      "itself." + _folded_note(b))
 
 
 def month_days(ledger: pl.DataFrame) -> dict[int, int]:
@@ -235,27 +266,54 @@ def _folded(rows: list[tuple[str, str]], policies: list[str]) -> str:
     return "; ".join(parts)
 
 
+DETECTION_COLUMNS = ["monitor", "watches", "kind", "onset", "first alarm", "delay", "false alarms", "alarm days"]
+DETECTION_TITLE = "Detection timeline (days of the simulation)"
+DETECTION_NOTE = ("Onset: the day the monitor's watched quantity truly departed by the shift it is designed to detect "
+                  "(input monitors: the first drift). First alarm: the day it first alarmed; delay: days from the "
+                  "onset to the first alarm. False alarms: how many alarms came before the onset. Alarm days: "
+                  "every day it alarmed.")
+
+
+def replicates_column(n: int) -> str:
+    """The header of a monitor's first-alarm day over the replicates."""
+    return f"first alarm over {n} replicates"
+
+
+def alarm_days(days: list[int], limit: int | None = None) -> str:
+    """'41, 60, 77 +2 more' (all of them without `limit`), or '—' when the monitor never alarmed."""
+    if not days:
+        return "—"
+    more = len(days) - limit if limit is not None else 0
+    shown = days[:limit] if limit is not None else days
+    return ", ".join(map(str, shown)) + (f" +{more} more" if more > 0 else "")
+
+
+def detection_row(m: dict) -> list[str]:
+    """A monitor's cells under DETECTION_COLUMNS, from its summary record."""
+    return [m["policy"], m["kind"], str(m["onset_day"]) if m["onset_day"] is not None else "—",
+            str(m["first_alarm_day"]) if m["first_alarm_day"] is not None else "never",
+            f"{m['delay_days']} d" if m["delay_days"] is not None else "—", str(m["false_alarms"]),
+            alarm_days(m["alarm_days"])]
+
+
+def detection_order(mons: dict[str, dict]) -> list[str]:
+    """Monitors by first alarm (never last), then by name."""
+    return sorted(mons, key=lambda n: (mons[n]["first_alarm_day"] is None, mons[n]["first_alarm_day"] or 0, n))
+
+
 def detection_table(b: ResultsBundle) -> Table | None:
     mons = b.monitors
     if not mons:
         return None
-    order = sorted(mons, key=lambda n: (mons[n]["first_alarm_day"] is None, mons[n]["first_alarm_day"] or 0, n))
     rows, flags = [], set()
     reps = b.summary.get("replicates")
-    for i, n in enumerate(order):
+    for i, n in enumerate(detection_order(mons)):
         m = mons[n]
         if m["false_alarms"]:
-            flags.add((i, 6))
-        rows.append([n, m["policy"], m["kind"], str(m["onset_day"]) if m["onset_day"] is not None else "—",
-                     str(m["first_alarm_day"]) if m["first_alarm_day"] is not None else "never",
-                     f"{m['delay_days']} d" if m["delay_days"] is not None else "—", str(m["false_alarms"])])
+            flags.add((i, DETECTION_COLUMNS.index("false alarms")))
+        rows.append([n, *detection_row(m)])
         if reps:
             iv = reps["figures"].get(n, {}).get("detection_day")
             rows[-1].append(detection_cell(iv, reps["n"]))
-    cols = ["monitor", "watches", "kind", "onset", "first alarm", "delay", "false alarms"]
-    if reps:
-        cols.append(f"first alarm over {reps['n']} replicates")
-    return Table("Detection timeline (day of the simulation)", cols, rows,
-                 numeric={3, 4, 5, 6, 7}, flags=flags,
-                 note="Onset is the first day the monitor's watched quantity truly departed by the shift it is "
-                      "designed to detect (input monitors: the first drift); alarms before it are false alarms.")
+    cols = [*DETECTION_COLUMNS, *([replicates_column(reps["n"])] if reps else [])]
+    return Table(DETECTION_TITLE, cols, rows, numeric={3, 4, 5, 6, 8}, flags=flags, note=DETECTION_NOTE)

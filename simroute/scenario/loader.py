@@ -80,6 +80,22 @@ def apply_overrides(data: dict, overrides: dict, source: str = "<overrides>") ->
     return data
 
 
+def canonical_override_paths(data: dict, overrides: dict) -> list[str]:
+    """Each override's path in the one form results record it, list items by index as the file's own paths
+    are ('policies[1].threshold' for 'policies[pre_route].threshold'); the overrides are set in order, so a
+    name an earlier override gives is found. A path that does not resolve stays as typed."""
+    data = copy.deepcopy(data)
+    out = []
+    for dotted, value in overrides.items():
+        path = parse_override_path(dotted) if isinstance(dotted, str) else None
+        found, problem = resolve_names(data, path) if path else ((), "not a path")
+        if problem or _set_path(data, found, value):
+            out.append(str(dotted))
+        else:
+            out.append(format_path(found))
+    return out
+
+
 def dump_resolved(scenario: Scenario) -> str:
     """The scenario with every default filled in, as stable YAML (field order, not sorted)."""
     return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True,

@@ -56,9 +56,9 @@ def frontier_plot(r: SweepResult) -> Figure | None:
     ax1.axhline(0.5, color="#bbb", lw=0.6)
     ax1.axhline(0.8, color="#bbb", lw=0.6)
     ax1.set_xlabel("calls answered by the capable model (% of queries)")
-    ax1.set_ylabel("performance gap recovered (PGR, 0 = cheap only, 1 = capable only)")
+    ax1.set_ylabel("performance gap recovered (PGR: 0 cheap only, 1 capable only)")
     ax1.set_title("Routing curves at the first sweep point (mean over replicates)", fontsize=10)
-    ax1.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)  # below the curves
+    ax1.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False)  # below the curves
     for (policy,), d in (fr.group_by("policy", maintain_order=True) if fr.height else []):
         color = colors.get(policy, "#555")
         ax2.scatter(d["bill_pct_of_baseline"], 100 * d["quality"], s=18, color=color, alpha=0.5)
@@ -68,7 +68,7 @@ def frontier_plot(r: SweepResult) -> Figure | None:
     ax2.set_xlabel("AI-platform bill (% of baseline)")
     ax2.set_ylabel("quality (% of answers correct)")
     ax2.set_title("Cost vs quality: sweep points, and every threshold at the first point", fontsize=10)
-    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    ax2.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1, frameon=False)
     return fig
 
 
