@@ -9,7 +9,7 @@ import polars as pl
 
 from . import stats
 from .engine import SimulationOutput
-from .monitors.detector import MAX_P1
+from .monitors.detector import MAX_P1, increments
 from .scenario.monitors import Alarm
 from .scenario.replay import replay_onsets
 
@@ -17,6 +17,8 @@ ONSET_BY_TRUTH = "truth: first day after the reference period the watched quanti
 ONSET_BY_SCHEDULE = "schedule: first drift in the window that can move the watched quantity"
 PERSIST_DAYS = 7  # a departure counts when the truth's mean over this many days from the day on departs too
 CALIBRATION_BINS = 10  # equal-width confidence bins for ECE and the reliability diagram
+OPERATING = "operating"  # the row kind of per-replicate first alarms at scaled thresholds (operating curves)
+THRESHOLD_SCALES = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)  # the operating curve's thresholds, x calibrated
 
 
 @dataclass(frozen=True)
@@ -197,3 +199,43 @@ def model_reliability_table(out: SimulationOutput) -> pl.DataFrame:
                        "mean_confidence": np.divide(per_week[..., 2], n, out=np.full_like(n, np.nan),
                                                     where=n > 0).ravel()}, schema=schema)
     return df.filter(pl.col("answers") > 0)
+
+
+def first_alarms_at_scales(out: SimulationOutput, name: str,
+                           scales: tuple[float, ...] = THRESHOLD_SCALES) -> list[int | None]:
+    """The first alarm day monitor `name` would have raised with every stratum's threshold multiplied by each
+    scale. Exact, not an approximation: up to its first alarm a stratum's CUSUM path does not depend on the
+    threshold (the team re-baselines only after an alarm), so re-running it on the recorded observations
+    gives the first crossing of any threshold. Later alarms would follow a re-baselined path and are not
+    recovered (the operating curve is built on first alarms only)."""
+    rep = out.monitors
+    assert rep is not None
+    det = rep.detectors[name]
+    firsts: list[int | None] = [None] * len(scales)
+    fixed = det.alarm.threshold if det.alarm.threshold is not None else np.inf
+    for stratum, st in det.strata.items():
+        h = det.thresholds.get(stratum, fixed)
+        ref = det.reference_count(st, 0)
+        if len(st.days) <= ref or not np.isfinite(h):
+            continue
+        inc = increments(np.array(st.n), np.array(st.k), ref, det.alarm.shift, det.distance, det.odds)
+        s, _ = stats.cusum(inc[None, :], np.inf, reset=False)
+        peak = np.maximum.accumulate(s[0])
+        for i, c in enumerate(scales):
+            j = int(np.searchsorted(peak, c * h, side="right"))  # first index whose running max exceeds c x h
+            if j < len(peak):
+                day, was = st.days[ref + j], firsts[i]
+                firsts[i] = day if was is None else min(was, day)
+    return firsts
+
+
+def operating_rows(out: SimulationOutput) -> pl.DataFrame:
+    """Per monitor and threshold scale, the first alarm day (NaN: none), as rows of kind `operating` for the
+    replicates' operating curves (see `first_alarms_at_scales`)."""
+    rows = []
+    if out.monitors is not None:
+        for cfg in out.scenario.monitors:
+            for c, day in zip(THRESHOLD_SCALES, first_alarms_at_scales(out, cfg.name), strict=True):
+                rows.append((cfg.name, OPERATING, f"first_alarm_day_x{c:g}", float("nan") if day is None else day))
+    return pl.DataFrame(rows, schema={"subject": pl.Utf8, "kind": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64},
+                        orient="row")

@@ -71,7 +71,8 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
     detect = detection_table(b)
     operating = operating_table(b)
     sentence, numbers = headline(b), key_numbers(b)
-    missing = [PLOTS[k].title for k in PLOTS if k not in pngs]
+    missing = [PLOTS[k].title for k in PLOTS if k not in pngs and not (k is Plot.operating_curve and
+                                                                       not b.summary.get("replicates"))]
     for fmt, R in (("html", H), ("md", M)):
         figs = partial(_figures, fmt, pngs)
         para = H.paragraph if fmt == "html" else (lambda t: t)
@@ -86,7 +87,8 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
             ("Quality and detection", [*([R.table(detect)] if detect else
                                          [para("The scenario has no monitors: no detection timeline.")]),
                                        *([R.table(operating)] if operating else []),
-                                       *figs(Plot.weekly_quality, Plot.detection, Plot.reliability)]),
+                                       *figs(Plot.weekly_quality, Plot.detection, Plot.operating_curve,
+                                            Plot.reliability)]),
             ("Scenario", [para(intro), assumption_block]),
         ]
         if missing:
