@@ -99,7 +99,8 @@ def _usd(x: float) -> str:
 
 def markdown(rows: list[dict], n: int) -> str:
     lines = ["| architecture | false-alarm share | delay median | delay p90 | ≤2 wk | ≤4 wk | ≤8 wk | "
-             f"loss avoided over the horizon (mean, 95% interval, {n} replicates) |", "|---|---|---|---|---|---|---|---|"]
+             f"loss avoided over the horizon (mean, 95% interval, {n} replicates) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         money = "—" if not np.isfinite(r["loss_avoided_usd"]) else (
             f"{_usd(r['loss_avoided_usd'])} ({_usd(r['loss_avoided_low'])} to {_usd(r['loss_avoided_high'])})")
