@@ -152,3 +152,16 @@ def test_the_report_draws_an_operating_curve_for_every_monitor(tmp_path):
             assert {"random alarm", "calibrated threshold"} <= set(ax.get_legend_handles_labels()[1])
     md = (folder / "report.md").read_text(encoding="utf-8")
     assert "plots/operating_curve.png" in md and PLOTS[Plot.operating_curve].caption in md
+
+
+def test_error_levels_are_true_error_rates_of_reviewed_monitors_only():
+    r = launch_run()
+    for name in ("widget_pooled", "widget_per_tier", "confidence_psi"):
+        assert r.monitors[name].error_levels == {}
+    m = r.monitors["review_per_tier"]
+    truth = r.output.monitors.truth.filter(pl.col("monitor") == "review_per_tier")
+    for stratum, lv in m.error_levels.items():
+        t = truth.filter((pl.col("stratum") == stratum) & (pl.col("day") < m.window_start_day + 14))["value"]
+        verdict = float(t.mean())
+        assert lv["reference"] == pytest.approx((verdict - 0.02) / (1 - 0.1 - 0.02))  # default reviewers
+        assert 0.0 <= lv["reference"] <= 1.0
