@@ -165,3 +165,15 @@ def test_error_levels_are_true_error_rates_of_reviewed_monitors_only():
         verdict = float(t.mean())
         assert lv["reference"] == pytest.approx((verdict - 0.02) / (1 - 0.1 - 0.02))  # default reviewers
         assert 0.0 <= lv["reference"] <= 1.0
+
+
+def test_the_suite_sentence_compares_the_static_suite_rise_with_the_live_tier_rise():
+    from simroute.report.monitoring import _suite_share
+    lv = lambda a, b: {"reference": a, "at_first_alarm": None, "steady_state": b}  # noqa: E731
+    mons = {"suite_per_tier": {"kind": "regression_suite", "error_levels": {"cheap": lv(0.035, 0.046),
+                                                                            "capable": lv(0.1, 0.1)}},
+            "review_per_tier": {"kind": "human_review", "error_levels": {"cheap": lv(0.035, 0.119),
+                                                                         "capable": lv(0.1, 0.1)}}}
+    text = _suite_share(mons)
+    assert "cheap tier" in text and "by 1.1 points" in text and "by 8.4" in text
+    assert _suite_share({"review_per_tier": mons["review_per_tier"]}) == ""

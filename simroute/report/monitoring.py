@@ -75,10 +75,10 @@ def _suite_share(mons: dict[str, dict]) -> str:
     if not rises:
         return ""
     t, a, b = max(rises, key=lambda r: r[2])
-    return (f" On the {t} tier the static suite's error rose by {100 * a:.1f} points by the steady state and the "
-            f"live tier's by {100 * b:.1f}: the suite's alarm saw about {100 * max(a, 0) / b:.0f}% of the rise, "
-            "the part the models themselves changed; the rest came with the traffic, which only the per-tier "
-            "review and widget on live answers can see.")
+    return (f" On the {t} tier the static suite's error rose by {100 * a:.1f} points by the steady state while "
+            f"the live tier's rose by {100 * b:.1f}: a static suite measures what a model change does to its own "
+            "items, not what the traffic brought, which only monitors on live answers (per-tier review, widget) "
+            "see.")
 
 
 def error_table(b: ResultsBundle) -> Table | None:
