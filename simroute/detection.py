@@ -9,14 +9,18 @@ import polars as pl
 
 from . import stats
 from .engine import SimulationOutput
-from .monitors.detector import MAX_P1
-from .scenario.monitors import Alarm
+from .monitors.detector import MAX_P1, increments
+from .scenario.monitors import Alarm, MonitorKind
 from .scenario.replay import replay_onsets
 
 ONSET_BY_TRUTH = "truth: first day after the reference period the watched quantity departed by the designed shift"
 ONSET_BY_SCHEDULE = "schedule: first drift in the window that can move the watched quantity"
 PERSIST_DAYS = 7  # a departure counts when the truth's mean over this many days from the day on departs too
 CALIBRATION_BINS = 10  # equal-width confidence bins for ECE and the reliability diagram
+ERROR_KINDS = frozenset({MonitorKind.human_review, MonitorKind.regression_suite, MonitorKind.live_edge_set,
+                         MonitorKind.long_tail_sampling})  # monitors whose truth is an error rate
+OPERATING = "operating"  # the row kind of per-replicate first alarms at scaled thresholds (operating curves)
+THRESHOLD_SCALES = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)  # the operating curve's thresholds, x calibrated
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class MonitorSummary:
     thresholds: dict[str, float]
     onset_rule: str = ONSET_BY_SCHEDULE
     onset_drifts: list[str] = field(default_factory=list)
+    error_levels: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
 
 def onset_day(out: SimulationOutput, start: int, quality: bool) -> int | None:
@@ -114,6 +119,35 @@ def _onset(out: SimulationOutput, cfg, start: int) -> tuple[int | None, str]:
     return truth_onset(truth, observed, start, cfg.alarm, det.distance, det.odds), ONSET_BY_TRUTH
 
 
+def _mean_between(t: pl.DataFrame, lo: int, hi: int) -> float | None:
+    v = t.filter((pl.col("day") >= lo) & (pl.col("day") < hi))["value"].drop_nans().to_numpy()
+    return float(v.mean()) if len(v) else None
+
+
+def error_levels(out: SimulationOutput, cfg, start: int, first_alarm: int | None) -> dict[str, dict]:
+    """Per stratum, the true error rate behind a reviewed or suite monitor (reviewers' mistakes taken out of a
+    review's expected wrong-verdict rate): over its reference period, over the week up to its first alarm,
+    and over the report's steady-state window — what its alarm saw against what the tier went on to lose.
+    Empty for monitors whose truth is not an error rate (thumbs-downs, distances)."""
+    rep = out.monitors
+    if rep is None or rep.truth is None or cfg.kind not in ERROR_KINDS:
+        return {}
+    rv = getattr(cfg, "reviewers", None)
+    truth = rep.truth.filter(pl.col("monitor") == cfg.name)
+    if rv is not None:  # expected verdict v = w (1 - fn) + (1 - w) fp
+        gain = 1 - rv.false_negative_rate - rv.false_positive_rate
+        truth = truth.with_columns(value=(pl.col("value") - rv.false_positive_rate) / gain)
+    w = out.scenario.report.steady_state
+    levels = {}
+    for stratum in truth["stratum"].unique(maintain_order=True).to_list():
+        t = truth.filter(pl.col("stratum") == stratum)
+        levels[stratum] = {
+            "reference": _mean_between(t, start, start + cfg.alarm.reference_days),
+            "at_first_alarm": None if first_alarm is None else _mean_between(t, first_alarm - 6, first_alarm + 1),
+            "steady_state": None if w is None else _mean_between(t, w.start_day, w.end_day)}
+    return levels
+
+
 def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
     """Per monitor: first alarm, delay after onset, false alarms (alarms before the onset), and the drifts in
     effect at the onset."""
@@ -132,7 +166,8 @@ def monitor_summaries(out: SimulationOutput) -> dict[str, MonitorSummary]:
             delay_days=(after[0] - onset) if after and onset is not None else None,
             false_alarms=len([d for d in days if onset is None or d < onset]), alarms=len(days),
             alarm_days=days, thresholds=rep.thresholds.get(cfg.name, {}), onset_rule=rule,
-            onset_drifts=active_drifts(out, onset))
+            onset_drifts=active_drifts(out, onset),
+            error_levels=error_levels(out, cfg, start, days[0] if days else None))
     return result
 
 
@@ -197,3 +232,43 @@ def model_reliability_table(out: SimulationOutput) -> pl.DataFrame:
                        "mean_confidence": np.divide(per_week[..., 2], n, out=np.full_like(n, np.nan),
                                                     where=n > 0).ravel()}, schema=schema)
     return df.filter(pl.col("answers") > 0)
+
+
+def first_alarms_at_scales(out: SimulationOutput, name: str,
+                           scales: tuple[float, ...] = THRESHOLD_SCALES) -> list[int | None]:
+    """The first alarm day monitor `name` would have raised with every stratum's threshold multiplied by each
+    scale. Exact, not an approximation: up to its first alarm a stratum's CUSUM path does not depend on the
+    threshold (the team re-baselines only after an alarm), so re-running it on the recorded observations
+    gives the first crossing of any threshold. Later alarms would follow a re-baselined path and are not
+    recovered (the operating curve is built on first alarms only)."""
+    rep = out.monitors
+    assert rep is not None
+    det = rep.detectors[name]
+    firsts: list[int | None] = [None] * len(scales)
+    fixed = det.alarm.threshold if det.alarm.threshold is not None else np.inf
+    for stratum, st in det.strata.items():
+        h = det.thresholds.get(stratum, fixed)
+        ref = det.reference_count(st, 0)
+        if len(st.days) <= ref or not np.isfinite(h):
+            continue
+        inc = increments(np.array(st.n), np.array(st.k), ref, det.alarm.shift, det.distance, det.odds)
+        s, _ = stats.cusum(inc[None, :], np.inf, reset=False)
+        peak = np.maximum.accumulate(s[0])
+        for i, c in enumerate(scales):
+            j = int(np.searchsorted(peak, c * h, side="right"))  # first index whose running max exceeds c x h
+            if j < len(peak):
+                day, was = st.days[ref + j], firsts[i]
+                firsts[i] = day if was is None else min(was, day)
+    return firsts
+
+
+def operating_rows(out: SimulationOutput) -> pl.DataFrame:
+    """Per monitor and threshold scale, the first alarm day (NaN: none), as rows of kind `operating` for the
+    replicates' operating curves (see `first_alarms_at_scales`)."""
+    rows = []
+    if out.monitors is not None:
+        for cfg in out.scenario.monitors:
+            for c, day in zip(THRESHOLD_SCALES, first_alarms_at_scales(out, cfg.name), strict=True):
+                rows.append((cfg.name, OPERATING, f"first_alarm_day_x{c:g}", float("nan") if day is None else day))
+    return pl.DataFrame(rows, schema={"subject": pl.Utf8, "kind": pl.Utf8, "metric": pl.Utf8, "value": pl.Float64},
+                        orient="row")

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from .detection import OPERATING
 from .errors import SimrouteError
 from .executors import run_all
 from .monitors.base import end_of, start_of
-from .monitors.operating import calendar_reference, characteristics, random_reference
+from .monitors.operating import calendar_reference, characteristics, operating_curve, random_reference
 from .scenario.schema import Scenario
 from .tasks import Job, TaskResult, point_tasks
 from .uncertainty import LEVEL, Interval, intervals
@@ -60,8 +61,10 @@ def run_replicates(scenario: Scenario, n: int, executor=None, progress: Callable
     table = pl.concat([r.rows.with_columns(replicate=pl.lit(r.task.replicate, pl.Int32)) for r in ok
                        if r.rows is not None])
     table = table.select("replicate", "subject", "kind", "metric", "value")
+    operating = table.filter(pl.col("kind") == OPERATING)
+    table = table.filter(pl.col("kind") != OPERATING)
     return ReplicateSet(scenario.seed, n, level, table, intervals(table, level), failures,
-                        operating_characteristics(table, scenario))
+                        operating_characteristics(table, scenario, operating))
 
 
 def _column(wide: pl.DataFrame, metric: str) -> np.ndarray:
@@ -71,9 +74,23 @@ def _column(wide: pl.DataFrame, metric: str) -> np.ndarray:
     return wide[metric].cast(pl.Float64).fill_null(float("nan")).to_numpy()
 
 
-def operating_characteristics(table: pl.DataFrame, scenario: Scenario) -> dict[str, dict]:
+def _first_alarms(operating: pl.DataFrame | None, name: str, replicates: pl.Series) -> dict[float, np.ndarray]:
+    """Threshold scale -> first alarm day per replicate (in `replicates` order) of monitor `name`."""
+    if operating is None:
+        return {}
+    part = operating.filter(pl.col("subject") == name)
+    if part.is_empty():
+        return {}
+    wide = pl.DataFrame({"replicate": replicates}).join(
+        part.pivot(on="metric", index="replicate", values="value"), on="replicate", how="left")
+    return {float(m.removeprefix("first_alarm_day_x")): _column(wide, m) for m in wide.columns if m != "replicate"}
+
+
+def operating_characteristics(table: pl.DataFrame, scenario: Scenario,
+                              operating: pl.DataFrame | None = None) -> dict[str, dict]:
     """Per monitor over the replicates: false-alarm share, delay median and p90, share detected within 2/4/8
-    weeks of its true onset, and the fixed-calendar and random-alarm references on the same onsets."""
+    weeks of its true onset, the fixed-calendar and random-alarm references on the same onsets, and (from
+    the `operating` rows) the operating curve over scaled thresholds."""
     out: dict[str, dict] = {}
     policies = {p.name: p for p in scenario.policies}
     for cfg in scenario.monitors:
@@ -91,4 +108,7 @@ def operating_characteristics(table: pl.DataFrame, scenario: Scenario) -> dict[s
                          cfg.alarm.false_alarm_probability,
                          "references": {"calendar": calendar_reference(onset, f, e),
                                         "random": random_reference(onset, f, e, cfg.alarm.false_alarm_probability)}}
+        firsts = _first_alarms(operating, cfg.name, wide["replicate"])
+        if firsts:
+            out[cfg.name]["curve"] = operating_curve(onset, firsts, f, e)
     return out

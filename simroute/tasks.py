@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from .curves import curve_metrics_table
+from .detection import operating_rows
 from .runner import run_resolved
 from .scenario.loader import apply_overrides, scenario_from_dict
 from .scenario.schema import Scenario
@@ -75,7 +76,8 @@ def run_task(job: Job, task: Task) -> TaskResult:
     one bad parameter combination does not stop the others."""
     try:
         result = run_resolved(job.build(task.params, f"task {task.index}"), replicate=task.replicate)
-        rows = pl.concat([headline(result), curve_metrics_table(result.curves)], how="vertical")
+        rows = pl.concat([headline(result), curve_metrics_table(result.curves), operating_rows(result.output)],
+                         how="vertical")
         return TaskResult(task, rows, result.curves)
     except Exception as e:  # noqa: BLE001  (reported with the task's parameters by the caller)
         message = " ".join(str(e).split()) or type(e).__name__

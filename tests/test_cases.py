@@ -39,7 +39,9 @@ def test_case1_cascade_keeps_savings_without_the_loss(case1):
 
 
 def test_case1_cheap_tier_degrades_while_pooled_holds(case1):
-    """Cheap tier falls from about week 3 after full rollout; pooled stays within 2 points until week 6.
+    """Cheap tier falls from about week 3 after full rollout; pooled stays within 2 points until the provider
+    version change of week 5 and within 3 points until week 6 (the version change, which the pooled suite
+    flags, costs the pooled line about a point on its own).
 
     'Baseline' is the pooled quality the team saw between full rollout and the drift onset (weeks 0-2 after
     full rollout), the level its dashboards were green at.
@@ -49,8 +51,10 @@ def test_case1_cheap_tier_degrades_while_pooled_holds(case1):
     base_weeks = range(FULL_ROLLOUT_DAY // 7, DRIFT_WEEK)
     cheap0 = sum(row[w]["cheap"] for w in base_weeks) / len(base_weeks)
     pooled0 = sum(row[w]["pooled"] for w in base_weeks) / len(base_weeks)
+    version_week = FULL_ROLLOUT_DAY // 7 + 5
     for w in range(DRIFT_WEEK, FULL_ROLLOUT_DAY // 7 + 7):
-        assert pooled0 - row[w]["pooled"] < 0.02, f"pooled dropped 2 points by week {w}"
+        limit = 0.02 if w < version_week else 0.03
+        assert pooled0 - row[w]["pooled"] < limit, f"pooled dropped {limit:.0%} by week {w}"
     assert row[DRIFT_WEEK - 1]["cheap"] > cheap0 - 0.005
     late = FULL_ROLLOUT_DAY // 7 + 12
     assert cheap0 - row[late]["cheap"] > 0.05

@@ -100,10 +100,13 @@ def test_the_input_monitor_keeps_the_schedule_onset():
     assert m.onset_rule.startswith("schedule") and m.onset_day == LAUNCH_DAY
 
 
+@cache
+def launch_replicates():
+    return simroute.run(scenario_from_dict(launch_only_world(), source="launch-only world"), replicates=3)
+
+
 def test_replicates_carry_operating_characteristics_per_monitor():
-    from simroute.replicates import run_replicates
-    reps = run_replicates(scenario_from_dict(launch_only_world(), source="launch-only world"), 3)
-    doc = reps.document()["monitors"]
+    doc = launch_replicates().replicates.document()["monitors"]
     assert set(doc) == {m["name"] for m in launch_only_world()["monitors"]}
     for oc in doc.values():
         assert oc["replicates"] == 3 and 0.0 <= oc["false_alarm_share"] <= 1.0
@@ -111,3 +114,66 @@ def test_replicates_carry_operating_characteristics_per_monitor():
         w = [oc[f"detected_within_{k}w"] for k in (2, 4, 8)]
         assert all(x is None for x in w) or w == sorted(w)
     assert doc["review_per_tier"]["with_onset"] == 3
+
+
+def test_rethresholding_at_the_calibrated_threshold_gives_the_live_first_alarm():
+    """The operating curve re-runs each stratum's CUSUM on the recorded observations at scaled thresholds:
+    at scale 1 it must give the live run's first alarm, and a higher threshold never alarms earlier."""
+    from simroute.detection import THRESHOLD_SCALES, first_alarms_at_scales
+    r = launch_run()
+    for name, m in r.monitors.items():
+        firsts = first_alarms_at_scales(r.output, name)
+        assert firsts[THRESHOLD_SCALES.index(1.0)] == m.first_alarm_day, name
+        seen = [np.inf if d is None else d for d in firsts]
+        assert seen == sorted(seen), (name, firsts)
+
+
+def test_replicates_carry_an_operating_curve_with_its_references():
+    reps = launch_replicates().replicates
+    assert not reps.table.filter(pl.col("kind") == "operating").height  # kept out of the intervals
+    for name, oc in reps.document()["monitors"].items():
+        curve = oc["curve"]
+        fa = [p["false_alarm_share"] for p in curve["points"]]
+        assert fa == sorted(fa, reverse=True), name  # a higher threshold: no more false alarms
+        assert len(curve["random"]) > 2 and len(curve["calendar"]) > 2
+
+
+def test_the_report_draws_an_operating_curve_for_every_monitor(tmp_path):
+    from simroute.api import write_results
+    from simroute.report import PLOTS, Plot, load_bundle
+    folder = write_results(launch_replicates(), tmp_path / "out")
+    b = load_bundle(folder)
+    fig = PLOTS[Plot.operating_curve].build(b)
+    assert fig is not None
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert sorted(titles) == sorted(m["name"] for m in launch_only_world()["monitors"])
+    for ax in fig.axes:
+        if ax.get_visible():
+            assert {"random alarm", "calibrated threshold"} <= set(ax.get_legend_handles_labels()[1])
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "plots/operating_curve.png" in md and PLOTS[Plot.operating_curve].caption in md
+
+
+def test_error_levels_are_true_error_rates_of_reviewed_monitors_only():
+    r = launch_run()
+    for name in ("widget_pooled", "widget_per_tier", "confidence_psi"):
+        assert r.monitors[name].error_levels == {}
+    m = r.monitors["review_per_tier"]
+    truth = r.output.monitors.truth.filter(pl.col("monitor") == "review_per_tier")
+    for stratum, lv in m.error_levels.items():
+        t = truth.filter((pl.col("stratum") == stratum) & (pl.col("day") < m.window_start_day + 14))["value"]
+        verdict = float(t.mean())
+        assert lv["reference"] == pytest.approx((verdict - 0.02) / (1 - 0.1 - 0.02))  # default reviewers
+        assert 0.0 <= lv["reference"] <= 1.0
+
+
+def test_the_suite_sentence_compares_the_static_suite_rise_with_the_live_tier_rise():
+    from simroute.report.monitoring import _suite_share
+    lv = lambda a, b: {"reference": a, "at_first_alarm": None, "steady_state": b}  # noqa: E731
+    mons = {"suite_per_tier": {"kind": "regression_suite", "error_levels": {"cheap": lv(0.035, 0.046),
+                                                                            "capable": lv(0.1, 0.1)}},
+            "review_per_tier": {"kind": "human_review", "error_levels": {"cheap": lv(0.035, 0.119),
+                                                                         "capable": lv(0.1, 0.1)}}}
+    text = _suite_share(mons)
+    assert "cheap tier" in text and "by 1.1 points" in text and "by 8.4" in text
+    assert _suite_share({"review_per_tier": mons["review_per_tier"]}) == ""

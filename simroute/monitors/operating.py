@@ -62,3 +62,40 @@ def random_reference(onset: np.ndarray, first_test: np.ndarray, end: np.ndarray,
     for w in WEEKS:
         out[f"detected_within_{w}w"] = within(7 * w) if has.any() else None
     return out
+
+
+RANDOM_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)  # the random reference's curve
+CALENDAR_EVERY = (7, 14, 28, 56, 84)  # the fixed-calendar reference's curve (days between alarms)
+
+
+def _curve_point(onset: np.ndarray, first: np.ndarray) -> dict:
+    """One threshold's point from per-replicate onset and first alarm day (NaN: none): the share of
+    replicates whose first alarm came before the onset (or with no onset at all), and the delay of the rest
+    (never alarmed: never), over the replicates with an onset whose first alarm was not false."""
+    has = np.isfinite(onset)
+    alarmed = np.isfinite(first)
+    false = alarmed & (~has | (first < np.where(has, onset, np.inf)))
+    keep = has & ~false
+    delay = np.where(alarmed, first - onset, NEVER)[keep]
+    out: dict = {"false_alarm_share": float(np.mean(false)) if len(onset) else float("nan"),
+                 "delays": int(keep.sum())}
+    v = float(np.quantile(delay, 0.5, method="inverted_cdf")) if len(delay) else NEVER
+    out["delay_median_days"] = v if np.isfinite(v) else None
+    out["detected_within_4w"] = float(np.mean(delay <= 28)) if len(delay) else None
+    return out
+
+
+def operating_curve(onset: np.ndarray, firsts: dict[float, np.ndarray], first_test: np.ndarray, end: np.ndarray)\
+        -> dict:
+    """A monitor's operating curve over replicates: per threshold scale (x its calibrated threshold) the
+    false-alarm share and the median delay of first alarms, with the two references' curves (random alarms
+    over a range of false-alarm chances, calendar alarms over a range of periods) on the same onsets."""
+    points = [{"threshold_scale": c, **_curve_point(onset, f)} for c, f in sorted(firsts.items())]
+    keys = ("false_alarm_share", "delay_median_days")
+    return {"points": points,
+            "random": [{"alpha": a, **{k: random_reference(onset, first_test, end, a)[k] for k in keys}}
+                       for a in RANDOM_ALPHAS],
+            "calendar": [{"every_days": e, **{k: calendar_reference(onset, first_test, end, e)[k] for k in keys}}
+                         for e in CALENDAR_EVERY],
+            "rule": "first alarms only: a replicate whose first alarm came before its onset counts as a false "
+                    "alarm and not in the delay; never alarmed after the onset counts as never"}

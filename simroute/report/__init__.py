@@ -23,7 +23,7 @@ from .content import (
 )
 from .figures import PLOTS, Plot
 from .files import save_figure, save_svg
-from .monitoring import operating_table
+from .monitoring import error_table, operating_table
 
 PLOT_DIR = "plots"
 REPORT_FILES = ("report.html", "report.md")
@@ -70,8 +70,10 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
     spread = interval_table(b)
     detect = detection_table(b)
     operating = operating_table(b)
+    errors = error_table(b)
     sentence, numbers = headline(b), key_numbers(b)
-    missing = [PLOTS[k].title for k in PLOTS if k not in pngs]
+    missing = [PLOTS[k].title for k in PLOTS if k not in pngs and not (k is Plot.operating_curve and
+                                                                       not b.summary.get("replicates"))]
     for fmt, R in (("html", H), ("md", M)):
         figs = partial(_figures, fmt, pngs)
         para = H.paragraph if fmt == "html" else (lambda t: t)
@@ -86,7 +88,9 @@ def render_report(b: ResultsBundle, folder: Path) -> None:
             ("Quality and detection", [*([R.table(detect)] if detect else
                                          [para("The scenario has no monitors: no detection timeline.")]),
                                        *([R.table(operating)] if operating else []),
-                                       *figs(Plot.weekly_quality, Plot.detection, Plot.reliability)]),
+                                       *([R.table(errors)] if errors else []),
+                                       *figs(Plot.weekly_quality, Plot.detection, Plot.operating_curve,
+                                            Plot.reliability)]),
             ("Scenario", [para(intro), assumption_block]),
         ]
         if missing:

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from ..detection import OPERATING
 from ..errors import SimrouteError
 from ..executors import run_all
 from ..scenario.schema import Scenario
@@ -54,7 +55,7 @@ def run_sweep(scenario: Scenario, spec: SweepSpec, executor=None, progress: Call
         raise SimrouteError(f"sweep: all {len(results)} tasks failed; first: {results[0].error}")
     n_reps = spec.replicates
     params = _param_columns(spec, pts)
-    stamped = [_stamp(r, r.rows, n_reps) for r in ok if r.rows is not None]
+    stamped = [_stamp(r, r.rows.filter(pl.col("kind") != OPERATING), n_reps) for r in ok if r.rows is not None]
     table = pl.concat(stamped).join(params, on="point", how="left")
     order = ["point", "replicate", *[p.path for p in spec.parameters], "subject", "kind", "metric", "value"]
     curves = [_stamp(r, r.curves, n_reps) for r in ok if r.curves is not None and r.curves.height]
