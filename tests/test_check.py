@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import yaml
-from conftest import ROOT, run_case
+from conftest import ROOT, SHIPPED_GROUP, run_case
 from test_uncertainty import tiny
 from typer.testing import CliRunner
 
@@ -132,6 +132,7 @@ def test_run_with_replicates_reports_intervals(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group(SHIPPED_GROUP)  # shares the session runs of the shipped cases
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_scenario_matches_its_committed_baseline(name):
     """A change that moves a shipped scenario's economics beyond Monte Carlo noise fails here, with the

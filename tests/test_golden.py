@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import run_case
+from conftest import SHIPPED_GROUP, run_case
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = ("quickstart", "case1_saas_support", "case2_midmarket_saas", "case3_fintech")
@@ -50,6 +50,7 @@ def _compare(path: str, want, got, problems: list[str]) -> None:
         problems.append(f"{path}: {want} -> {got}")
 
 
+@pytest.mark.xdist_group(SHIPPED_GROUP)  # shares the session runs of the shipped cases
 @pytest.mark.parametrize("case", CASES)
 def test_golden_summary(case):
     got = json.loads(json.dumps(_digest(run_case(case))))

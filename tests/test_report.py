@@ -26,10 +26,10 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory, request):
+def folders(tmp_path_factory, case1, case2, case3):
     """Each shipped case's results folder, written with its report and spreadsheet."""
     root = tmp_path_factory.mktemp("reports")
-    return {c: write_results(request.getfixturevalue(c), root / c) for c in CASES}
+    return {c: write_results(r, root / c) for c, r in zip(CASES, (case1, case2, case3), strict=True)}
 
 
 class _Refs(HTMLParser):
