@@ -34,7 +34,7 @@ from .world.day_source import DayDraw, DaySource, SyntheticDaySource
 from .world.drift import DriftSchedule
 from .world.outcomes import MONEY_LIMIT_NANO, NANO, ModelBank, Outcomes, money_refusal
 from .world.replay import ReplayDaySource
-from .world.traffic import Queries, SurfaceGeometry, TrafficModel
+from .world.traffic import Queries, SurfaceGeometry, TrafficModel, gather
 from .world.users import PolicyUsers, Population
 
 Progress = Callable[[str, int, int], None]
@@ -179,10 +179,11 @@ class Engine:
         day = int(t)
         ids = self.world.population.billed_on(day)
         u = self.streams.generator(streams_mod.USERS, day).random(len(ids))
+        seg = self.world.population.segment[ids]  # shared by every policy's world
         for name, users in self.users.items():
-            gone = users.bill(day, u, ids)
-            seg = self.world.population.segment[gone]
-            self.days[name].churned_by_segment[day] += np.bincount(seg, minlength=len(self.s.users.segments))
+            gone = users.bill(day, u, ids, seg)
+            gone_seg = self.world.population.segment[gone]
+            self.days[name].churned_by_segment[day] += np.bincount(gone_seg, minlength=len(self.s.users.segments))
             self.days[name].day[day, D["churned"]] += len(gone)
 
     def run(self) -> SimulationOutput:
@@ -217,8 +218,9 @@ class Engine:
         pieces = int(np.ceil(1.0 / self.s.engine.batch_fraction_of_day - 1e-9))
         bounds = np.searchsorted(draw.times, day + np.arange(1, pieces) / pieces)
         chunks = np.split(np.arange(len(draw)), bounds)
+        bucket = w.population.rollout_bucket[draw.users]  # shared by every policy: one gather a day, not one each
         for p in self.policies:
-            self._serve_day(p, draw, chunks)
+            self._serve_day(p, draw, chunks, bucket)
         for obs in self.observers:
             obs.end_day(day)
 
@@ -246,7 +248,7 @@ class Engine:
                 self.calendar.schedule(when, Priority.ROLLBACK, f"rollback_on_alarm:{p.name}",
                                        self._setter(p.name, r.to_share))
 
-    def _serve_day(self, p: Policy, draw: DayDraw, chunks: list[np.ndarray]) -> None:
+    def _serve_day(self, p: Policy, draw: DayDraw, chunks: list[np.ndarray], bucket: np.ndarray) -> None:
         day, q, o, u, user = draw.day, draw.queries, draw.outcomes, draw.uniforms, draw.users
         world, acc = self.users[p.name], self.days[p.name]
         p.start_day(day, len(user))
@@ -256,13 +258,14 @@ class Engine:
             if len(pos) == 0:
                 continue
             rows = slice(int(pos[0]), int(pos[-1]) + 1) if len(pos) == pos[-1] - pos[0] + 1 else pos
-            qv, ov, who = q.take(rows), o.take(rows), user[rows]  # a contiguous block is a view, not a copy
+            qv, ov, who = q.take(rows), o.take(rows), gather(user, rows)  # a contiguous block is a view
             r = p.route(qv, ov, pos)
-            treated = self.world.population.rollout_bucket[who] < self.share[p.name]
+            treated = gather(bucket, rows) < self.share[p.name]
             if not treated.all():
                 r = self._baseline(r, ~treated, ov)
             frus = world.frustration_at(who, float(day))
-            x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, u[:, pos], self._thumbs_factor)
+            x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, gather(u, rows, axis=1),
+                                           self._thumbs_factor)
             acc.add(day, r, x, qv.hidden, qv.regulatory, ov)
             p.observe(r, ov, x.thumbs_down)
             batch = Served(p, day, who, qv, ov, r, x)

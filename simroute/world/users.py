@@ -31,7 +31,9 @@ class Population:
         cdf = np.cumsum(shares, axis=1)
         cdf[:, -1] = 1.0
         draw = rng.random(n)
-        self.segment = (draw[:, None] >= cdf[join_day]).sum(axis=1).astype(np.int8)
+        self.segment = np.zeros(n, dtype=np.int8)
+        for k in range(cdf.shape[1]):  # how many segment boundaries each draw passes, one boundary at a time
+            self.segment += draw >= cdf[join_day, k]
         offset = rng.integers(0, self.cycle, size=n)
         offset[u.mau:] = join_day[u.mau:] % self.cycle
         self.billing_offset = offset.astype(np.int16)
@@ -66,11 +68,16 @@ class PolicyUsers:
         self.sensitivity = np.array([g.churn_sensitivity for g in u.segments])
         self.cycle_months = u.billing_cycle_days / 30.0
         self.base_per_cycle = 1.0 - (1.0 - self.base_churn) ** self.cycle_months  # per segment
+        self.p_unfrustrated = 1.0 - (1.0 - self.base_per_cycle) * np.exp(-0.0)  # bill()'s chance at no excess
         self.churned_total = 0
 
     def frustration_at(self, users: np.ndarray, t: float) -> np.ndarray:
-        """Decayed frustration of `users` at time `t`."""
-        return self.frustration[users].astype(np.float64) * np.exp(-(t - self.updated[users]) / self.tau)
+        """Decayed frustration of `users` at time `t` (decayed only where it is not 0, which stays 0)."""
+        f = self.frustration[users]
+        nz = np.flatnonzero(f)
+        out = np.zeros(len(f))
+        out[nz] = f[nz].astype(np.float64) * np.exp(-(t - self.updated[users[nz]]) / self.tau)
+        return out
 
     def add_frustration(self, users: np.ndarray, weights: np.ndarray, t: float) -> None:
         """Commit the day's bad experiences at time `t` (summing repeats of the same user)."""
@@ -82,20 +89,22 @@ class PolicyUsers:
         self.frustration[ids] = self.frustration_at(ids, t) + add
         self.updated[ids] = t
 
-    def bill(self, day: int, uniforms: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
-        """Decide churn for the users billed on `day` (`ids`, computed once for all policies, or looked up);
-        `uniforms` are aligned with them. Returns the ids that churned."""
+    def bill(self, day: int, uniforms: np.ndarray, ids: np.ndarray | None = None,
+             seg: np.ndarray | None = None) -> np.ndarray:
+        """Decide churn for the users billed on `day` (`ids` and their segments `seg`, computed once for all
+        policies, or looked up); `uniforms` are aligned with them. Returns the ids that churned."""
         ids = self.pop.billed_on(day) if ids is None else ids
-        live = self.active[ids]
-        ids, u = ids[live], uniforms[live]
-        seg = self.pop.segment[ids]
-        base = self.base_per_cycle[seg]
-        frustrated = self.frustration[ids] > 0  # most users never were: their decayed frustration is exactly 0
-        level = np.zeros(len(ids))
-        level[frustrated] = self.frustration_at(ids[frustrated], float(day))
-        excess = self.hazard * self.sensitivity[seg] * level
-        p = 1.0 - (1.0 - base) * np.exp(-excess)
-        gone = ids[u < p]
-        self.active[gone] = False
-        self.churned_total += len(gone)
-        return gone
+        seg = self.pop.segment[ids] if seg is None else seg
+        # most users never were frustrated: their decayed frustration is exactly 0, so their churn chance is
+        # the segment's base (the same expression as below with no excess); only the others need the decay
+        gone = (uniforms < self.p_unfrustrated[seg]) & self.active[ids]
+        fr = np.flatnonzero(self.frustration[ids] > 0)
+        if len(fr):
+            s = seg[fr]
+            excess = self.hazard * self.sensitivity[s] * self.frustration_at(ids[fr], float(day))
+            p = 1.0 - (1.0 - self.base_per_cycle[s]) * np.exp(-excess)
+            gone[fr] = (uniforms[fr] < p) & self.active[ids[fr]]
+        gone_ids = ids[gone]
+        self.active[gone_ids] = False
+        self.churned_total += len(gone_ids)
+        return gone_ids
