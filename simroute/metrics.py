@@ -96,10 +96,12 @@ class PolicyDays:
         cost and quality can be read off at every threshold afterwards."""
         cheap, capable = rule.cheap, rule.capable
         b = np.clip((decision * CURVE_BINS).astype(np.int64), 0, CURVE_BINS - 1)
-        cols = (None, o.correct[cheap], o.correct[capable], o.cost_nano[cheap], o.cost_nano[capable])
-        for j, c in enumerate(cols):
-            counts = np.bincount(b, weights=None if c is None else c.astype(np.float64), minlength=CURVE_BINS)
-            curve[day, :, j] += np.rint(counts).astype(np.int64)
+        curve[day, :, 0] += np.bincount(b, minlength=CURVE_BINS)
+        for j, right in ((1, o.correct[cheap]), (2, o.correct[capable])):  # counts: integer bincounts, exact
+            curve[day, :, j] += np.bincount(b[right], minlength=CURVE_BINS)
+        for j, c in ((3, o.cost_nano[cheap]), (4, o.cost_nano[capable])):
+            curve[day, :, j] += np.rint(np.bincount(b, weights=c.astype(np.float64), minlength=CURVE_BINS)).astype(
+                np.int64)
 
 
 _LOG_LO, _LOG_STEP = np.log(LATENCY_EDGES[0]), np.log(LATENCY_EDGES[1] / LATENCY_EDGES[0])

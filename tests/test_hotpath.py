@@ -6,11 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simroute.metrics import TIER_FIELDS, PolicyDays
-from simroute.monitors.long_tail_sampling import _largest
+from simroute.monitors.long_tail_sampling import LongTailSampling, _largest
 from simroute.policies.base import Routing
 from simroute.reactions import Reacted
 from simroute.world.outcomes import Outcomes
 from simroute.world.traffic import gather
+from simroute.world.users import PolicyUsers
 
 _FLAG_COUNTER = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11])  # the flags -> counters of the old form
 
@@ -64,3 +65,73 @@ def test_gather_equals_indexing_for_positions_slices_and_masks():
         assert (gather(a, idx, axis=1) == a[:, idx]).all()
         assert (gather(a[0], idx) == a[0][idx]).all()
     assert np.shares_memory(gather(a, slice(1, 4), axis=1), a)
+
+
+def test_long_tail_sampling_keeps_its_truth_series():
+    assert "truth" in LongTailSampling.__dict__ and "_tail" in LongTailSampling.__dict__
+
+
+def _old_billing(pop, pu, frustration: np.ndarray, updated: np.ndarray, active: np.ndarray, day: int,
+                 u: np.ndarray) -> np.ndarray:
+    """Churn at billing as decided before the billing-order layout: every billed user, by user id."""
+    ids = np.flatnonzero((pop.billing_offset == day % pop.cycle) & (pop.join_day < day))
+    live = active[ids]
+    ids, u = ids[live], u[live]
+    seg = pop.segment[ids]
+    level = frustration[ids].astype(np.float64) * np.exp(-(day - updated[ids]) / pu.tau)
+    p = 1.0 - (1.0 - pu.base_per_cycle[seg]) * np.exp(-pu.hazard * pu.sensitivity[seg] * level)
+    return ids[u < p]
+
+
+def test_billing_by_slot_churns_exactly_whom_the_per_user_rule_churned():
+    from test_world import _population
+
+    pop, s = _population(mau=5000)
+    pu = PolicyUsers(pop, s)
+    rng = np.random.default_rng(5)
+    frustration, updated = np.zeros(pop.size, np.float32), np.zeros(pop.size, np.float32)
+    active = np.ones(pop.size, dtype=bool)
+    for day in range(1, 50):
+        who = rng.integers(0, pop.joined(day), 400)
+        w = np.where(rng.random(400) < 0.3, rng.random(400), 0.0)
+        pu.add_frustration(who, w, float(day))
+        keep = w > 0
+        ids, inv = np.unique(who[keep], return_inverse=True)
+        level = frustration[ids].astype(np.float64) * np.exp(-(day - updated[ids]) / pu.tau)
+        frustration[ids], updated[ids] = level + np.bincount(inv, weights=w[keep]), day
+        assert (pu.frustration[pop.slot_of] == frustration).all()
+        ids = pop.billed_on(day)
+        assert (ids == np.flatnonzero((pop.billing_offset == day % pop.cycle) & (pop.join_day < day))).all()
+        u = rng.random(len(ids)) * 0.2  # enough churn to matter
+        want = _old_billing(pop, pu, frustration, updated, active, day, u)
+        active[want] = False
+        assert (pu.bill(day, u, ids) == want).all()
+        assert (pu.active == active).all() and (pu.live == active[pop.order]).all()
+
+
+def _old_linear(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    out = np.full(len(x), b, dtype=np.float64)
+    for j in range(x.shape[1]):
+        out += x[:, j].astype(np.float64) * w[j]
+    return out
+
+
+def test_classifier_sums_by_contiguous_columns_equal_the_strided_ones():
+    from simroute import classifier as c
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((999, 8)).astype(np.float32)
+    w, p = rng.standard_normal(8), rng.standard_normal((8, 8))
+    assert (c._linear(x, w, 0.3) == _old_linear(x, w, 0.3)).all()
+    sq = np.zeros(len(x))
+    for j in range(8):
+        sq += x[:, j].astype(np.float64) ** 2
+    unit = x.astype(np.float64) / np.maximum(np.sqrt(sq), 1e-12)[:, None]
+    assert (c._unit_rows(x) == unit).all() and c._unit_rows(x).flags.c_contiguous
+    mean = rng.standard_normal(8)
+    clf = c.TrainedClassifier(c.ClassifierMethod.encoder, w, 0.1, None, mean, p, np.empty(0))
+    d = x.astype(np.float64) - mean
+    ood = np.zeros(len(x))
+    for j in range(8):
+        ood += d[:, j] * _old_linear(d, p[j], 0.0)
+    assert (clf.ood(x) == ood.astype(np.float32)).all()

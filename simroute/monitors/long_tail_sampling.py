@@ -26,6 +26,10 @@ class LongTailSampling(Monitor):
         unusual = np.where(np.isnan(log.ood), -log.confidence, log.ood)
         return _largest(unusual, max(1, int(self.config.tail_share * len(log))))
 
+    def truth(self, day, log):
+        """The expected wrong-verdict rate of the whole tail."""
+        return {"tail": log.verdict_error_rate(self._tail(log), self.config.reviewers)} if len(log) else None
+
 
 def _largest(x: np.ndarray, k: int) -> np.ndarray:
     """`np.argsort(-x, kind="stable")[:k]` (ties in index order) from a partition and a sort of the k chosen,
@@ -38,7 +42,3 @@ def _largest(x: np.ndarray, k: int) -> np.ndarray:
     ties = np.flatnonzero(neg == kth)[:k - len(above)]
     chosen = np.sort(np.concatenate((above, ties)))
     return chosen[np.argsort(neg[chosen], kind="stable")]
-
-    def truth(self, day, log):
-        """The expected wrong-verdict rate of the whole tail."""
-        return {"tail": log.verdict_error_rate(self._tail(log), self.config.reviewers)} if len(log) else None

@@ -63,9 +63,10 @@ class SurfaceGeometry:
     def features(self, rng: np.random.Generator, intent: np.ndarray, tail: np.ndarray,
                  hidden: np.ndarray) -> np.ndarray:
         """Surface embedding: centroid + unit noise, nudged toward 'complex' by difficulty and by hidden intent."""
-        x = self.centroids[intent] + rng.standard_normal((len(intent), self.dimensions))
+        x = rng.standard_normal((len(intent), self.dimensions))
+        x += self.centroids[intent]
         x[:, 0] -= self.difficulty_visibility * tail
-        x += hidden[:, None] * self.hidden_shift[None, :]
+        x[hidden] += self.hidden_shift  # only hidden rows move (adding the others' zero shift changed nothing)
         return x.astype(np.float32)
 
 
