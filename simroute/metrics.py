@@ -72,9 +72,9 @@ class PolicyDays:
             stride *= size
         combos = np.bincount(code, minlength=stride).reshape(-1, m)  # (combination, tier)
         self.tier[day, :, :len(TIER_FIELDS)] += combos.T @ _EVENT_COUNTERS
-        self.inference_nano[day] += (cost_nano * r.ran).sum(axis=1)
+        self.inference_nano[day] += np.add.reduce(cost_nano, axis=1, where=r.ran)  # no (models, n) product
         if r.shadow is not None:
-            self.shadow_nano[day] += (cost_nano * r.shadow).sum(axis=1)
+            self.shadow_nano[day] += np.add.reduce(cost_nano, axis=1, where=r.shadow)
             self.day[day, D["shadow_checks"]] += int(r.shadow.any(axis=0).sum())
             if r.shadow_disagrees is not None:
                 self.day[day, D["shadow_disagreements"]] += int(r.shadow_disagrees.sum())

@@ -42,6 +42,7 @@ def test_tier_counters_from_event_combinations_equal_the_flag_counts(m, n, seed)
     hidden = b()
     acc.add(1, r, x, hidden, regulatory, o)
     assert (acc.tier[1] == _tier_counts_by_flags(m, r, x, hidden, regulatory)).all()
+    assert (acc.inference_nano[1] == (o.cost_nano * r.ran).sum(axis=1)).all()
     assert not acc.tier[0].any()
 
 
@@ -135,3 +136,20 @@ def test_classifier_sums_by_contiguous_columns_equal_the_strided_ones():
     for j in range(8):
         ood += d[:, j] * _old_linear(d, p[j], 0.0)
     assert (clf.ood(x) == ood.astype(np.float32)).all()
+
+
+def test_reaction_outcome_codes():
+    from simroute.reactions import CORRECT, WRONG_CONFIDENT, WRONG_HEDGED, ReactionModel
+
+    rng = np.random.default_rng(4)
+    correct, confident = rng.random((2, 500)) < 0.5, rng.random((2, 500)) < 0.5
+    final = rng.integers(0, 2, 500).astype(np.int8)
+    o = Outcomes(correct, confident & ~correct, rng.random((2, 500)).astype(np.float32),
+                 rng.random((2, 500)).astype(np.float32), rng.integers(0, 10, (2, 500)))
+    model = ReactionModel.__new__(ReactionModel)
+    model.thumb = model.contact = model.repeat = model.frustration = np.array([0.1, 0.2, 0.3])
+    model.skew, model.compliance_frustration, model.catch, model.hedged_counts = 0.0, 1.0, 0.5, True
+    x = model.react(final, o, rng.random(500) < 0.5, np.zeros(500), rng.random((4, 500)))
+    c, k = correct[final, np.arange(500)], (confident & ~correct)[final, np.arange(500)]
+    want = np.where(c, CORRECT, np.where(k, WRONG_CONFIDENT, WRONG_HEDGED)).astype(np.int8)
+    assert x.outcome.dtype == np.int8 and (x.outcome == want).all()

@@ -41,7 +41,7 @@ class Population:
         # billing order: users grouped by billing offset, in join order within a group, so the users billed on
         # a day are one contiguous run of slots (join days only grow within a group: those joined are a prefix)
         self.order = np.argsort(self.billing_offset, kind="stable")  # slot -> user
-        self.slot_of = np.empty(n, dtype=np.int64)  # user -> slot
+        self.slot_of = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)  # user -> slot
         self.slot_of[self.order] = np.arange(n)
         self.segment_by_slot = self.segment[self.order]
         self._join_day_by_slot = join_day[self.order]
