@@ -153,3 +153,16 @@ def test_reaction_outcome_codes():
     c, k = correct[final, np.arange(500)], (confident & ~correct)[final, np.arange(500)]
     want = np.where(c, CORRECT, np.where(k, WRONG_CONFIDENT, WRONG_HEDGED)).astype(np.int8)
     assert x.outcome.dtype == np.int8 and (x.outcome == want).all()
+
+
+def test_pick_on_blocks_and_views():
+    from simroute.policies.base import pick
+
+    rng = np.random.default_rng(9)
+    for values in (rng.random((3, 50)).astype(np.float32), rng.random((2, 50)) < 0.5,
+                   rng.integers(0, 9, (3, 80))[:, 10:60]):
+        rows = rng.integers(0, len(values), values.shape[1]).astype(np.int8)
+        want = np.take_along_axis(values, rows[None, :].astype(np.intp), axis=0)[0]
+        got = pick(values, rows)
+        assert got.dtype == want.dtype and (got == want).all()
+    assert len(pick(np.zeros((2, 0)), np.zeros(0, dtype=np.int8))) == 0
