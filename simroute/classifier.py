@@ -14,26 +14,41 @@ from .scenario.policies import ClassifierMethod
 from .scenario.world import SurfaceClass
 
 
+def _columns(x: np.ndarray) -> np.ndarray:
+    """The columns of `x` as contiguous float64 rows (one copy instead of a strided copy per column)."""
+    return np.ascontiguousarray(x.T, dtype=np.float64)
+
+
+def _linear_columns(cols: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    """`_linear` on the columns `cols` of x (see `_columns`)."""
+    out = np.full(cols.shape[1], b, dtype=np.float64)
+    for j in range(len(cols)):
+        out += cols[j] * w[j]
+    return out
+
+
 def _linear(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     """x @ w + b, summed column by column so each row's result never depends on the batch size."""
-    out = np.full(len(x), b, dtype=np.float64)
-    for j in range(x.shape[1]):
-        out += x[:, j].astype(np.float64) * w[j]
-    return out
+    return _linear_columns(_columns(x), w, b)
+
+
+def _unit_columns(cols: np.ndarray) -> np.ndarray:
+    """The columns of rows scaled to unit length, computed column by column (batch-size independent)."""
+    sq = np.zeros(cols.shape[1], dtype=np.float64)
+    for j in range(len(cols)):
+        sq += cols[j] ** 2
+    return cols / np.maximum(np.sqrt(sq), 1e-12)[None, :]
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length, computed column by column (batch-size independent)."""
-    sq = np.zeros(len(x), dtype=np.float64)
-    for j in range(x.shape[1]):
-        sq += x[:, j].astype(np.float64) ** 2
-    return x.astype(np.float64) / np.maximum(np.sqrt(sq), 1e-12)[:, None]
+    return np.ascontiguousarray(_unit_columns(_columns(x)).T)  # row-major, as the training means expect
 
 
 def _cosine_margin(x: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """cos(x, simple centroid) - cos(x, complex centroid) as a one-column feature."""
-    unit = _unit_rows(x)
-    return (_linear(unit, centroids[0], 0.0) - _linear(unit, centroids[1], 0.0))[:, None]
+    unit = _unit_columns(_columns(x))
+    return (_linear_columns(unit, centroids[0], 0.0) - _linear_columns(unit, centroids[1], 0.0))[:, None]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3,
@@ -85,10 +100,10 @@ class TrainedClassifier:
 
     def ood(self, x: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distance from the training distribution (batch-size independent)."""
-        d = x.astype(np.float64) - self.mean
+        d = _columns(x) - self.mean[:, None]
         out = np.zeros(len(x), dtype=np.float64)
-        for j in range(d.shape[1]):
-            out += d[:, j] * _linear(d, self.precision[j], 0.0)
+        for j in range(len(d)):
+            out += d[j] * _linear_columns(d, self.precision[j], 0.0)
         return out.astype(np.float32)
 
 

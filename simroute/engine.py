@@ -34,7 +34,7 @@ from .world.day_source import DayDraw, DaySource, SyntheticDaySource
 from .world.drift import DriftSchedule
 from .world.outcomes import MONEY_LIMIT_NANO, NANO, ModelBank, Outcomes, money_refusal
 from .world.replay import ReplayDaySource
-from .world.traffic import Queries, SurfaceGeometry, TrafficModel
+from .world.traffic import Queries, SurfaceGeometry, TrafficModel, gather
 from .world.users import PolicyUsers, Population
 
 Progress = Callable[[str, int, int], None]
@@ -181,8 +181,8 @@ class Engine:
         u = self.streams.generator(streams_mod.USERS, day).random(len(ids))
         for name, users in self.users.items():
             gone = users.bill(day, u, ids)
-            seg = self.world.population.segment[gone]
-            self.days[name].churned_by_segment[day] += np.bincount(seg, minlength=len(self.s.users.segments))
+            gone_seg = self.world.population.segment[gone]
+            self.days[name].churned_by_segment[day] += np.bincount(gone_seg, minlength=len(self.s.users.segments))
             self.days[name].day[day, D["churned"]] += len(gone)
 
     def run(self) -> SimulationOutput:
@@ -217,8 +217,10 @@ class Engine:
         pieces = int(np.ceil(1.0 / self.s.engine.batch_fraction_of_day - 1e-9))
         bounds = np.searchsorted(draw.times, day + np.arange(1, pieces) / pieces)
         chunks = np.split(np.arange(len(draw)), bounds)
+        # shared by every policy: one gather a day, not one each
+        bucket, slots = w.population.rollout_bucket[draw.users], w.population.slot_of[draw.users]
         for p in self.policies:
-            self._serve_day(p, draw, chunks)
+            self._serve_day(p, draw, chunks, bucket, slots)
         for obs in self.observers:
             obs.end_day(day)
 
@@ -246,32 +248,37 @@ class Engine:
                 self.calendar.schedule(when, Priority.ROLLBACK, f"rollback_on_alarm:{p.name}",
                                        self._setter(p.name, r.to_share))
 
-    def _serve_day(self, p: Policy, draw: DayDraw, chunks: list[np.ndarray]) -> None:
+    def _serve_day(self, p: Policy, draw: DayDraw, chunks: list[np.ndarray], bucket: np.ndarray,
+                   slots: np.ndarray) -> None:
+        """Serve one policy the day's queries of its active users (`bucket`: their rollout buckets, `slots`: their
+        places in the per-policy user state)."""
         day, q, o, u, user = draw.day, draw.queries, draw.outcomes, draw.uniforms, draw.users
         world, acc = self.users[p.name], self.days[p.name]
         p.start_day(day, len(user))
-        bad_users, bad_weight = [], []
+        bad_slots, bad_weight = [], []
         for chunk in chunks:
             pos = chunk[world.active[user[chunk]]]
             if len(pos) == 0:
                 continue
             rows = slice(int(pos[0]), int(pos[-1]) + 1) if len(pos) == pos[-1] - pos[0] + 1 else pos
-            qv, ov, who = q.take(rows), o.take(rows), user[rows]  # a contiguous block is a view, not a copy
+            qv, ov, who = q.take(rows), o.take(rows), gather(user, rows)  # a contiguous block is a view
             r = p.route(qv, ov, pos)
-            treated = self.world.population.rollout_bucket[who] < self.share[p.name]
+            treated = gather(bucket, rows) < self.share[p.name]
             if not treated.all():
                 r = self._baseline(r, ~treated, ov)
-            frus = world.frustration_at(who, float(day))
-            x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, u[:, pos], self._thumbs_factor)
+            slot = gather(slots, rows)
+            frus = world.decayed(slot, float(day))
+            x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, gather(u, rows, axis=1),
+                                           self._thumbs_factor)
             acc.add(day, r, x, qv.hidden, qv.regulatory, ov)
             p.observe(r, ov, x.thumbs_down)
             batch = Served(p, day, who, qv, ov, r, x)
             for obs in self.observers:
                 obs.served(batch)
-            bad_users.append(who)
+            bad_slots.append(slot)
             bad_weight.append(x.frustration)
-        if bad_users:
-            world.add_frustration(np.concatenate(bad_users), np.concatenate(bad_weight), float(day + 1))
+        if bad_slots:
+            world.add_frustration_slots(np.concatenate(bad_slots), np.concatenate(bad_weight), float(day + 1))
         p.end_day(day)
         acc.rollout_share[day] = self.share[p.name]
         acc.day[day, D["active_users"]] = self.world.population.joined(day) - world.churned_total

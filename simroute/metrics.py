@@ -13,7 +13,22 @@ from .world.outcomes import Outcomes
 TIER_FIELDS = ("queries", "correct", "wrong_hedged", "wrong_confident", "hidden", "hidden_wrong",
                "regulatory", "compliance_events", "compliance_caught", "thumbs_down", "contacts",
                "escalated")
-_FLAG_COUNTER = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11])  # flags -> TIER_FIELDS (contacts: 1st, 2nd)
+_EVENT_SIZES = (3, 2, 2, 2, 2, 2, 3, 2)  # outcome, hidden, regulatory, compliance, caught, thumbs, contacts,
+# escalated: the digits of a query's event combination
+
+
+def _event_counters() -> np.ndarray:
+    """(event combination, TIER_FIELDS): how much each combination of a query's outcome and flags adds to each
+    tier counter (a combination's code is mixed-radix in `_EVENT_SIZES`, outcome the fastest digit)."""
+    codes = np.indices(_EVENT_SIZES[::-1]).reshape(len(_EVENT_SIZES), -1)[::-1]
+    outcome, hidden, regulatory, compliance, caught, thumbs, contacts, escalated = codes
+    wrong = outcome != 0
+    cols = (np.ones_like(outcome), outcome == 0, outcome == 1, outcome == 2, hidden, hidden * wrong, regulatory,
+            compliance, caught, thumbs, contacts, escalated)
+    return np.stack(cols, axis=1).astype(np.int64)
+
+
+_EVENT_COUNTERS = _event_counters()
 DAY_FIELDS = ("classifier_calls", "verifier_calls", "shadow_checks", "shadow_disagreements",
               "churned", "active_users")
 T = {name: i for i, name in enumerate(TIER_FIELDS)}  # column of each tier counter
@@ -49,15 +64,17 @@ class PolicyDays:
             o: Outcomes) -> None:
         """Fold one batch of served queries into day `day`."""
         m, cost_nano = self._m, o.cost_nano
-        f = r.final
-        wrong = x.outcome != 0
-        flags = (np.ones_like(wrong), x.outcome == 0, x.outcome == 1, x.outcome == 2, hidden, hidden & wrong,
-                 regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts >= 1, x.contacts >= 2, r.escalated)
-        codes = (_FLAG_COUNTER[:, None] * m + f[None, :])[np.stack(flags)]  # (counter, tier) of every event
-        self.tier[day, :, :len(TIER_FIELDS)] += np.bincount(codes, minlength=len(TIER_FIELDS) * m).reshape(-1, m).T
-        self.inference_nano[day] += (cost_nano * r.ran).sum(axis=1)
+        code = r.final.astype(np.intp)  # (event combination, tier) of every query, tier the fastest digit
+        stride = m
+        for flag, size in zip((x.outcome, hidden, regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts,
+                               r.escalated), _EVENT_SIZES, strict=True):
+            code += flag * np.intp(stride)
+            stride *= size
+        combos = np.bincount(code, minlength=stride).reshape(-1, m)  # (combination, tier)
+        self.tier[day, :, :len(TIER_FIELDS)] += combos.T @ _EVENT_COUNTERS
+        self.inference_nano[day] += np.add.reduce(cost_nano, axis=1, where=r.ran)  # no (models, n) product
         if r.shadow is not None:
-            self.shadow_nano[day] += (cost_nano * r.shadow).sum(axis=1)
+            self.shadow_nano[day] += np.add.reduce(cost_nano, axis=1, where=r.shadow)
             self.day[day, D["shadow_checks"]] += int(r.shadow.any(axis=0).sum())
             if r.shadow_disagrees is not None:
                 self.day[day, D["shadow_disagreements"]] += int(r.shadow_disagrees.sum())
@@ -79,10 +96,12 @@ class PolicyDays:
         cost and quality can be read off at every threshold afterwards."""
         cheap, capable = rule.cheap, rule.capable
         b = np.clip((decision * CURVE_BINS).astype(np.int64), 0, CURVE_BINS - 1)
-        cols = (None, o.correct[cheap], o.correct[capable], o.cost_nano[cheap], o.cost_nano[capable])
-        for j, c in enumerate(cols):
-            counts = np.bincount(b, weights=None if c is None else c.astype(np.float64), minlength=CURVE_BINS)
-            curve[day, :, j] += np.rint(counts).astype(np.int64)
+        curve[day, :, 0] += np.bincount(b, minlength=CURVE_BINS)
+        for j, right in ((1, o.correct[cheap]), (2, o.correct[capable])):  # counts: integer bincounts, exact
+            curve[day, :, j] += np.bincount(b[right], minlength=CURVE_BINS)
+        for j, c in ((3, o.cost_nano[cheap]), (4, o.cost_nano[capable])):
+            curve[day, :, j] += np.rint(np.bincount(b, weights=c.astype(np.float64), minlength=CURVE_BINS)).astype(
+                np.int64)
 
 
 _LOG_LO, _LOG_STEP = np.log(LATENCY_EDGES[0]), np.log(LATENCY_EDGES[1] / LATENCY_EDGES[0])

@@ -54,7 +54,8 @@ class ReactionModel:
         """Reactions to the answers of models `final`; `u` holds REACTION_DRAWS uniforms per query."""
         correct = pick(o.correct, final)
         confident = pick(o.confident, final)
-        outcome = np.where(correct, CORRECT, np.where(confident, WRONG_CONFIDENT, WRONG_HEDGED)).astype(np.int8)
+        outcome = np.where(confident, np.int8(WRONG_CONFIDENT), np.int8(WRONG_HEDGED))
+        outcome[correct] = CORRECT
         thumbs = u[0] < np.minimum(1.0, day_factor * self.thumb[outcome] * (1.0 + self.skew * user_frustration))
         contact = u[1] < self.contact[outcome]
         repeat = contact & (u[2] < self.repeat[outcome])

@@ -32,6 +32,8 @@ class CohortSurvey:
         self.survey = survey
         size = min(survey.panel_size, population_size)
         self.panel = np.sort(rng.choice(population_size, size=size, replace=False))
+        self._member = np.zeros(population_size, dtype=bool)
+        self._member[self.panel] = True
         self._sum = {p: np.zeros(size) for p in policies}
         self._count = {p: np.zeros(size, dtype=np.int64) for p in policies}
 
@@ -43,10 +45,10 @@ class CohortSurvey:
         """Record the satisfaction of panel users' interactions on `day`, if it falls in the cohort window."""
         if not self.survey.cohort_start_day <= day < self.survey.cohort_end_day:
             return
-        pos = np.minimum(np.searchsorted(self.panel, users), len(self.panel) - 1)
-        hit = self.panel[pos] == users
-        np.add.at(self._sum[policy], pos[hit], csat[hit])
-        np.add.at(self._count[policy], pos[hit], 1)
+        hit = np.flatnonzero(self._member[users])  # a bitmap lookup instead of a binary search of every user
+        pos = np.searchsorted(self.panel, users[hit])
+        np.add.at(self._sum[policy], pos, csat[hit])
+        np.add.at(self._count[policy], pos, 1)
 
     def result(self, policy: str, active: np.ndarray, horizon: int) -> SurveyResult:
         """Mean per-respondent satisfaction of cohort members still active at the survey (None past horizon)."""

@@ -24,8 +24,21 @@ class LongTailSampling(Monitor):
     def _tail(self, log) -> np.ndarray:
         """The day's most unusual answers, the population the reviews are drawn from."""
         unusual = np.where(np.isnan(log.ood), -log.confidence, log.ood)
-        return np.argsort(-unusual, kind="stable")[:max(1, int(self.config.tail_share * len(log)))]
+        return _largest(unusual, max(1, int(self.config.tail_share * len(log))))
 
     def truth(self, day, log):
         """The expected wrong-verdict rate of the whole tail."""
         return {"tail": log.verdict_error_rate(self._tail(log), self.config.reviewers)} if len(log) else None
+
+
+def _largest(x: np.ndarray, k: int) -> np.ndarray:
+    """`np.argsort(-x, kind="stable")[:k]` (ties in index order) from a partition and a sort of the k chosen,
+    instead of sorting the whole day."""
+    neg = -x
+    if k >= len(neg) or np.isnan(neg).any():
+        return np.argsort(neg, kind="stable")[:k]
+    kth = np.partition(neg, k - 1)[k - 1]
+    above = np.flatnonzero(neg < kth)
+    ties = np.flatnonzero(neg == kth)[:k - len(above)]
+    chosen = np.sort(np.concatenate((above, ties)))
+    return chosen[np.argsort(neg[chosen], kind="stable")]

@@ -117,7 +117,11 @@ def one_hot(final: np.ndarray, m: int) -> np.ndarray:
 
 def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """values[rows[j], j] for every column j."""
-    return np.take_along_axis(values, rows[None, :].astype(np.intp), axis=0)[0]
+    if not values.flags.c_contiguous:  # a view of a day's block: its rows are not back to back
+        return np.take_along_axis(values, rows[None, :].astype(np.intp), axis=0)[0]
+    flat = rows.astype(np.intp) * values.shape[1]
+    flat += np.arange(values.shape[1])
+    return np.take(values.reshape(-1), flat)  # a third of take_along_axis's cost, the same elements
 
 
 class Policy(ABC):

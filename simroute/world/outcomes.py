@@ -14,7 +14,7 @@ from ..errors import SimrouteError
 from ..scenario.measurable import quality_curve
 from ..scenario.schema import Scenario
 from .drift import DayParams
-from .traffic import Queries
+from .traffic import Queries, gather
 
 NANO = 1_000_000_000  # costs are accounted in integer nano-dollars, so sums never depend on batching
 MONEY_LIMIT_NANO = 2**62  # the most one run may spend ($4.6e9): every money counter and sum of them fits int64
@@ -51,7 +51,7 @@ class Outcomes:
 
     def take(self, idx: np.ndarray | slice) -> Outcomes:
         """Columns `idx` as a new block."""
-        return Outcomes(**{f.name: getattr(self, f.name)[:, idx] for f in fields(self)})
+        return Outcomes(**{f.name: gather(getattr(self, f.name), idx, axis=1) for f in fields(self)})
 
 
 class ModelBank:

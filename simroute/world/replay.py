@@ -25,7 +25,7 @@ from ..scenario.schema import Scenario
 from .day_source import DayDraw, DaySource
 from .outcomes import NANO, ModelBank, Outcomes
 from .text_router import RouterChoice, train_router
-from .traffic import Queries
+from .traffic import Queries, gather
 
 _ROUTERS: dict[tuple, RouterChoice] = {}  # the last trained router, by what it was trained on
 SPLIT = "replay:split"
@@ -40,7 +40,7 @@ class ReplayQueries(Queries):
     row: np.ndarray  # int64, index into the recorded eval
 
     def take(self, idx: np.ndarray | slice) -> ReplayQueries:
-        return ReplayQueries(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+        return ReplayQueries(**{f.name: gather(getattr(self, f.name), idx) for f in fields(self)})
 
 
 @dataclass(frozen=True)

@@ -31,23 +31,34 @@ class Population:
         cdf = np.cumsum(shares, axis=1)
         cdf[:, -1] = 1.0
         draw = rng.random(n)
-        self.segment = (draw[:, None] >= cdf[join_day]).sum(axis=1).astype(np.int8)
+        self.segment = np.zeros(n, dtype=np.int8)
+        for k in range(cdf.shape[1]):  # how many segment boundaries each draw passes, one boundary at a time
+            self.segment += draw >= cdf[join_day, k]
         offset = rng.integers(0, self.cycle, size=n)
         offset[u.mau:] = join_day[u.mau:] % self.cycle
         self.billing_offset = offset.astype(np.int16)
         self.rollout_bucket = rng.random(n)
-        order = np.argsort(self.billing_offset, kind="stable")
-        bounds = np.searchsorted(self.billing_offset[order], np.arange(self.cycle + 1))
-        self._billed = [order[bounds[k]:bounds[k + 1]] for k in range(self.cycle)]
+        # billing order: users grouped by billing offset, in join order within a group, so the users billed on
+        # a day are one contiguous run of slots (join days only grow within a group: those joined are a prefix)
+        self.order = np.argsort(self.billing_offset, kind="stable")  # slot -> user
+        self.slot_of = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)  # user -> slot
+        self.slot_of[self.order] = np.arange(n)
+        self.segment_by_slot = self.segment[self.order]
+        self._join_day_by_slot = join_day[self.order]
+        self._bounds = np.searchsorted(self.billing_offset[self.order], np.arange(self.cycle + 1))
 
     def joined(self, day: int) -> int:
         """Users who have joined by the start of `day`."""
         return int(self.joined_by_day[min(day, len(self.joined_by_day) - 1)])
 
+    def billed_slots(self, day: int) -> slice:
+        """Slots (billing order) of the users whose billing cycle falls on `day` and who joined before it."""
+        lo, hi = int(self._bounds[day % self.cycle]), int(self._bounds[day % self.cycle + 1])
+        return slice(lo, lo + int(np.searchsorted(self._join_day_by_slot[lo:hi], day, side="left")))
+
     def billed_on(self, day: int) -> np.ndarray:
-        """Ids of users whose billing cycle falls on `day` and who joined before it."""
-        ids = self._billed[day % self.cycle]
-        return ids[self.join_day[ids] < day]
+        """Ids of users whose billing cycle falls on `day` and who joined before it (ascending)."""
+        return self.order[self.billed_slots(day)]
 
 
 class PolicyUsers:
@@ -57,45 +68,64 @@ class PolicyUsers:
         u = scenario.users
         n = population.size
         self.pop = population
-        self.active = np.ones(n, dtype=bool)
-        self.frustration = np.zeros(n, dtype=np.float32)
-        self.updated = np.zeros(n, dtype=np.float32)  # day of the last update (exact in float32)
+        self.active = np.ones(n, dtype=bool)  # by user id
+        self.live = np.ones(n, dtype=bool)  # the same by slot (billing order), kept in step with `active`
+        self.frustration = np.zeros(n, dtype=np.float32)  # by slot
+        self.updated = np.zeros(n, dtype=np.float32)  # by slot: day of the last update (exact in float32)
         self.tau = u.frustration.decay_days
         self.hazard = u.frustration.churn_hazard_per_unit
         self.base_churn = np.array([g.baseline_churn_per_month for g in u.segments])
         self.sensitivity = np.array([g.churn_sensitivity for g in u.segments])
         self.cycle_months = u.billing_cycle_days / 30.0
         self.base_per_cycle = 1.0 - (1.0 - self.base_churn) ** self.cycle_months  # per segment
+        self.p_unfrustrated = 1.0 - (1.0 - self.base_per_cycle) * np.exp(-0.0)  # bill()'s chance at no excess
         self.churned_total = 0
 
     def frustration_at(self, users: np.ndarray, t: float) -> np.ndarray:
         """Decayed frustration of `users` at time `t`."""
-        return self.frustration[users].astype(np.float64) * np.exp(-(t - self.updated[users]) / self.tau)
+        return self.decayed(self.pop.slot_of[users], t)
+
+    def decayed(self, slots: np.ndarray, t: float) -> np.ndarray:
+        """Decayed frustration of the users in `slots` at time `t` (decayed only where it is not 0: 0 stays 0)."""
+        f = self.frustration[slots]
+        nz = np.flatnonzero(f)
+        out = np.zeros(len(f))
+        out[nz] = f[nz].astype(np.float64) * np.exp(-(t - self.updated[slots[nz]]) / self.tau)
+        return out
 
     def add_frustration(self, users: np.ndarray, weights: np.ndarray, t: float) -> None:
         """Commit the day's bad experiences at time `t` (summing repeats of the same user)."""
+        self.add_frustration_slots(self.pop.slot_of[users], weights, t)
+
+    def add_frustration_slots(self, slots: np.ndarray, weights: np.ndarray, t: float) -> None:
+        """`add_frustration` for users given by slot."""
         keep = weights > 0
         if not keep.any():
             return
-        ids, inv = np.unique(users[keep], return_inverse=True)
+        ids, inv = np.unique(slots[keep], return_inverse=True)
         add = np.bincount(inv, weights=weights[keep])
-        self.frustration[ids] = self.frustration_at(ids, t) + add
+        self.frustration[ids] = self.decayed(ids, t) + add
         self.updated[ids] = t
 
     def bill(self, day: int, uniforms: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
-        """Decide churn for the users billed on `day` (`ids`, computed once for all policies, or looked up);
-        `uniforms` are aligned with them. Returns the ids that churned."""
-        ids = self.pop.billed_on(day) if ids is None else ids
-        live = self.active[ids]
-        ids, u = ids[live], uniforms[live]
-        seg = self.pop.segment[ids]
-        base = self.base_per_cycle[seg]
-        frustrated = self.frustration[ids] > 0  # most users never were: their decayed frustration is exactly 0
-        level = np.zeros(len(ids))
-        level[frustrated] = self.frustration_at(ids[frustrated], float(day))
-        excess = self.hazard * self.sensitivity[seg] * level
-        p = 1.0 - (1.0 - base) * np.exp(-excess)
-        gone = ids[u < p]
-        self.active[gone] = False
-        self.churned_total += len(gone)
-        return gone
+        """Decide churn for the users billed on `day` (`uniforms` aligned with `Population.billed_on(day)`, whose
+        result `ids` is, if given). Returns the ids that churned, ascending."""
+        billed = self.pop.billed_slots(day)
+        assert ids is None or len(ids) == len(uniforms) == billed.stop - billed.start
+        seg = self.pop.segment_by_slot[billed]
+        # most users never were frustrated: their decayed frustration is exactly 0, so their churn chance is
+        # the segment's base (the same expression as below with no excess); only the others need the decay
+        live = self.live[billed]
+        gone = (uniforms < self.p_unfrustrated[seg]) & live
+        fr = np.flatnonzero(self.frustration[billed] > 0)
+        if len(fr):
+            s = seg[fr]
+            excess = self.hazard * self.sensitivity[s] * self.decayed(fr + billed.start, float(day))
+            p = 1.0 - (1.0 - self.base_per_cycle[s]) * np.exp(-excess)
+            gone[fr] = (uniforms[fr] < p) & live[fr]
+        gone_slots = np.flatnonzero(gone) + billed.start
+        self.live[gone_slots] = False
+        gone_ids = self.pop.order[gone_slots]
+        self.active[gone_ids] = False
+        self.churned_total += len(gone_ids)
+        return gone_ids

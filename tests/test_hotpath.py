@@ -1,0 +1,168 @@
+"""The day loop's faster forms give exactly what the plain forms they replace gave (issue 17)."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simroute.metrics import TIER_FIELDS, PolicyDays
+from simroute.monitors.long_tail_sampling import LongTailSampling, _largest
+from simroute.policies.base import Routing
+from simroute.reactions import Reacted
+from simroute.world.outcomes import Outcomes
+from simroute.world.traffic import gather
+from simroute.world.users import PolicyUsers
+
+_FLAG_COUNTER = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11])  # the flags -> counters of the old form
+
+
+def _tier_counts_by_flags(m: int, r: Routing, x: Reacted, hidden: np.ndarray, regulatory: np.ndarray) -> np.ndarray:
+    """The tier counters as the engine counted them before: one (counter, tier) code per raised flag."""
+    f, wrong = r.final, x.outcome != 0
+    flags = (np.ones_like(wrong), x.outcome == 0, x.outcome == 1, x.outcome == 2, hidden, hidden & wrong,
+             regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts >= 1, x.contacts >= 2, r.escalated)
+    codes = (_FLAG_COUNTER[:, None] * m + f[None, :])[np.stack(flags)]
+    return np.bincount(codes, minlength=len(TIER_FIELDS) * m).reshape(-1, m).T
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 4), st.integers(0, 300), st.integers(0, 2**32 - 1))
+def test_tier_counters_from_event_combinations_equal_the_flag_counts(m, n, seed):
+    rng = np.random.default_rng(seed)
+    b = lambda p=0.5: rng.random(n) < p  # noqa: E731
+    regulatory, compliance = b(), b()
+    compliance &= regulatory
+    x = Reacted(rng.integers(0, 3, n).astype(np.int8), b(), rng.integers(0, 3, n).astype(np.int8), compliance,
+                compliance & b(), rng.random(n))
+    r = Routing(final=rng.integers(0, m, n).astype(np.int8), ran=rng.random((m, n)) < 0.5,
+                latency_s=rng.random(n).astype(np.float32), escalated=b())
+    o = Outcomes(rng.random((m, n)) < 0.5, rng.random((m, n)) < 0.5, rng.random((m, n)).astype(np.float32),
+                 rng.random((m, n)).astype(np.float32), rng.integers(0, 10**6, (m, n)))
+    acc = PolicyDays(2, m, 1)
+    hidden = b()
+    acc.add(1, r, x, hidden, regulatory, o)
+    assert (acc.tier[1] == _tier_counts_by_flags(m, r, x, hidden, regulatory)).all()
+    assert (acc.inference_nano[1] == (o.cost_nano * r.ran).sum(axis=1)).all()
+    assert not acc.tier[0].any()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, -0.0, 0.25, 0.5, 1.0, -3.0, np.nan]), min_size=1, max_size=60),
+       st.integers(1, 60))
+def test_largest_is_the_head_of_a_stable_descending_sort(values, k):
+    x = np.array(values, dtype=np.float32)
+    k = min(k, len(x))
+    assert (_largest(x, k) == np.argsort(-x, kind="stable")[:k]).all()
+
+
+def test_largest_on_a_day_of_continuous_scores():
+    x = np.random.default_rng(3).random(5000).astype(np.float32)
+    assert (_largest(x, 500) == np.argsort(-x, kind="stable")[:500]).all()
+
+
+def test_gather_equals_indexing_for_positions_slices_and_masks():
+    a = np.arange(24).reshape(3, 8)
+    for idx in (np.array([0, 3, 3, 7]), slice(2, 5), np.arange(8) % 3 == 0, np.array([], dtype=np.int64)):
+        assert (gather(a, idx, axis=1) == a[:, idx]).all()
+        assert (gather(a[0], idx) == a[0][idx]).all()
+    assert np.shares_memory(gather(a, slice(1, 4), axis=1), a)
+
+
+def test_long_tail_sampling_keeps_its_truth_series():
+    assert "truth" in LongTailSampling.__dict__ and "_tail" in LongTailSampling.__dict__
+
+
+def _old_billing(pop, pu, frustration: np.ndarray, updated: np.ndarray, active: np.ndarray, day: int,
+                 u: np.ndarray) -> np.ndarray:
+    """Churn at billing as decided before the billing-order layout: every billed user, by user id."""
+    ids = np.flatnonzero((pop.billing_offset == day % pop.cycle) & (pop.join_day < day))
+    live = active[ids]
+    ids, u = ids[live], u[live]
+    seg = pop.segment[ids]
+    level = frustration[ids].astype(np.float64) * np.exp(-(day - updated[ids]) / pu.tau)
+    p = 1.0 - (1.0 - pu.base_per_cycle[seg]) * np.exp(-pu.hazard * pu.sensitivity[seg] * level)
+    return ids[u < p]
+
+
+def test_billing_by_slot_churns_exactly_whom_the_per_user_rule_churned():
+    from test_world import _population
+
+    pop, s = _population(mau=5000)
+    pu = PolicyUsers(pop, s)
+    rng = np.random.default_rng(5)
+    frustration, updated = np.zeros(pop.size, np.float32), np.zeros(pop.size, np.float32)
+    active = np.ones(pop.size, dtype=bool)
+    for day in range(1, 50):
+        who = rng.integers(0, pop.joined(day), 400)
+        w = np.where(rng.random(400) < 0.3, rng.random(400), 0.0)
+        pu.add_frustration(who, w, float(day))
+        keep = w > 0
+        ids, inv = np.unique(who[keep], return_inverse=True)
+        level = frustration[ids].astype(np.float64) * np.exp(-(day - updated[ids]) / pu.tau)
+        frustration[ids], updated[ids] = level + np.bincount(inv, weights=w[keep]), day
+        assert (pu.frustration[pop.slot_of] == frustration).all()
+        ids = pop.billed_on(day)
+        assert (ids == np.flatnonzero((pop.billing_offset == day % pop.cycle) & (pop.join_day < day))).all()
+        u = rng.random(len(ids)) * 0.2  # enough churn to matter
+        want = _old_billing(pop, pu, frustration, updated, active, day, u)
+        active[want] = False
+        assert (pu.bill(day, u, ids) == want).all()
+        assert (pu.active == active).all() and (pu.live == active[pop.order]).all()
+
+
+def _old_linear(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    out = np.full(len(x), b, dtype=np.float64)
+    for j in range(x.shape[1]):
+        out += x[:, j].astype(np.float64) * w[j]
+    return out
+
+
+def test_classifier_sums_by_contiguous_columns_equal_the_strided_ones():
+    from simroute import classifier as c
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((999, 8)).astype(np.float32)
+    w, p = rng.standard_normal(8), rng.standard_normal((8, 8))
+    assert (c._linear(x, w, 0.3) == _old_linear(x, w, 0.3)).all()
+    sq = np.zeros(len(x))
+    for j in range(8):
+        sq += x[:, j].astype(np.float64) ** 2
+    unit = x.astype(np.float64) / np.maximum(np.sqrt(sq), 1e-12)[:, None]
+    assert (c._unit_rows(x) == unit).all() and c._unit_rows(x).flags.c_contiguous
+    mean = rng.standard_normal(8)
+    clf = c.TrainedClassifier(c.ClassifierMethod.encoder, w, 0.1, None, mean, p, np.empty(0))
+    d = x.astype(np.float64) - mean
+    ood = np.zeros(len(x))
+    for j in range(8):
+        ood += d[:, j] * _old_linear(d, p[j], 0.0)
+    assert (clf.ood(x) == ood.astype(np.float32)).all()
+
+
+def test_reaction_outcome_codes():
+    from simroute.reactions import CORRECT, WRONG_CONFIDENT, WRONG_HEDGED, ReactionModel
+
+    rng = np.random.default_rng(4)
+    correct, confident = rng.random((2, 500)) < 0.5, rng.random((2, 500)) < 0.5
+    final = rng.integers(0, 2, 500).astype(np.int8)
+    o = Outcomes(correct, confident & ~correct, rng.random((2, 500)).astype(np.float32),
+                 rng.random((2, 500)).astype(np.float32), rng.integers(0, 10, (2, 500)))
+    model = ReactionModel.__new__(ReactionModel)
+    model.thumb = model.contact = model.repeat = model.frustration = np.array([0.1, 0.2, 0.3])
+    model.skew, model.compliance_frustration, model.catch, model.hedged_counts = 0.0, 1.0, 0.5, True
+    x = model.react(final, o, rng.random(500) < 0.5, np.zeros(500), rng.random((4, 500)))
+    c, k = correct[final, np.arange(500)], (confident & ~correct)[final, np.arange(500)]
+    want = np.where(c, CORRECT, np.where(k, WRONG_CONFIDENT, WRONG_HEDGED)).astype(np.int8)
+    assert x.outcome.dtype == np.int8 and (x.outcome == want).all()
+
+
+def test_pick_on_blocks_and_views():
+    from simroute.policies.base import pick
+
+    rng = np.random.default_rng(9)
+    for values in (rng.random((3, 50)).astype(np.float32), rng.random((2, 50)) < 0.5,
+                   rng.integers(0, 9, (3, 80))[:, 10:60]):
+        rows = rng.integers(0, len(values), values.shape[1]).astype(np.int8)
+        want = np.take_along_axis(values, rows[None, :].astype(np.intp), axis=0)[0]
+        got = pick(values, rows)
+        assert got.dtype == want.dtype and (got == want).all()
+    assert len(pick(np.zeros((2, 0)), np.zeros(0, dtype=np.int8))) == 0
