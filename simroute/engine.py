@@ -7,6 +7,7 @@ as observers.
 """
 from __future__ import annotations
 
+import weakref
 import zlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -112,6 +113,18 @@ class World:
         return q, self.source.answers(self.streams.generator(f"suite:{name}", day), q, day + 0.5)
 
 
+def _weak(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method`, called through a weak reference to its object (a callback that does not keep the object alive,
+    so that a run's arrays go as soon as the run is dropped, not when the cyclic collector next runs)."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any) -> Any:
+        bound = ref()
+        assert bound is not None, "the engine outlives its observers"
+        return bound(*args)
+    return call
+
+
 class Engine:
     """Runs every policy of a scenario over the horizon: the calendar, the day loop and serving."""
 
@@ -146,8 +159,8 @@ class Engine:
         self.board = (MonitorBoard(watching, {p.name: p for p in self.policies}, self.streams, self.world.suite,
                                    thresholds) if watching.monitors else None)
         self.observers: list[DayObserver] = [self.calibration, self.surveys]
-        if self.board is not None:
-            self.observers.append(MonitorLog(self.board, self._on_alarm, self._p_correct))
+        if self.board is not None:  # called back through weak references: no cycle keeps a finished run alive
+            self.observers.append(MonitorLog(self.board, _weak(self._on_alarm), _weak(self._p_correct)))
         self.calendar = Calendar()
         self._schedule()
 

@@ -103,3 +103,22 @@ def test_run_on_a_two_worker_dask_cluster_writes_the_serial_bytes(serial, tmp_pa
         finally:
             ex.close()
     _assert_same(expected, _files(write_results(result, tmp_path / "dask", report=False)), "dask 2 workers")
+
+
+def test_a_finished_run_is_freed_by_reference_counting_alone():
+    """A worker runs many tasks: a run with monitors must not wait for the cyclic collector to free its world
+    (it used to, and local sweep workers grew to several runs' worth of memory)."""
+    import gc
+    import weakref
+
+    from simroute.engine import Engine
+    sc = scenario_from_dict(coupled(), source="coupled")
+    gc.disable()
+    try:
+        engine = Engine(sc)
+        engine.run()
+        alive = weakref.ref(engine)
+        del engine
+        assert alive() is None
+    finally:
+        gc.enable()
