@@ -18,7 +18,7 @@ CHILD = """
 import json, resource, time
 from simroute.api import resolve
 from simroute.engine_tasks import simulate_part
-sc = resolve({path!r}, overrides={{"horizon_days": 14, "users.mau": {mau}, "users.queries_per_user_per_day": 0.02,
+sc = resolve({path!r}, overrides={{"horizon_days": 14, "users.mau": {mau}, "users.queries_per_user_per_day": {qpu},
                                  "drift": [], "monitors": []}})
 t = time.process_time()
 part = simulate_part(sc, {only!r})
@@ -30,15 +30,18 @@ print(json.dumps({{"cpu_s": round(time.process_time() - t, 2), "drawn": int(part
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-day", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--queries-per-user", type=float, default=0.02, help="per day (users = queries / this)")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     rows = []
     for per_day in a.per_day:
         for only in ((), ("single",), ("pre_route",)):
-            code = CHILD.format(path=str(ROOT / "scenarios" / "quickstart.yaml"), mau=per_day * 50, only=only)
+            mau = round(per_day / a.queries_per_user)
+            code = CHILD.format(path=str(ROOT / "scenarios" / "quickstart.yaml"), mau=mau, qpu=a.queries_per_user,
+                                only=only)
             got = json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                             text=True).stdout.strip().splitlines()[-1])
-            rows.append({"queries_per_day": per_day, "policies": list(only), **got})
+            rows.append({"queries_per_day": per_day, "mau": mau, "policies": list(only), **got})
             print(json.dumps(rows[-1]), flush=True)
     if a.json:
         a.json.write_text(json.dumps(rows, indent=2) + "\n")

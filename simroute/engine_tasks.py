@@ -48,33 +48,48 @@ def groups(scenario: Scenario) -> list[tuple[str, ...]]:
 
 
 def cost(scenario: Scenario, group: tuple[str, ...]) -> float:
-    """A rough relative cost of a group's own work (a policy-run = 1; each monitor adds a half; a calibration
-    pass repeats it), for packing groups into tasks; the world's draws are a fixed cost of every task."""
+    """A rough relative cost of a group's own work, for packing groups into tasks: a policy's pass over the days
+    = 1, each monitor adds a tenth, a calibration pass repeats it (fitted to case 1's measured tasks,
+    benchmarks/cluster.py); the world's draws are a fixed cost of every task and pass (`pack`)."""
     total = 0.0
     for name in group:
         mons = [m for m in scenario.monitors if m.policy == name]
-        one = 1.0 + 0.5 * len(mons)
-        total += one * (2.0 if any(m.alarm.threshold is None for m in mons) else 1.0)
+        total += (1.0 + 0.1 * len(mons)) * (2.0 if any(m.alarm.threshold is None for m in mons) else 1.0)
     return total
 
 
-def pack(scenario: Scenario, slots: int, draw_cost: float = 1.0) -> list[tuple[str, ...]]:
-    """Groups packed into at most `slots` tasks, longest first onto the least loaded task (each task pays the
-    world's draws once per pass it runs, so fewer tasks than groups waste less)."""
+def _load(scenario: Scenario, task: list[tuple[str, ...]], draw_cost: float) -> float:
+    """A task's estimated cost: its groups' own work plus the world's draws once per pass it runs."""
+    if not task:
+        return 0.0
+    names = {n for g in task for n in g}
+    calibrates = any(m.alarm.threshold is None and m.policy in names for m in scenario.monitors)
+    return sum(cost(scenario, g) for g in task) + draw_cost * (2.0 if calibrates else 1.0)
+
+
+def pack(scenario: Scenario, slots: int, draw_cost: float = 1.2) -> list[tuple[str, ...]]:
+    """Groups packed into at most `slots` tasks (each task pays the world's draws once per pass, so fewer tasks
+    than groups waste less): longest first onto the task it costs least, then single moves while they shorten
+    the longest task."""
     gs = sorted(groups(scenario), key=lambda g: -cost(scenario, g))
-    bins: list[list[str]] = [[] for _ in range(max(1, min(slots, len(gs))))]
-    loads = [0.0] * len(bins)
-    calibrating = [False] * len(bins)
+    tasks: list[list[tuple[str, ...]]] = [[] for _ in range(max(1, min(slots, len(gs))))]
+
+    def longest(ts: list[list[tuple[str, ...]]]) -> float:
+        return max(_load(scenario, t, draw_cost) for t in ts)
     for g in gs:
-        needs = any(m.alarm.threshold is None and m.policy in g for m in scenario.monitors)
-        extra = [cost(scenario, g) + (draw_cost if not bins[i] else 0.0)
-                 + (draw_cost if needs and not calibrating[i] else 0.0) for i in range(len(bins))]
-        i = min(range(len(bins)), key=lambda i: (loads[i] + extra[i], i))
-        bins[i] += g
-        loads[i] += extra[i]
-        calibrating[i] = calibrating[i] or needs
+        i = min(range(len(tasks)), key=lambda i: (_load(scenario, [*tasks[i], g], draw_cost), i))
+        tasks[i].append(g)
+    improved = True
+    while improved:
+        improved = False
+        for i, j in ((i, j) for i in range(len(tasks)) for j in range(len(tasks)) if i != j):
+            for g in list(tasks[i]):
+                moved = [[x for x in t if x != g] if k == i else [*t, g] if k == j else t for k, t in enumerate(tasks)]
+                if all(moved) and longest(moved) < longest(tasks) - 1e-9:
+                    tasks, improved = moved, True
+                    break
     order = {n: k for k, n in enumerate(policy_names(scenario))}
-    return [tuple(sorted(b, key=order.__getitem__)) for b in bins if b]
+    return [tuple(sorted((n for g in t for n in g), key=order.__getitem__)) for t in tasks if t]
 
 
 @dataclass(frozen=True)
