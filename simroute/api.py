@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from . import results
-from .engine import CALIBRATION_PASS, MAIN_RUN, Progress
+from .cluster import simulate_on
+from .engine import CALIBRATION_PASS, MAIN_RUN, Progress, simulate
 from .errors import SimrouteError
 from .executors.interface import Executor
 from .export import REGISTRY as EXPORTERS
@@ -27,7 +29,8 @@ WRITING_RESULTS = "writing results"  # the data files of the results folder
 REPORT = "report"  # report.html, report.md and plots/, then ledger.xlsx
 PHASES = (CALIBRATION_PASS, MAIN_RUN, SUMMARY, WRITING_RESULTS, REPORT)  # in the order a run goes through them
 
-__all__ = ["PHASES", "FitResult", "fit", "provenance_of", "resolve", "run", "run_resolved", "with_replicates",
+__all__ = ["PHASES", "FitResult", "fit", "provenance_of", "resolve", "run", "run_resolved", "simulator",
+           "with_replicates",
            "write_fit", "write_results"]
 
 
@@ -70,18 +73,25 @@ def provenance_of(scenario: Scenario | str | Path, *, seed: int | None = None,
 
 def run(scenario: Scenario | str | Path, *, seed: int | None = None, progress: Progress | None = None,
         overrides: dict | None = None, replicates: int | None = None,
-        executor: Executor | None = None) -> RunResult:
+        executor: Executor | None = None, split_on: Executor | None = None) -> RunResult:
     """Simulate every policy of `scenario` (a Scenario or a YAML path) and summarise the economics.
 
     `progress(phase, done, total)` is called after each simulated day of the calibration pass (when monitors
     need thresholds) and of the main run, and around the summary. With
     `replicates` N, the scenario is also run under N child seeds (on `executor`, default local worker
-    processes) and the result carries the mean and 95% interval of every headline figure.
+    processes) and the result carries the mean and 95% interval of every headline figure. With `split_on`, the
+    run's policies are simulated as independent tasks on that executor (the same output, byte for byte).
     """
     sc = resolve(scenario, seed=seed, overrides=overrides)
     reps = run_replicates(sc, replicates, executor) if replicates else None
-    result = run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress)
+    result = run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress,
+                          simulator=simulator(split_on))
     return with_replicates(result, reps)
+
+
+def simulator(split_on: Executor | None):
+    """The serial simulation, or one spread over `split_on` as policy tasks."""
+    return simulate if split_on is None else partial(simulate_on, split_on)
 
 
 def with_replicates(result: RunResult, reps: ReplicateSet | None) -> RunResult:

@@ -37,11 +37,17 @@ class Calendar:
         self._heap: list[Event] = []
         self._seq = 0
         self.trace: list[tuple[float, str]] = []
+        self.fired: list[tuple[int, int]] = []  # (priority, sequence) of each trace entry: its place in the order
 
     def schedule(self, time: float, priority: int, label: str, action: Callable[[float], Any]) -> None:
         """Add an event at `time` (days)."""
         heapq.heappush(self._heap, Event(float(time), int(priority), self._seq, label, action))
         self._seq += 1
+
+    @property
+    def scheduled(self) -> int:
+        """How many events were ever scheduled (the next event's sequence number)."""
+        return self._seq
 
     def next_time(self) -> float:
         """Time of the earliest pending event (inf when empty)."""
@@ -53,6 +59,7 @@ class Calendar:
         while self._heap and self._heap[0].time <= time:
             ev = heapq.heappop(self._heap)
             self.trace.append((ev.time, ev.label))
+            self.fired.append((ev.priority, ev.seq))
             ev.action(ev.time)
             fired += 1
         return fired

@@ -7,8 +7,9 @@ as observers.
 """
 from __future__ import annotations
 
+import weakref
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,12 +113,25 @@ class World:
         return q, self.source.answers(self.streams.generator(f"suite:{name}", day), q, day + 0.5)
 
 
+def _weak(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method`, called through a weak reference to its object (a callback that does not keep the object alive,
+    so that a run's arrays go as soon as the run is dropped, not when the cyclic collector next runs)."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any) -> Any:
+        bound = ref()
+        assert bound is not None, "the engine outlives its observers"
+        return bound(*args)
+    return call
+
+
 class Engine:
     """Runs every policy of a scenario over the horizon: the calendar, the day loop and serving."""
 
     def __init__(self, scenario: Scenario, progress: Progress | None = None,
                  thresholds: dict[str, dict[str, float]] | None = None, replicate: int | None = None,
-                 source: Callable[[World], DaySource] | None = None, phase: str = MAIN_RUN):
+                 source: Callable[[World], DaySource] | None = None, phase: str = MAIN_RUN,
+                 only: Collection[str] | None = None):
         self.s = scenario
         self.progress, self.phase = progress, phase
         self.streams = Streams(scenario.seed, replicate)
@@ -125,7 +139,8 @@ class Engine:
         if source is not None:  # before any classifier trains on the world's history
             self.world.source = source(self.world)
         ctx = PolicyContext(scenario, self.world.models, self.streams, self.world.classifier)
-        self.configs = {p.name: p for p in (*scenario.policies, *twins(scenario))}
+        every = (*scenario.policies, *twins(scenario))  # `only`: simulate just these (one task of a split run)
+        self.configs = {p.name: p for p in every if only is None or p.name in only}
         self.policies: list[Policy] = [build(p, ctx) for p in self.configs.values()]
         self.rollbacks_on_alarm: dict[str, dict] = {}
         self.users = {p.name: PolicyUsers(self.world.population, scenario) for p in self.policies}
@@ -139,16 +154,19 @@ class Engine:
         self.calibration = ModelCalibration(h, m)
         self.surveys = Surveys(scenario, self.world.population.size, self.streams, self.users,
                                self.world.reactions.csat)
-        self.board = (MonitorBoard(scenario, {p.name: p for p in self.policies}, self.streams, self.world.suite,
-                                   thresholds) if scenario.monitors else None)
+        watching = scenario if only is None else scenario.model_copy(
+            update={"monitors": tuple(m for m in scenario.monitors if m.policy in self.configs)})
+        self.board = (MonitorBoard(watching, {p.name: p for p in self.policies}, self.streams, self.world.suite,
+                                   thresholds) if watching.monitors else None)
         self.observers: list[DayObserver] = [self.calibration, self.surveys]
-        if self.board is not None:
-            self.observers.append(MonitorLog(self.board, self._on_alarm, self._p_correct))
+        if self.board is not None:  # called back through weak references: no cycle keeps a finished run alive
+            self.observers.append(MonitorLog(self.board, _weak(self._on_alarm), _weak(self._p_correct)))
         self.calendar = Calendar()
         self._schedule()
 
     def _schedule(self) -> None:
         cal, h = self.calendar, self.s.horizon_days
+        self.event_owners: list[tuple[int, str]] = []  # (events scheduled once the policy's were, policy)
         for p in self.policies:
             for step in p.config.rollout:
                 cal.schedule(step.day, Priority.ROLLOUT, f"rollout:{p.name}:{step.share:g}",
@@ -157,12 +175,14 @@ class Engine:
             if rb is not None:
                 cal.schedule(rb.day, Priority.ROLLBACK, f"rollback:{p.name}", self._setter(p.name, rb.to_share))
             p.schedule(cal, h)
+            self.event_owners.append((cal.scheduled, p.name))
         for day, what in self.world.drift.onsets + replay_onsets(self.s):
             cal.schedule(day, Priority.DRIFT, f"drift:{what}", self._onset(what))
         for day in range(1, h):
             cal.schedule(day, Priority.BILLING, "billing", self._bill)
         for obs in self.observers:
             obs.schedule(cal, h)
+        self.static_events = cal.scheduled  # later events are rollbacks on alarm
 
     def _onset(self, what: str):
         """Record a drift onset as it happens (the drift itself is read from the schedule every day)."""
@@ -300,15 +320,25 @@ class Engine:
                        shadow_disagrees=keep(r.shadow_disagrees), decision=r.decision)
 
 
-def simulate(scenario: Scenario, progress: Progress | None = None,
-             replicate: int | None = None) -> SimulationOutput:
+def simulate(scenario: Scenario, progress: Progress | None = None, replicate: int | None = None,
+             only: Collection[str] | None = None) -> SimulationOutput:
     """Run the engine on a validated scenario (replicate k: the k-th child seed of the scenario's); when
-    monitors need thresholds, first calibrate them on the same scenario with drift switched off."""
-    if not any(m.alarm.threshold is None for m in scenario.monitors):
-        return Engine(scenario, progress, replicate=replicate).run()
+    monitors need thresholds, first calibrate them on the same scenario with drift switched off. `only`:
+    simulate just these policies (a coupled group, see engine_tasks), the rest of the world unchanged."""
+    thresholds = calibrate(scenario, progress, replicate, only)
+    return Engine(scenario, progress, thresholds, replicate, only=only).run()
+
+
+def calibrate(scenario: Scenario, progress: Progress | None = None, replicate: int | None = None,
+              only: Collection[str] | None = None) -> dict[str, dict[str, float]] | None:
+    """The calibration pass: alarm thresholds of the monitors (of the policies in `only`) that need them."""
+    needed = [m for m in scenario.monitors if m.alarm.threshold is None and (only is None or m.policy in only)]
+    if not needed:
+        return None
     streams = Streams(scenario.seed, replicate)
     calib = calibration_scenario(scenario, streams)
-    report = Engine(calib, progress, phase=CALIBRATION_PASS).run().monitors
+    if only is not None:
+        calib = calib.model_copy(update={"monitors": tuple(m for m in calib.monitors if m.policy in only)})
+    report = Engine(calib, progress, phase=CALIBRATION_PASS, only=only).run().monitors
     assert report is not None  # the calibration scenario keeps the monitors
-    thresholds = calibrated_thresholds(report, calib, lambda name: streams.generator(f"calibrate:{name}"))
-    return Engine(scenario, progress, thresholds, replicate).run()
+    return calibrated_thresholds(report, calib, lambda name: streams.generator(f"calibrate:{name}"))

@@ -2,21 +2,25 @@
 regression gate all run scenarios through here, so none of them imports a layer above it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
-from .engine import Progress, simulate
+from .engine import Progress, SimulationOutput, simulate
 from .scenario.schema import Scenario
 from .summary import RunResult, summarize
 
 SUMMARY = "summary"  # the simulated days read into figures, ledgers and tables
+Simulator = Callable[[Scenario, Progress | None, int | None], SimulationOutput]  # simulate() or a split run
 
 
 def run_resolved(scenario: Scenario, provenance: dict[str, str] | None = None,
-                 progress: Progress | None = None, replicate: int | None = None) -> RunResult:
+                 progress: Progress | None = None, replicate: int | None = None,
+                 simulator: Simulator = simulate) -> RunResult:
     """Simulate and summarise an already validated scenario, carrying its provenance into the results;
     `replicate` k draws from the k-th child of the scenario's seed instead of the seed itself. What the day
-    source did (a replay's router and confidence) joins the provenance under its YAML path."""
-    output = simulate(scenario, progress, replicate)
+    source did (a replay's router and confidence) joins the provenance under its YAML path. `simulator`:
+    where the simulation runs (cluster.simulate_on spreads its policies over an executor)."""
+    output = simulator(scenario, progress, replicate)
     if progress is not None:
         progress(SUMMARY, 0, 1)
     result = replace(summarize(output), provenance={**(provenance or {}), **output.notes})

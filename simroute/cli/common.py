@@ -21,8 +21,9 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but er
 AsJson = Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")]
 Workers = Annotated[Optional[int], typer.Option("--workers", "-w", help="Local worker processes (default: one "
                                                "per core).", min=1)]
-ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where replicates and sweep tasks run: local "
-                                          "(worker processes) or dask (a Dask cluster, see --scheduler).")]
+ExecutorOpt = Annotated[str, typer.Option("--executor", help="Where replicates and sweep tasks (and, for run with "
+                                          "--workers or dask, the run's policies) run: local (worker processes) "
+                                          "or dask (a Dask cluster, see --scheduler).")]
 Scheduler = Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler ADDRESS, e.g. "
                                                   "tcp://10.0.0.5:8786 (with --executor dask).")]
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -41,7 +42,7 @@ def run(scenario: ScenarioArg,
                                             "the memory available.")] = False) -> None:
     """Run every policy of SCENARIO, print the summary and write the results folder (with its report)."""
     from .. import budget  # lazy: fast --help
-    from ..api import provenance_of, resolve, run_resolved, with_replicates, write_results  # lazy: fast --help
+    from ..api import provenance_of, resolve, run_resolved, simulator, with_replicates, write_results  # lazy: fast
     from ..results import check_target, claim_target, summary_document
     from ..scenario.loader import dump_resolved
 
@@ -51,10 +52,13 @@ def run(scenario: ScenarioArg,
         budget.check(sc, str(scenario), force=force)
         target = out or Path("results") / sc.name
         check_target(target)
-        with claim_target(target):  # lock, writability and stale temporary folders, before simulating
-            reps = _replicates(sc, replicates, workers, executor, scheduler, quiet or as_json)
+        split = workers is not None or executor != "local"  # an explicit executor also spreads the run's policies
+        with claim_target(target), (open_executor(executor, workers, scheduler) if split or replicates
+                                    else nullcontext()) as ex:  # lock etc. before simulating
+            reps = _replicates(sc, replicates, ex, quiet or as_json)
             with phase_bars(quiet or as_json) as progress:
-                result = run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress)
+                result = run_resolved(sc, provenance_of(scenario, seed=seed, overrides=overrides), progress,
+                                      simulator=simulator(ex if split else None))
                 result = with_replicates(result, reps)
                 write_results(result, target, report=report, progress=progress)
     except SimrouteError as e:
@@ -76,13 +80,13 @@ def run(scenario: ScenarioArg,
         raise typer.Exit(1)
 
 
-def _replicates(sc, n: int | None, workers: int | None, executor: str, scheduler: str | None, silent: bool):
-    """The replicate set of `sc` (None without --replicates), with a progress bar over replicates."""
+def _replicates(sc, n: int | None, ex, silent: bool):
+    """The replicate set of `sc` (None without --replicates) on executor `ex`, with a progress bar."""
     if n is None:
         return None
     from ..replicates import check_count, run_replicates  # lazy: keeps `simroute --help` fast
     check_count(n)
-    with open_executor(executor, workers, scheduler) as ex, task_bar(n, f"replicates of {sc.name}", silent) as tick:
+    with task_bar(n, f"replicates of {sc.name}", silent) as tick:
         return run_replicates(sc, n, ex, tick)
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..tasks import Job, Task, TaskResult
-from .interface import Executor, ExecutorKind, Progress
+from ..tasks import Job, Task, TaskResult, run_task
+from .interface import Executor, ExecutorKind, Progress, Work
 from .local import LocalExecutor, default_workers
 
 
@@ -26,17 +26,17 @@ def make_executor(kind: ExecutorKind | str = ExecutorKind.local, *, workers: int
 
 
 def run_all(executor: Executor | None, job: Job, tasks: list[Task],
-            progress: Progress | None = None) -> list[TaskResult]:
+            progress: Progress | None = None, fn: Work = run_task) -> list[TaskResult]:
     """Every task's result in task order, reporting each completion to `progress`; with no executor, local
     worker processes are started for this call and stopped after it."""
     if executor is None:
         own = LocalExecutor()
         try:
-            return run_all(own, job, tasks, progress)
+            return run_all(own, job, tasks, progress, fn)
         finally:
             own.close()
     done: dict[int, TaskResult] = {}
-    for result in executor.map(job, tasks):
+    for result in executor.map(job, tasks, fn):
         done[result.task.index] = result
         if progress is not None:
             progress(result)

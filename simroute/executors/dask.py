@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from ..errors import SimrouteError
 from ..tasks import Job, Task, TaskResult, run_task
-from .interface import Executor, ExecutorKind
+from .interface import Executor, ExecutorKind, Work
 
 
 def _reachable(address: str, timeout_s: float = 5.0) -> None:
@@ -51,13 +51,16 @@ class DaskExecutor(Executor):
         except (OSError, TimeoutError, ValueError) as e:
             raise SimrouteError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({e})") from None
 
-    def map(self, job: Job, tasks: Iterable[Task]) -> Iterator[TaskResult]:
+    def slots(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))
+
+    def map(self, job: Job, tasks: Iterable[Task], fn: Work = run_task) -> Iterator[TaskResult]:
         tasks = list(tasks)
         if not tasks:
             return
         doc = self.client.scatter(job, broadcast=True)
         batch = uuid.uuid4().hex
-        futures = {self.client.submit(run_task, doc, t, pure=False, key=f"simroute-{batch}-{t.index}"): t
+        futures = {self.client.submit(fn, doc, t, pure=False, key=f"simroute-{batch}-{t.index}"): t
                    for t in tasks}
         done: queue.Queue = queue.Queue()
         for future in futures:

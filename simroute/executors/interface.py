@@ -6,10 +6,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from enum import Enum
+from typing import Any
 
-from ..tasks import Job, Task, TaskResult
+from ..tasks import Job, Task, TaskResult, run_task
 
 Progress = Callable[[TaskResult], None]
+Work = Callable[[Any, Any], Any]  # fn(job, task) -> a result with `.task` (default run_task: a TaskResult)
 
 
 class ExecutorKind(str, Enum):
@@ -23,8 +25,13 @@ class Executor(ABC):
     kind: ExecutorKind
 
     @abstractmethod
-    def map(self, job: Job, tasks: Iterable[Task]) -> Iterator[TaskResult]:
-        """Yield the result of every task; a task that fails yields a result with `error` set."""
+    def map(self, job: Job, tasks: Iterable[Task], fn: Work = run_task) -> Iterator[TaskResult]:
+        """Yield `fn(job, task)` for every task; a task that fails yields a result with `error` set (`fn`: a
+        module-level function, so that worker processes can import it)."""
+
+    def slots(self) -> int:
+        """How many tasks it runs at once (what a run split into tasks is packed for)."""
+        return 1
 
     def close(self) -> None:
         """Release workers or connections."""

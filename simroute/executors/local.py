@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from ..tasks import Job, Task, TaskResult, run_task
-from .interface import Executor, ExecutorKind
+from .interface import Executor, ExecutorKind, Work
 
 
 def default_workers() -> int:
@@ -24,15 +24,18 @@ class LocalExecutor(Executor):
     def __init__(self, workers: int | None = None):
         self.workers = workers or default_workers()
 
-    def map(self, job: Job, tasks: Iterable[Task]) -> Iterator[TaskResult]:
+    def slots(self) -> int:
+        return self.workers
+
+    def map(self, job: Job, tasks: Iterable[Task], fn: Work = run_task) -> Iterator[TaskResult]:
         tasks = list(tasks)
         if self.workers == 1 or len(tasks) <= 1:
             for task in tasks:
-                yield run_task(job, task)
+                yield fn(job, task)
             return
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(self.workers, len(tasks)), mp_context=ctx) as pool:
-            futures = {pool.submit(run_task, job, t): t for t in tasks}
+            futures = {pool.submit(fn, job, t): t for t in tasks}
             try:
                 for future in as_completed(futures):
                     try:
