@@ -42,13 +42,20 @@ def synthetic(rows: int):
     return LogSet(frame, "synthetic")
 
 
+def status_mib(field: str) -> float | None:
+    """A VmXXX line of /proc/self/status in MiB (None where there is no /proc)."""
+    path = Path("/proc/self/status")
+    for line in path.read_text().splitlines() if path.exists() else ():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def peak_rss_mib() -> float:
     """This process's peak resident set (VmHWM: unlike ru_maxrss it starts afresh at exec, so a child does not
     report the memory its parent had when it forked)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = status_mib("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(fmt: str, files: list[str]) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import yaml
+from import_logs import status_mib  # the same /proc reading as the other memory benchmarks
 
 from simroute.api import resolve
 from simroute.tasks import Job, point_tasks, run_task
@@ -18,12 +19,10 @@ from simroute.tasks import Job, point_tasks, run_task
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def status_mib(field: str) -> float:
-    """A VmXXX line of /proc/self/status in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
+def rounded_mib(field: str) -> float:
+    """A VmXXX figure of this process in MiB, to 0.1 (NaN where there is no /proc)."""
+    v = status_mib(field)
+    return float("nan") if v is None else round(v, 1)
 
 
 def main() -> None:
@@ -42,7 +41,7 @@ def main() -> None:
         result = run_task(job, task)
         assert result.error is None, result.error
         rows.append({"task": task.index, "cpu_s": round(time.process_time() - t, 1),
-                     "rss_mib": status_mib("VmRSS"), "peak_rss_mib": status_mib("VmHWM")})
+                     "rss_mib": rounded_mib("VmRSS"), "peak_rss_mib": rounded_mib("VmHWM")})
         print(json.dumps(rows[-1]), flush=True)
     if a.json:
         a.json.write_text(json.dumps({"scenario": sc.name, "overrides": overrides, "tasks": rows}, indent=2) + "\n")
