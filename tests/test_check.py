@@ -16,6 +16,7 @@ from simroute.regression import check_result, compare, load_baseline, markdown, 
 
 runner = CliRunner()
 SHIPPED = ("quickstart", "case1_saas_support", "case2_midmarket_saas", "case3_fintech")
+MMLU = ("mmlu_base", "mmlu_fitted", "mmlu_replay")  # the real-data example: its own xdist group, beside the cases
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +138,27 @@ def test_run_with_replicates_reports_intervals(tmp_path):
 def test_shipped_scenario_matches_its_committed_baseline(name):
     """A change that moves a shipped scenario's economics beyond Monte Carlo noise fails here, with the
     diff; if the change is intended, rewrite data/baselines/<name>.json with `simroute baseline`."""
+    _matches_baseline(name)
+
+
+def _matches_baseline(name: str) -> None:
     doc = load_baseline(ROOT / "data" / "baselines" / f"{name}.json")
     rows = check_result(run_case(name), doc)
     assert not regressions(rows), markdown(rows, name)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("mmlu")
+@pytest.mark.parametrize("name", MMLU)
+def test_mmlu_scenario_matches_its_committed_baseline(name):
+    """The MMLU example (base, fitted, replay) is gated like the cases: every shipped scenario has a baseline."""
+    _matches_baseline(name)
+
+
+def test_every_shipped_scenario_has_a_baseline():
+    names = {p.stem for p in (ROOT / "scenarios").glob("*.yaml")}
+    assert names == set(SHIPPED) | set(MMLU)
+    assert all((ROOT / "data" / "baselines" / f"{n}.json").is_file() for n in names)
 
 
 def test_check_refuses_an_unwritable_report_target_before_running(tiny_baseline, tmp_path):
