@@ -1,31 +1,93 @@
-"""The benchmark harness: `python benchmarks/run.py [--quick] [--year-days N]` (needs `pip install -e '.[bench]'`).
+"""The benchmark harness: `python benchmarks/run.py [--quick | --smoke] [--only NAME,...] [--list]` (needs
+`pip install -e '.[bench]'`).
 
-Each measurement runs in a fresh child process (so peak RSS is its own) and reports wall time, queries per
-second per core and peak RSS. In one run, on one machine:
-- the engine on the benchmark world (benchmarks/world.py) at 1M, 10M and 100M queries (single + cascade);
-- each policy at 10M queries (with the baseline);
-- the case-1 scenario as a whole, monitors included;
-- the SimPy reference (benchmarks/simpy_reference.py) on the same model, checked against the engine;
-- the floor probe (benchmarks/floor.py): only the random draws the engine's model needs;
-- a year at 1M queries a day through four policies with case 1's monitors (or N days of it, extrapolated);
-- `simroute --help`.
-Writes benchmarks/latest.json and prints the Markdown tables that go into benchmarks/RESULTS.md.
+Every measurement runs in a fresh child process tree, measured from outside (benchmarks/proctree.py): wall,
+CPU seconds of the whole tree, peak RSS of its largest process (exact) and of the tree's sum (sampled). In one
+run, side by side on one machine, every target of issue 17 (the plan below; `--list` prints it with each
+measurement's estimated duration): the engine on one core at 1M/10M/100M and per policy, the floor probe, the
+SimPy reference, the engine's policies split over 2 local workers, case 1 through the CLI with its report
+(serial and `--workers 2`, compared byte for byte), 20 replicates, the two shipped case-1 sweeps, the year
+(serial and over 2 workers), a replicate worker's memory across tasks, case 1 on a 1- and a 2-worker Dask
+cluster, and `simroute check` of every shipped baseline. Writes benchmarks/latest.json (every figure and the
+targets table) and prints the Markdown tables that go into benchmarks/RESULTS.md.
 """
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
-import math
 import os
 import platform
-import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+
+from proctree import measure_tree  # noqa: E402  (benchmarks/ is not a package)
+from targets import markdown  # noqa: E402
+
+SMOKE_MAU = 200_000  # case 1 at a twentieth of its users: the smoke runs' world
+BASELINES = ("quickstart", "case1_saas_support", "case2_midmarket_saas", "case3_fintech")
+
+
+@dataclass
+class Measurement:
+    """One row of the plan: an in-process child (`child`: kind and arguments) or a command (`argv`)."""
+
+    name: str
+    estimate_s: float  # wall on the idle 2-core machine, when no earlier latest.json has the figure
+    child: dict | None = None
+    argv: list[str] = field(default_factory=list)
+    quick: bool = True  # part of --quick
+    default: bool = True  # part of a run without --only
+    out: str | None = None  # the results folder the command writes (relative to the run's scratch folder)
+
+
+def plan(smoke: bool, year_days: int) -> list[Measurement]:
+    """Every measurement, full size or (smoke) on small inputs that only prove the harness works."""
+    exe = str(Path(sys.executable).with_name("simroute"))
+    case1 = str(ROOT / "scenarios" / "case1_saas_support.yaml")
+    small = ["--set", f"users.mau={SMOKE_MAU}"] if smoke else []
+    q = (lambda n: 300_000) if smoke else (lambda n: n)
+    mau = SMOKE_MAU if smoke else None
+    m = [Measurement(f"engine_{n // 10**6}m", est, {"kind": "engine", "queries": q(n), "policies": ["cascade"]},
+                     quick=n < 10**8) for n, est in ((10**6, 4), (10**7, 10), (10**8, 75))]
+    m += [Measurement(f"policy_{p}", 9, {"kind": "engine", "queries": q(10**7), "policies": [p]})
+          for p in ("single", "pre_route", "cascade", "soft_threshold", "random", "oracle")]
+    m += [Measurement("floor", 4, {"kind": "floor", "queries": q(10**7)}),
+          Measurement("simpy", 5, {"kind": "simpy", "queries": 20_000 if smoke else 200_000}),
+          Measurement("engine_w2", 8, {"kind": "engine", "queries": q(10**7), "policies": ["cascade"], "workers": 2}),
+          Measurement("case1_api", 55, {"kind": "case1", "days": None, "year": False, "mau": mau}, default=False),
+          Measurement("case1_cli", 60, argv=[exe, "run", case1, "-o", "{out}", "-q", *small], out="serial"),
+          Measurement("case1_cli_w2", 45, argv=[exe, "run", case1, "-o", "{out}", "-q", "--workers", "2", *small],
+                      out="w2"),
+          Measurement("replicates20", 540, argv=[exe, "run", case1, "--replicates", "2" if smoke else "20", "-w", "2",
+                                                 "-o", "{out}", "-q", *small], out="replicates", quick=False)]
+    for sweep, est in (("case1_tornado", 200), ("case1_hidden_intent", 360)):
+        m.append(Measurement(f"sweep_{sweep.removeprefix('case1_')}", est, quick=False, out=sweep, argv=[
+            exe, "sweep", case1, "--grid", str(ROOT / "scenarios" / "sweeps" / f"{sweep}.yaml"), "-o", "{out}",
+            "-q", "-w", "2", *(["-n", "1", *small] if smoke else [])]))
+    year = {"kind": "case1", "days": 266 if smoke else year_days, "year": True, "mau": 40_000 if smoke else None}
+    m += [Measurement("year", 600, year, quick=False, default=bool(year_days)),
+          Measurement("year_w2", 420, {**year, "workers": 2}, quick=False, default=bool(year_days)),
+          Measurement("worker_memory", 100, {"kind": "worker_memory", "tasks": 2 if smoke else 6,
+                                            "mau": 100_000 if smoke else 1_000_000}),
+          Measurement("dask_cluster", 110, {"kind": "dask_case1", "mau": mau}),
+          Measurement("cluster_bound", 150, {"kind": "cluster_bound", "mau": mau}, default=False)]
+    for name in BASELINES:
+        if smoke and name in ("case1_saas_support", "case3_fintech"):
+            continue  # a check compares the scenario as its baseline has it: it cannot be shrunk
+        m.append(Measurement(f"check_{name}", {"case1_saas_support": 60, "case3_fintech": 60}.get(name, 15), argv=[
+            exe, "check", str(ROOT / "scenarios" / f"{name}.yaml"), "-b", str(ROOT / "data" / "baselines" /
+                                                                              f"{name}.json"), "-q"]))
+    return m
 
 
 def machine() -> str:
@@ -35,86 +97,6 @@ def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return (f"{cpu}, {len(os.sched_getaffinity(0))} cores, {mem:.0f} GiB RAM, {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}, numpy {numpy.__version__}")
-
-
-# ---- child measurements (one per process) ---------------------------------------------------------------
-
-def child_engine(queries: int, policies: list[str]) -> dict:
-    from world import bench_scenario
-
-    from simroute.api import run_resolved
-    from simroute.scenario.loader import scenario_from_dict
-    sc = scenario_from_dict(bench_scenario(queries, policies))
-    t0 = time.perf_counter()
-    result = run_resolved(sc)
-    wall = time.perf_counter() - t0
-    served = sum(int(d.tier[:, :, 0].sum()) for d in result.output.days.values())
-    out = {"drawn": int(result.output.arrivals.sum()), "served": served, "wall_s": wall, "days": sc.horizon_days}
-    if "cascade" in policies:
-        daily = result.daily.filter(result.daily["policy"] == "cascade")
-        q, c, e = daily["queries"].to_numpy(), daily["correct"].to_numpy(), daily["escalated"].to_numpy()
-        tiers = daily["tier"].to_list()
-        per = {t: (int(q[[i for i, x in enumerate(tiers) if x == t]].sum()),
-                   int(c[[i for i, x in enumerate(tiers) if x == t]].sum())) for t in ("small", "large")}
-        out["cascade"] = {"queries": int(q.sum()), "escalated": int(e.sum()),
-                          "usd": float(daily["model_inference_usd"].sum()), "tiers": per}
-    return out
-
-
-def child_case1(days: int | None, year: bool) -> dict:
-    from simroute.api import resolve, run_resolved
-    overrides = {}
-    if year:  # case 1's world at 1M queries a day for a year, four policies, its monitors on pre_route
-        overrides = {"horizon_days": days or 365, "users.queries_per_user_per_day": 0.25,
-                     "report.surveys": []}
-    sc = resolve(Path(__file__).resolve().parents[1] / "scenarios" / "case1_saas_support.yaml", overrides=overrides)
-    if year:
-        keep = {"single", "pre_route", "cascade", "soft_threshold"}
-        sc = sc.model_copy(update={"policies": tuple(p for p in sc.policies if p.name in keep),
-                                   "monitors": tuple(m for m in sc.monitors if m.policy in keep)})
-    t0 = time.perf_counter()
-    result = run_resolved(sc)
-    wall = time.perf_counter() - t0
-    served = sum(int(d.tier[:, :, 0].sum()) for d in result.output.days.values())
-    return {"drawn": int(result.output.arrivals.sum()), "served": served, "wall_s": wall,
-            "days": sc.horizon_days, "policies": len(result.policies), "monitors": len(sc.monitors)}
-
-
-def child_simpy(queries: int) -> dict:
-    from simpy_reference import simulate
-    from world import bench_scenario
-
-    from simroute.scenario.loader import scenario_from_dict
-    sc = scenario_from_dict(bench_scenario(queries, ["cascade"]))
-    t0 = time.perf_counter()
-    stats = simulate(sc, queries)
-    return {"wall_s": time.perf_counter() - t0, "stats": stats, "drawn": queries}
-
-
-def child_floor(queries: int) -> dict:
-    from floor import draw_only
-    from world import bench_scenario
-
-    from simroute.scenario.loader import scenario_from_dict
-    sc = scenario_from_dict(bench_scenario(queries, ["cascade"]))
-    t0 = time.perf_counter()
-    drawn, numbers = draw_only(sc)
-    return {"wall_s": time.perf_counter() - t0, "drawn": drawn, "numbers": numbers}
-
-
-CHILDREN = {"engine": child_engine, "case1": child_case1, "simpy": child_simpy, "floor": child_floor}
-
-
-def measure(kind: str, **kw) -> dict:
-    """Run one child measurement in a fresh process; add its peak RSS."""
-    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps({"kind": kind, **kw})],
-                          capture_output=True, text=True, check=False)
-    if proc.returncode:
-        print(f"  {kind} {kw} FAILED:\n{proc.stderr[-2000:]}", file=sys.stderr)
-        return None
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"  {kind} {kw}: {out['wall_s']:.1f} s, {out['rss_mib']:.0f} MiB", file=sys.stderr)
-    return out
 
 
 def help_time(runs: int = 5) -> float:
@@ -127,100 +109,107 @@ def help_time(runs: int = 5) -> float:
     return sorted(times)[runs // 2]
 
 
-# ---- the report ----------------------------------------------------------------------------------------------
+def estimates(todo: list[Measurement], earlier: dict) -> dict[str, float]:
+    """Each measurement's expected wall: its process wall in the last full (not smoke) latest.json, else the plan's."""
+    seen = earlier.get("measurements", {}) if earlier.get("mode") != "smoke" else {}
+    return {m.name: float(seen.get(m.name, {}).get("proc_wall_s", m.estimate_s)) for m in todo}
 
-def agreement(engine: dict, ref: dict) -> list[tuple[str, float, float, float]]:
-    """(figure, engine, SimPy, z) for escalation share, accuracy per tier and cost per query."""
-    e, s = engine["cascade"], ref["stats"]
-    rows = []
 
-    def prop(name, a, n, b, m):
-        p1, p2 = a / n, b / m
-        se = math.sqrt(p1 * (1 - p1) / n + p2 * (1 - p2) / m)
-        rows.append((name, p1, p2, (p1 - p2) / se if se else 0.0))
-    prop("escalation share", e["escalated"], e["queries"], s["escalated"], s["queries"])
-    for k, tier in enumerate(("small", "large")):
-        prop(f"accuracy on {tier}", e["tiers"][tier][1], e["tiers"][tier][0], s["correct"][k], s["answered"][k])
-    mean = s["usd"] / s["queries"]
-    sd = math.sqrt(max(s["usd_sq"] / s["queries"] - mean * mean, 0.0))
-    eng = e["usd"] / e["queries"]
-    se = sd * math.sqrt(1 / s["queries"] + 1 / e["queries"])
-    rows.append(("cost per query (USD)", eng, mean, (eng - mean) / se))
-    return rows
+def measure(m: Measurement, scratch: Path) -> dict | None:
+    """Run one measurement as its own process tree; its figures, or None (with the error on stderr) if it failed."""
+    if m.child is not None:
+        argv = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(m.child)]
+    else:
+        argv = [a.replace("{out}", str(scratch / (m.out or m.name))) for a in m.argv]
+    got = measure_tree(argv)
+    ok = got["rc"] == 0 or (m.name.startswith("check_") and got["rc"] == 1)  # check: 1 = a regression found
+    if not ok:
+        print(f"  {m.name} FAILED (exit {got['rc']}):\n{got['stderr_tail']}", file=sys.stderr)
+        return None
+    out = {k: v for k, v in got.items() if k not in ("stdout", "stderr_tail")}
+    if m.child is not None:
+        out = {**json.loads(got["stdout"].strip().splitlines()[-1]), **out}
+    else:
+        out["wall_s"] = got["proc_wall_s"]
+        out["command"] = " ".join("DIR" if a == "{out}" else Path(a).name if a.startswith(str(ROOT)) or a == m.argv[0]
+                                  else a for a in m.argv)
+    if m.name.startswith("check_"):
+        out["passed"] = got["rc"] == 0
+    if m.name == "case1_cli_w2" and (scratch / "serial").is_dir():
+        out["differ_from_serial"], out["files"] = compare_folders(scratch / "serial", scratch / "w2")
+    print(f"  {m.name}: {out['wall_s']:.1f} s wall, {out['cpu_s']:.1f} CPU-s, {out['rss_mib']:.0f} MiB largest "
+          f"process, {out['tree_rss_mib']:.0f} MiB tree", file=sys.stderr)
+    return out
+
+
+def compare_folders(a: Path, b: Path) -> tuple[list[str], int]:
+    """The files of results folder `a` whose bytes differ in `b` (or are missing there), and how many `a` has."""
+    files = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
+    return [f for f in files if not (b / f).is_file() or not filecmp.cmp(a / f, b / f, shallow=False)], len(files)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--child")
-    ap.add_argument("--quick", action="store_true", help="1M and 10M only, no year")
-    ap.add_argument("--year-days", type=int, default=365, help="days of the year run (0: skip; at least 266, "
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--quick", action="store_true", help="no 100M, no year, no replicates, no sweeps")
+    ap.add_argument("--smoke", action="store_true", help="every measurement on small inputs, to prove the harness "
+                    "works (figures not comparable with the targets)")
+    ap.add_argument("--only", help="comma-separated measurement names (see --list); also runs those not in the "
+                    "default plan (case1_api, cluster_bound)")
+    ap.add_argument("--out", type=Path, help="where to write the figures (default: benchmarks/latest.json; "
+                    "benchmarks/partial.json with --only, benchmarks/smoke.json with --smoke)")
+    ap.add_argument("--list", action="store_true", help="print the plan with estimated durations and exit")
+    ap.add_argument("--year-days", type=int, default=365, help="days of the year runs (0: skip; at least 266, "
                     "the last day case 1's calendar refers to); fewer than 365 are extrapolated to 365")
-    ap.add_argument("--simpy-queries", type=int, default=200_000)
     args = ap.parse_args()
     if args.child:
+        from children import CHILDREN
         spec = json.loads(args.child)
-        out = CHILDREN[spec.pop("kind")](**spec)
-        out["rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(out))
+        print(json.dumps(CHILDREN[spec.pop("kind")](**spec)))
         return
-    res: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "help_s": help_time()}
-    sizes = [1_000_000, 10_000_000] + ([] if args.quick else [100_000_000])
-    res["sizes"] = {str(n): measure("engine", queries=n, policies=["cascade"]) for n in sizes}
-    res["policies"] = {p: measure("engine", queries=10_000_000, policies=[p])
-                       for p in ("single", "pre_route", "cascade", "soft_threshold", "random", "oracle")}
-    res["case1"] = measure("case1", days=None, year=False)
-    res["simpy"] = measure("simpy", queries=args.simpy_queries)
-    res["floor"] = measure("floor", queries=10_000_000)
-    if args.year_days and not args.quick:
-        res["year"] = measure("case1", days=args.year_days, year=True)
-    res = {k: v for k, v in res.items() if v is not None}
-    (HERE / "latest.json").write_text(json.dumps(res, indent=1, default=str) + "\n")
-    print(report(res))
-
-
-def report(r: dict) -> str:
-    """The Markdown tables of RESULTS.md."""
-    lines = [f"Machine: {r['machine']}. Date: {r['date']}. Command: `python benchmarks/run.py`.", "",
-             "| run | days | drawn queries | policy-queries served | wall | drawn queries/s | served/s | peak RSS |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-
-    def row(name, m):
-        lines.append(f"| {name} | {m['days']} | {m['drawn']:,} | {m['served']:,} | {m['wall_s']:.1f} s | "
-                     f"{m['drawn'] / m['wall_s']:,.0f} | {m['served'] / m['wall_s']:,.0f} | {m['rss_mib']:,.0f} MiB |")
-    for n, m in r["sizes"].items():
-        row(f"bench world, single + cascade, {int(n) / 1e6:g}M", m)
-    for p, m in r["policies"].items():
-        row(f"bench world, single{'' if p == 'single' else ' + ' + p}, 10M", m)
-    row("case 1 as shipped (9 policies incl. twin, 12 monitors, calibration pass)", r["case1"])
-    if "year" in r:
-        row(f"year at 1M/day, 4 policies + monitors ({r['year']['days']} days measured)", r["year"])
-    e10, e1 = r["sizes"]["10000000"], r["sizes"]["1000000"]
-    simpy_qps = r["simpy"]["drawn"] / r["simpy"]["wall_s"]
-    floor_qps = r["floor"]["drawn"] / r["floor"]["wall_s"]
-    eng_qps = e10["drawn"] / e10["wall_s"]
-    lines += ["", "| target | measured | met |", "|---|---|---|",
-              f"| engine ≥ 50x SimPy on the same model | engine {eng_qps:,.0f} q/s (10M, single + cascade) vs SimPy "
-              f"{simpy_qps:,.0f} q/s (cascade only, {r['simpy']['drawn']:,} queries): "
-              f"**{eng_qps / simpy_qps:,.0f}x** | {'yes' if eng_qps / simpy_qps >= 50 else 'no'} |",
-              f"| engine ≥ 40% of the random-draw floor | floor {floor_qps:,.0f} q/s "
-              f"({r['floor']['numbers'] / r['floor']['drawn']:.0f} numbers per query): "
-              f"engine at **{100 * eng_qps / floor_qps:.0f}%** | {'yes' if eng_qps / floor_qps >= 0.4 else 'no'} |"]
-    if "100000000" in r["sizes"]:
-        m = r["sizes"]["100000000"]
-        lines.append(f"| 100M queries under 1 GiB RSS | {m['rss_mib']:,.0f} MiB (1M: {e1['rss_mib']:,.0f} MiB) | "
-                     f"{'yes' if m['rss_mib'] < 1024 else 'no'} |")
-    if "year" in r:
-        y = r["year"]
-        full = y["wall_s"] * 365 / y["days"]
-        lines.append(f"| a year at 1M/day, 4 policies + monitors, < 5 min | {y['wall_s']:.0f} s for {y['days']} days"
-                     f"{'' if y['days'] == 365 else f', {full / 60:.1f} min extrapolated to 365'} | "
-                     f"{'yes' if full < 300 else 'no'} |")
-    lines.append(f"| `simroute --help` < 0.3 s | {r['help_s']:.2f} s (median of 5) | "
-                 f"{'yes' if r['help_s'] < 0.3 else 'no'} |")
-    lines += ["", "Agreement of the engine (1M queries) with the SimPy reference (same model, cascade at 0.9):", "",
-              "| figure | engine | SimPy | z |", "|---|---:|---:|---:|"]
-    lines += [f"| {name} | {a:.5g} | {b:.5g} | {z:+.2f} |" for name, a, b, z in agreement(e1, r["simpy"])]
-    return "\n".join(lines)
+    everything = plan(args.smoke, args.year_days)
+    if args.only:
+        names = set(args.only.split(","))
+        unknown = names - {m.name for m in everything}
+        if unknown:
+            sys.exit(f"error: --only: unknown measurement(s) {', '.join(sorted(unknown))}; see --list")
+        todo = [m for m in everything if m.name in names]
+    else:
+        todo = [m for m in everything if m.default and (m.quick or not args.quick)]
+    target = args.out or HERE / ("smoke.json" if args.smoke else "partial.json" if args.only else "latest.json")
+    earlier = json.loads((HERE / "latest.json").read_text()) if (HERE / "latest.json").exists() else {}
+    est = estimates(todo, earlier)
+    if args.list:
+        for m in everything:
+            print(f"{m.name:27} {est.get(m.name, m.estimate_s) / 60:5.1f} min"
+                  f"{'' if m in todo else '  (not in this selection)'}")
+        print(f"selection: {sum(est.values()) / 60:.0f} min")
+        return
+    print(f"{len(todo)} measurements" + (", on small inputs" if args.smoke else
+          f", estimated {sum(est.values()) / 60:.0f} min on an idle 2-core machine (each from the last latest.json "
+          "where it has the figure, else the plan's)"), file=sys.stderr)
+    t0 = time.perf_counter()
+    res: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                 "mode": "smoke" if args.smoke else "quick" if args.quick else "full",
+                 "command": " ".join(["python benchmarks/run.py", *sys.argv[1:]]),
+                 "load_average_at_start": os.getloadavg()[0], "help_s": help_time()}
+    scratch = Path(tempfile.mkdtemp(prefix="simroute-bench-"))
+    try:
+        res["measurements"] = {}
+        for m in todo:
+            got = measure(m, scratch)
+            if got is not None:
+                res["measurements"][m.name] = got
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    res["duration_s"] = time.perf_counter() - t0
+    res["estimated_s"] = sum(est.values())
+    text, table = markdown(res)
+    res["targets"] = table
+    target.write_text(json.dumps(res, indent=1, default=str) + "\n")
+    print(text)
+    print(f"\nwrote {target}; took {res['duration_s'] / 60:.1f} min "
+          f"(estimated {res['estimated_s'] / 60:.1f})", file=sys.stderr)
 
 
 if __name__ == "__main__":
