@@ -42,7 +42,7 @@ class Measurement:
     """One row of the plan: an in-process child (`child`: kind and arguments) or a command (`argv`)."""
 
     name: str
-    estimate_s: float  # wall on the idle 2-core machine, when no earlier latest.json has the figure
+    estimate_s: float  # wall on the idle 2-core machine (main after the hot-path work), if latest.json lacks it
     child: dict | None = None
     argv: list[str] = field(default_factory=list)
     quick: bool = True  # part of --quick
@@ -64,11 +64,11 @@ def plan(smoke: bool, year_days: int) -> list[Measurement]:
     m += [Measurement("floor", 4, {"kind": "floor", "queries": q(10**7)}),
           Measurement("simpy", 5, {"kind": "simpy", "queries": 20_000 if smoke else 200_000}),
           Measurement("engine_w2", 8, {"kind": "engine", "queries": q(10**7), "policies": ["cascade"], "workers": 2}),
-          Measurement("case1_api", 55, {"kind": "case1", "days": None, "year": False, "mau": mau}, default=False),
-          Measurement("case1_cli", 60, argv=[exe, "run", case1, "-o", "{out}", "-q", *small], out="serial"),
-          Measurement("case1_cli_w2", 45, argv=[exe, "run", case1, "-o", "{out}", "-q", "--workers", "2", *small],
+          Measurement("case1_api", 35, {"kind": "case1", "days": None, "year": False, "mau": mau}, default=False),
+          Measurement("case1_cli", 40, argv=[exe, "run", case1, "-o", "{out}", "-q", *small], out="serial"),
+          Measurement("case1_cli_w2", 30, argv=[exe, "run", case1, "-o", "{out}", "-q", "--workers", "2", *small],
                       out="w2"),
-          Measurement("replicates20", 540, argv=[exe, "run", case1, "--replicates", "2" if smoke else "20", "-w", "2",
+          Measurement("replicates20", 480, argv=[exe, "run", case1, "--replicates", "2" if smoke else "20", "-w", "2",
                                                  "-o", "{out}", "-q", *small], out="replicates", quick=False)]
     for sweep, est in (("case1_tornado", 200), ("case1_hidden_intent", 360)):
         m.append(Measurement(f"sweep_{sweep.removeprefix('case1_')}", est, quick=False, out=sweep, argv=[
@@ -76,15 +76,15 @@ def plan(smoke: bool, year_days: int) -> list[Measurement]:
             "-q", "-w", "2", *(["-n", "1", *small] if smoke else [])]))
     year = {"kind": "case1", "days": 266 if smoke else year_days, "year": True, "mau": 40_000 if smoke else None}
     m += [Measurement("year", 600, year, quick=False, default=bool(year_days)),
-          Measurement("year_w2", 420, {**year, "workers": 2}, quick=False, default=bool(year_days)),
-          Measurement("worker_memory", 100, {"kind": "worker_memory", "tasks": 2 if smoke else 6,
+          Measurement("year_w2", 430, {**year, "workers": 2}, quick=False, default=bool(year_days)),
+          Measurement("worker_memory", 75, {"kind": "worker_memory", "tasks": 2 if smoke else 6,
                                             "mau": 100_000 if smoke else 1_000_000}),
-          Measurement("dask_cluster", 110, {"kind": "dask_case1", "mau": mau}),
+          Measurement("dask_cluster", 80, {"kind": "dask_case1", "mau": mau}),
           Measurement("cluster_bound", 150, {"kind": "cluster_bound", "mau": mau}, default=False)]
     for name in BASELINES:
         if smoke and name in ("case1_saas_support", "case3_fintech"):
             continue  # a check compares the scenario as its baseline has it: it cannot be shrunk
-        m.append(Measurement(f"check_{name}", {"case1_saas_support": 60, "case3_fintech": 60}.get(name, 15), argv=[
+        m.append(Measurement(f"check_{name}", {"case1_saas_support": 40, "case3_fintech": 40}.get(name, 15), argv=[
             exe, "check", str(ROOT / "scenarios" / f"{name}.yaml"), "-b", str(ROOT / "data" / "baselines" /
                                                                               f"{name}.json"), "-q"]))
     return m
