@@ -75,8 +75,9 @@ def plan(smoke: bool, year_days: int) -> list[Measurement]:
             exe, "sweep", case1, "--grid", str(ROOT / "scenarios" / "sweeps" / f"{sweep}.yaml"), "-o", "{out}",
             "-q", "-w", "2", *(["-n", "1", *small] if smoke else [])]))
     year = {"kind": "case1", "days": 266 if smoke else year_days, "year": True, "mau": 40_000 if smoke else None}
-    m += [Measurement("year", 600, year, quick=False, default=bool(year_days)),
-          Measurement("year_w2", 430, {**year, "workers": 2}, quick=False, default=bool(year_days)),
+    share = max(year_days, 1) / 365
+    m += [Measurement("year", 600 * share, year, quick=False, default=bool(year_days)),
+          Measurement("year_w2", 430 * share, {**year, "workers": 2}, quick=False, default=bool(year_days)),
           Measurement("worker_memory", 75, {"kind": "worker_memory", "tasks": 2 if smoke else 6,
                                             "mau": 100_000 if smoke else 1_000_000}),
           Measurement("dask_cluster", 80, {"kind": "dask_case1", "mau": mau}),
@@ -110,9 +111,11 @@ def help_time(runs: int = 5) -> float:
 
 
 def estimates(todo: list[Measurement], earlier: dict) -> dict[str, float]:
-    """Each measurement's expected wall: its process wall in the last full (not smoke) latest.json, else the plan's."""
+    """Each measurement's expected wall: its process wall in the last full (not smoke) latest.json (scaled by the
+    plan's estimates then and now, which differ with --year-days), else the plan's."""
     seen = earlier.get("measurements", {}) if earlier.get("mode") != "smoke" else {}
-    return {m.name: float(seen.get(m.name, {}).get("proc_wall_s", m.estimate_s)) for m in todo}
+    return {m.name: float(seen.get(m.name, {}).get("proc_wall_s", m.estimate_s)) * (
+        m.estimate_s / seen[m.name]["estimate_s"] if "estimate_s" in seen.get(m.name, {}) else 1.0) for m in todo}
 
 
 def measure(m: Measurement, scratch: Path) -> dict | None:
@@ -133,6 +136,7 @@ def measure(m: Measurement, scratch: Path) -> dict | None:
         out["wall_s"] = got["proc_wall_s"]
         out["command"] = " ".join("DIR" if a == "{out}" else Path(a).name if a.startswith(str(ROOT)) or a == m.argv[0]
                                   else a for a in m.argv)
+    out["estimate_s"] = m.estimate_s  # the plan's figure, to rescale this wall when --year-days changes
     if m.name.startswith("check_"):
         out["passed"] = got["rc"] == 0
     if m.name == "case1_cli_w2" and (scratch / "serial").is_dir():
@@ -146,6 +150,15 @@ def compare_folders(a: Path, b: Path) -> tuple[list[str], int]:
     """The files of results folder `a` whose bytes differ in `b` (or are missing there), and how many `a` has."""
     files = sorted(str(p.relative_to(a)) for p in a.rglob("*") if p.is_file())
     return [f for f in files if not (b / f).is_file() or not filecmp.cmp(a / f, b / f, shallow=False)], len(files)
+
+
+def write(res: dict, target: Path) -> str:
+    """Write the figures so far, with the targets table, to `target`; the Markdown of the tables."""
+    text, res["targets"] = markdown(res)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(res, indent=1, default=str) + "\n")
+    tmp.replace(target)
+    return text
 
 
 def main() -> None:
@@ -172,7 +185,8 @@ def main() -> None:
         names = set(args.only.split(","))
         unknown = names - {m.name for m in everything}
         if unknown:
-            sys.exit(f"error: --only: unknown measurement(s) {', '.join(sorted(unknown))}; see --list")
+            print(f"error: --only: unknown measurement(s) {', '.join(sorted(unknown))}; see --list", file=sys.stderr)
+            sys.exit(2)
         todo = [m for m in everything if m.name in names]
     else:
         todo = [m for m in everything if m.default and (m.quick or not args.quick)]
@@ -193,20 +207,21 @@ def main() -> None:
                  "mode": "smoke" if args.smoke else "quick" if args.quick else "full",
                  "command": " ".join(["python benchmarks/run.py", *sys.argv[1:]]),
                  "load_average_at_start": os.getloadavg()[0], "help_s": help_time()}
+    res.update(estimated_s=sum(est.values()), measurements={}, failed=[], complete=False)
     scratch = Path(tempfile.mkdtemp(prefix="simroute-bench-"))
     try:
-        res["measurements"] = {}
         for m in todo:
             got = measure(m, scratch)
-            if got is not None:
+            if got is None:
+                res["failed"].append(m.name)
+            else:
                 res["measurements"][m.name] = got
+            res["duration_s"] = time.perf_counter() - t0
+            write(res, target)  # after every measurement: a run stopped half-way keeps what it measured
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    res["duration_s"] = time.perf_counter() - t0
-    res["estimated_s"] = sum(est.values())
-    text, table = markdown(res)
-    res["targets"] = table
-    target.write_text(json.dumps(res, indent=1, default=str) + "\n")
+    res["complete"] = True
+    text = write(res, target)
     print(text)
     print(f"\nwrote {target}; took {res['duration_s'] / 60:.1f} min "
           f"(estimated {res['estimated_s'] / 60:.1f})", file=sys.stderr)

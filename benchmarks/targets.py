@@ -151,7 +151,9 @@ def markdown(r: dict) -> tuple[str, list[dict]]:
     ms = r.get("measurements", {})
     lines = [f"Machine: {r['machine']}. Date: {r['date']}. Command: `{r.get('command', 'python benchmarks/run.py')}`"
              f" ({r.get('mode', 'full')}; load average {r.get('load_average_at_start', float('nan')):.1f} at the "
-             f"start; took {r.get('duration_s', 0) / 60:.0f} min).", "",
+             f"start; took {r.get('duration_s', 0) / 60:.0f} min"
+             f"{'' if r.get('complete', True) else ', incomplete: stopped before the end of the plan'})."
+             + (f" **Failed** (stderr above the tables): {', '.join(r['failed'])}." if r.get("failed") else ""), "",
              "| run | days | drawn queries | policy-queries served | wall | drawn queries/s | served/s | "
              "CPU-s (process tree, imports included) | peak RSS (largest process) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
