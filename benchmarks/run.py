@@ -85,7 +85,7 @@ def plan(smoke: bool, year_days: int) -> list[Measurement]:
     for name in BASELINES:
         if smoke and name in ("case1_saas_support", "case3_fintech"):
             continue  # a check compares the scenario as its baseline has it: it cannot be shrunk
-        m.append(Measurement(f"check_{name}", {"case1_saas_support": 40, "case3_fintech": 40}.get(name, 15), argv=[
+        m.append(Measurement(f"check_{name}", {"case1_saas_support": 40, "case3_fintech": 15}.get(name, 10), argv=[
             exe, "check", str(ROOT / "scenarios" / f"{name}.yaml"), "-b", str(ROOT / "data" / "baselines" /
                                                                               f"{name}.json"), "-q"]))
     return m
