@@ -34,7 +34,8 @@ from proctree import measure_tree  # noqa: E402  (benchmarks/ is not a package)
 from targets import markdown  # noqa: E402
 
 SMOKE_MAU = 200_000  # case 1 at a twentieth of its users: the smoke runs' world
-BASELINES = ("quickstart", "case1_saas_support", "case2_midmarket_saas", "case3_fintech")
+BASELINES = sorted(p.stem for p in (ROOT / "data" / "baselines").glob("*.json")
+                   if (ROOT / "scenarios" / f"{p.stem}.yaml").is_file())  # every shipped scenario with a baseline
 
 
 @dataclass
