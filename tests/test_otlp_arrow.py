@@ -215,3 +215,41 @@ def test_a_malformed_line_is_one_error_naming_the_file_and_line(tmp_path):
         read_logs(p)
     message = str(e.value)
     assert "\n" not in message and "calls.jsonl" in message and "line 3" in message
+
+
+def _calls_file(path: Path, spans: list[dict], lines: int = 3) -> Path:
+    path.write_text("\n".join(compact(envelope("spans", spans, 1)) for _ in range(lines)) + "\n")
+    return path
+
+
+def test_a_bad_value_met_in_a_block_is_named_by_its_line(tmp_path, monkeypatch):
+    """Calls are made block by block as the fast path reads; a bad value there is still located exactly."""
+    monkeypatch.setattr(otlp_arrow, "BLOCK_BYTES", 1 << 10)  # a block of a line or two
+    bad = SPAN | {"attributes": [*SPAN["attributes"][:1], {"key": "gen_ai.usage.input_tokens",
+                                                            "value": {"stringValue": "many"}}, SPAN["attributes"][2]]}
+    p = tmp_path / "calls.jsonl"
+    p.write_text("\n".join([compact(envelope("spans", [SPAN] * 4, 1))] * 5 + [compact(envelope("spans", [bad], 1))])
+                 + "\n")
+    with pytest.raises(InputError) as e:
+        read_logs(p)
+    assert str(e.value) == f"{p}: line 6: attribute 'gen_ai.usage.input_tokens': expected a whole number, got 'many'"
+
+
+def test_feedback_in_another_file_and_the_first_files_error_first(tmp_path):
+    """Feedback events join the calls of every file; with several bad files, the first file's error is reported."""
+    calls = _calls_file(tmp_path / "a.jsonl", [SPAN])
+    record = {"spanId": "s1", "eventName": otel.EVALUATION_EVENT, "attributes": [
+        {"key": "gen_ai.evaluation.name", "value": {"stringValue": "user-feedback"}},
+        {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": 0.0}}]}
+    fb = tmp_path / "b.jsonl"
+    fb.write_text("\n".join([compact(envelope("spans", [SPAN | {"spanId": "s2"}], 1)),
+                             compact(envelope("logRecords", [record], 1))]) + "\n")
+    got = read_logs([calls, fb], ImportFormat.otel_jsonl).frame
+    assert got["thumbs_down"].to_list() == [True] * 3 + [None]
+    empty = tmp_path / "c.jsonl"
+    empty.write_text(compact(envelope("spans", [SPAN | {"attributes": []}], 1)) + "\n")
+    bad = _calls_file(tmp_path / "d.jsonl", [SPAN | {"startTimeUnixNano": "1717000000000000000",
+                                                     "attributes": SPAN["attributes"][:2]}])
+    with pytest.raises(InputError) as e:
+        read_logs([empty, bad], ImportFormat.otel_jsonl)
+    assert str(e.value).startswith(f"{empty}: no GenAI spans")
