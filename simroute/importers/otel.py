@@ -181,14 +181,21 @@ def feedback_events(evals: pl.DataFrame, mapping: LogMapping) -> pl.DataFrame:
 
 
 def feedback(calls: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
-    """Per call: thumbs-down from its feedback events (by span id, else response id); null without any."""
-    by_span = events.filter(pl.col("spanId").is_not_null()).group_by("spanId").agg(pl.col("down").any().alias("a"))
-    by_resp = events.filter(pl.col("spanId").is_null() & pl.col("response_id").is_not_null()).group_by(
-        "response_id").agg(pl.col("down").any().alias("b"))
+    """Per call: thumbs-down from its feedback events (by span id, else response id): true when one of them is
+    negative, false when it has some and none is, null without any. Set membership instead of a group-by and
+    join, so no second frame of ids is built beside the calls."""
+    by_span = events.filter(pl.col("spanId").is_not_null())
+    by_resp = events.filter(pl.col("spanId").is_null() & pl.col("response_id").is_not_null())
     ids = calls.select("spanId", pl.col(RESPONSE_ID).alias("response_id"))
-    joined = ids.join(by_span, on="spanId", how="left", maintain_order="left").join(
-        by_resp, on="response_id", how="left", maintain_order="left")
-    return joined.select(pl.coalesce("a", "b")).to_series()
+    return ids.select(pl.coalesce(_verdict(by_span, "spanId"), _verdict(by_resp, "response_id"))).to_series()
+
+
+def _verdict(events: pl.DataFrame, key: str) -> pl.Expr:
+    """True where `key` is the key of a negative event, false where it is the key of other events only, else
+    null (as `any` over the key's events after a left join)."""
+    down = events.filter(pl.col("down"))[key]
+    return pl.when(pl.col(key).is_in(down.implode())).then(True).when(
+        pl.col(key).is_in(events[key].implode())).then(False)
 
 
 def _fresh(s: pl.Series) -> pl.Series:
