@@ -174,7 +174,7 @@ def feedback_events(evals: pl.DataFrame, mapping: LogMapping) -> pl.DataFrame:
     so a block's other evaluation columns are freed with the block."""
     score = pl.col("score").cast(pl.Float64, strict=False)
     return evals.filter(pl.col("name") == mapping.feedback_name).select(
-        "spanId", pl.concat_str(pl.col("response_id"), pl.lit("")),
+        "spanId", "response_id",
         pl.when(score.is_not_null()).then(score < mapping.thumbs_down_below)
         .when(pl.col("label").is_not_null()).then(pl.col("label").str.to_lowercase().is_in(NEGATIVE_LABELS))
         .alias("down"))
@@ -196,11 +196,6 @@ def _verdict(events: pl.DataFrame, key: str) -> pl.Expr:
     down = events.filter(pl.col("down"))[key]
     return pl.when(pl.col(key).is_in(down.implode())).then(True).when(
         pl.col(key).is_in(events[key].implode())).then(False)
-
-
-def _fresh(s: pl.Series) -> pl.Series:
-    """Text in its own compact memory (a picked attribute column would keep its block's text buffers alive)."""
-    return s.to_frame().select(pl.concat_str(pl.col(s.name), pl.lit(""))).to_series()
 
 
 @dataclass(frozen=True)
@@ -228,8 +223,8 @@ class Calls:
         if not calls.all():  # only the columns used below are copied, and only when some spans are not calls
             spans, values = spans.filter(calls), values.filter(calls)
         lines = spans["line"]
-        cols = {"line": lines, "spanId": spans["spanId"], RESPONSE_ID: _fresh(spans[RESPONSE_ID])}
-        cols |= {f: _fresh(values[f]) for f in ("model", "user_id", "session_id", "intent")}
+        cols = {"line": lines, "spanId": spans["spanId"], RESPONSE_ID: spans[RESPONSE_ID]}
+        cols |= {f: values[f] for f in ("model", "user_id", "session_id", "intent")}
         cols["start_time"] = nanos(spans["startTimeUnixNano"], path, lines, "startTimeUnixNano")
         cols["end_time"] = nanos(spans["endTimeUnixNano"], path, lines, "endTimeUnixNano")
         for f in ("tokens_in", "tokens_out", "cost_usd"):
