@@ -253,3 +253,28 @@ def test_feedback_in_another_file_and_the_first_files_error_first(tmp_path):
     with pytest.raises(InputError) as e:
         read_logs([empty, bad], ImportFormat.otel_jsonl)
     assert str(e.value).startswith(f"{empty}: no GenAI spans")
+
+
+def _feedback_by_join(calls: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
+    """The oracle: any negative event per span id (else response id), by a group-by and a left join."""
+    by_span = events.filter(pl.col("spanId").is_not_null()).group_by("spanId").agg(pl.col("down").any().alias("a"))
+    by_resp = events.filter(pl.col("spanId").is_null() & pl.col("response_id").is_not_null()).group_by(
+        "response_id").agg(pl.col("down").any().alias("b"))
+    ids = calls.select("spanId", pl.col(otel.RESPONSE_ID).alias("response_id"))
+    return ids.join(by_span, on="spanId", how="left", maintain_order="left").join(
+        by_resp, on="response_id", how="left", maintain_order="left").select(pl.coalesce("a", "b")).to_series()
+
+
+IDS_OR_NULL = st.lists(st.one_of(st.none(), st.sampled_from("abcdef")), max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(span_ids=IDS_OR_NULL, response_ids=IDS_OR_NULL, events=st.lists(st.tuples(
+    st.one_of(st.none(), st.sampled_from("abcdef")), st.one_of(st.none(), st.sampled_from("abcdef")),
+    st.one_of(st.none(), st.booleans())), max_size=12))
+def test_feedback_verdicts_are_those_of_a_group_by_and_join(span_ids, response_ids, events):
+    n = min(len(span_ids), len(response_ids))
+    calls = pl.DataFrame({"spanId": span_ids[:n], otel.RESPONSE_ID: response_ids[:n]},
+                         schema={"spanId": pl.Utf8, otel.RESPONSE_ID: pl.Utf8})
+    ev = pl.DataFrame(events, schema={"spanId": pl.Utf8, "response_id": pl.Utf8, "down": pl.Boolean}, orient="row")
+    assert otel.feedback(calls, ev).to_list() == _feedback_by_join(calls, ev).to_list()
