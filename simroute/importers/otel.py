@@ -9,8 +9,9 @@ A span is a call when it carries `gen_ai.response.model` or `gen_ai.request.mode
 events named `feedback_name` (`gen_ai.evaluation.name`), as span events or as log records joined by span id
 (else `gen_ai.response.id`); a `gen_ai.evaluation.score.value` below `thumbs_down_below` is a thumbs-down.
 
-Reading: the Arrow fast path (`otlp_arrow`) first; a file it cannot take, and any error, goes through the
-line-by-line reader here, which names the line.
+Reading: the Arrow fast path (`otlp_arrow`) first, which hands each block's spans to `Calls` as it reads them (so
+only typed calls outlive a block); a file it cannot take, and any error, goes through the line-by-line reader
+here, which names the line.
 """
 from __future__ import annotations
 
