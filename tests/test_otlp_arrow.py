@@ -215,3 +215,66 @@ def test_a_malformed_line_is_one_error_naming_the_file_and_line(tmp_path):
         read_logs(p)
     message = str(e.value)
     assert "\n" not in message and "calls.jsonl" in message and "line 3" in message
+
+
+def _calls_file(path: Path, spans: list[dict], lines: int = 3) -> Path:
+    path.write_text("\n".join(compact(envelope("spans", spans, 1)) for _ in range(lines)) + "\n")
+    return path
+
+
+def test_a_bad_value_met_in_a_block_is_named_by_its_line(tmp_path, monkeypatch):
+    """Calls are made block by block as the fast path reads; a bad value there is still located exactly."""
+    monkeypatch.setattr(otlp_arrow, "BLOCK_BYTES", 1 << 10)  # a block of a line or two
+    bad = SPAN | {"attributes": [*SPAN["attributes"][:1], {"key": "gen_ai.usage.input_tokens",
+                                                            "value": {"stringValue": "many"}}, SPAN["attributes"][2]]}
+    p = tmp_path / "calls.jsonl"
+    p.write_text("\n".join([compact(envelope("spans", [SPAN] * 4, 1))] * 5 + [compact(envelope("spans", [bad], 1))])
+                 + "\n")
+    with pytest.raises(InputError) as e:
+        read_logs(p)
+    assert str(e.value) == f"{p}: line 6: attribute 'gen_ai.usage.input_tokens': expected a whole number, got 'many'"
+
+
+def test_feedback_in_another_file_and_the_first_files_error_first(tmp_path):
+    """Feedback events join the calls of every file; with several bad files, the first file's error is reported."""
+    calls = _calls_file(tmp_path / "a.jsonl", [SPAN])
+    record = {"spanId": "s1", "eventName": otel.EVALUATION_EVENT, "attributes": [
+        {"key": "gen_ai.evaluation.name", "value": {"stringValue": "user-feedback"}},
+        {"key": "gen_ai.evaluation.score.value", "value": {"doubleValue": 0.0}}]}
+    fb = tmp_path / "b.jsonl"
+    fb.write_text("\n".join([compact(envelope("spans", [SPAN | {"spanId": "s2"}], 1)),
+                             compact(envelope("logRecords", [record], 1))]) + "\n")
+    got = read_logs([calls, fb], ImportFormat.otel_jsonl).frame
+    assert got["thumbs_down"].to_list() == [True] * 3 + [None]
+    empty = tmp_path / "c.jsonl"
+    empty.write_text(compact(envelope("spans", [SPAN | {"attributes": []}], 1)) + "\n")
+    bad = _calls_file(tmp_path / "d.jsonl", [SPAN | {"startTimeUnixNano": "1717000000000000000",
+                                                     "attributes": SPAN["attributes"][:2]}])
+    with pytest.raises(InputError) as e:
+        read_logs([empty, bad], ImportFormat.otel_jsonl)
+    assert str(e.value).startswith(f"{empty}: no GenAI spans")
+
+
+def _feedback_by_join(calls: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
+    """The oracle: any negative event per span id (else response id), by a group-by and a left join."""
+    by_span = events.filter(pl.col("spanId").is_not_null()).group_by("spanId").agg(pl.col("down").any().alias("a"))
+    by_resp = events.filter(pl.col("spanId").is_null() & pl.col("response_id").is_not_null()).group_by(
+        "response_id").agg(pl.col("down").any().alias("b"))
+    ids = calls.select("spanId", pl.col(otel.RESPONSE_ID).alias("response_id"))
+    return ids.join(by_span, on="spanId", how="left", maintain_order="left").join(
+        by_resp, on="response_id", how="left", maintain_order="left").select(pl.coalesce("a", "b")).to_series()
+
+
+IDS_OR_NULL = st.lists(st.one_of(st.none(), st.sampled_from("abcdef")), max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(span_ids=IDS_OR_NULL, response_ids=IDS_OR_NULL, events=st.lists(st.tuples(
+    st.one_of(st.none(), st.sampled_from("abcdef")), st.one_of(st.none(), st.sampled_from("abcdef")),
+    st.one_of(st.none(), st.booleans())), max_size=12))
+def test_feedback_verdicts_are_those_of_a_group_by_and_join(span_ids, response_ids, events):
+    n = min(len(span_ids), len(response_ids))
+    calls = pl.DataFrame({"spanId": span_ids[:n], otel.RESPONSE_ID: response_ids[:n]},
+                         schema={"spanId": pl.Utf8, otel.RESPONSE_ID: pl.Utf8})
+    ev = pl.DataFrame(events, schema={"spanId": pl.Utf8, "response_id": pl.Utf8, "down": pl.Boolean}, orient="row")
+    assert otel.feedback(calls, ev).to_list() == _feedback_by_join(calls, ev).to_list()

@@ -160,24 +160,24 @@ def fit_prices(f: pl.DataFrame, models: list[str], out: Out) -> None:
     if c.height == 0:
         out.notes.append("cost not logged: prices keep the base scenario's")
         return
-    xi, xo, y = pl.col("tokens_in") / 1000.0, pl.col("tokens_out") / 1000.0, pl.col("cost_usd")
-    sums = c.group_by("model").agg(pl.len().alias("n"), (xi * xi).sum().alias("ii"), (xi * xo).sum().alias("io"),
-                                   (xo * xo).sum().alias("oo"), (xi * y).sum().alias("iy"),
-                                   (xo * y).sum().alias("oy"), (y * y).sum().alias("yy"))
-    by_model = {row["model"]: row for row in sums.iter_rows(named=True)}
+    c = c.select("model", (pl.col("tokens_in") / 1000.0).alias("xi"), (pl.col("tokens_out") / 1000.0).alias("xo"),
+                 pl.col("cost_usd").alias("y"))
     for j, name in enumerate(models):
-        row = by_model.get(name)
-        if row is None or row["n"] < 3:
+        # numpy's pairwise sums in row order (a parallel group-by summed in an order that varied run to run) and
+        # the residual sum of squares from the residuals (exact prices give se ~0, not the cancellation's noise)
+        m = c.filter(pl.col("model") == name)
+        n = m.height
+        if n < 3:
             continue
-        n = int(row["n"])
-        xtx = np.array([[row["ii"], row["io"]], [row["io"], row["oo"]]], dtype=float)
-        xty = np.array([row["iy"], row["oy"]], dtype=float)
+        xi, xo, y = (m[k].to_numpy() for k in ("xi", "xo", "y"))
+        xtx = np.array([[np.sum(xi * xi), np.sum(xi * xo)], [np.sum(xi * xo), np.sum(xo * xo)]])
+        xty = np.array([np.sum(xi * y), np.sum(xo * y)])
         if np.linalg.cond(xtx) > 1e12:
             out.notes.append(f"{name}: input and output tokens move together; prices not separable, not fitted")
             continue
         r = np.linalg.cholesky(xtx).T  # ||R b - R^-T X'y||^2 = ||X b - y||^2 - const
         beta = nnls(r, np.linalg.solve(r.T, xty))[0]
-        rss = max(0.0, float(row["yy"] - 2 * beta @ xty + beta @ xtx @ beta))
+        rss = float(np.sum((y - beta[0] * xi - beta[1] * xo) ** 2))
         se = np.sqrt(np.diag(rss / max(n - 2, 1) * np.linalg.inv(xtx)))
         for k, (leaf, what) in enumerate((("price_in_usd_per_1k_tokens", "input"),
                                           ("price_out_usd_per_1k_tokens", "output"))):

@@ -54,7 +54,8 @@ def _first_calls(f: pl.DataFrame, gap_s: float, out: Out) -> pl.DataFrame:
     keyed = f.with_row_index("_row").with_columns(who.alias("_who"))
     if keyed["_who"].null_count() == keyed.height:
         return f
-    s = keyed.filter(pl.col("_who").is_not_null()).sort(["_who", "start_time"])
+    s = keyed.select("_row", "_who", "start_time", "end_time").filter(pl.col("_who").is_not_null()).sort(
+        ["_who", "start_time"])  # only the columns the chaining reads are sorted
     prev_end = pl.coalesce(pl.col("end_time"), pl.col("start_time")).shift(1)
     chained = ((pl.col("_who") == pl.col("_who").shift(1))
                & (pl.col("start_time") <= prev_end + pl.duration(microseconds=int(gap_s * 1e6))))
@@ -80,7 +81,9 @@ def _checked(logs: LogSet, base: Scenario) -> pl.DataFrame:
     if unknown:
         raise LogFitError(f"{logs.source}: column model: unknown model(s) {', '.join(map(repr, unknown))} "
                           f"(the base scenario's models: {', '.join(sorted(known))})")
-    return f.filter(pl.col("model").is_not_null()).with_columns(pl.col("start_time").dt.date().alias("date"))
+    if f["model"].null_count():  # a copy only when some calls have no model
+        f = f.filter(pl.col("model").is_not_null())
+    return f.with_columns(pl.col("start_time").dt.date().alias("date"))
 
 
 __all__ = ["QUERY_GAP_S", "Estimate", "LogFit", "LogFitError", "Out", "fit_logs", "fmt_n", "fmt_se", "sig"]

@@ -111,7 +111,12 @@ def split_logs(logs: LogSet, share: float) -> tuple[LogSet, LogSet | None, list[
         return logs, None, [str(d) for d in dates], []
     cut = pl.date_range(lo, hi, "1d", eager=True)[span - k]
     day = pl.col("start_time").dt.date()
-    cal, held = logs.frame.filter(day < cut), logs.frame.filter(day >= cut)
+    start = logs.frame["start_time"]
+    if start.null_count() == 0 and start.is_sorted():  # calls in time order (the usual log): views, no copy
+        n_cal = logs.frame.select((day < cut).sum()).item()
+        cal, held = logs.frame.slice(0, n_cal), logs.frame.slice(n_cal)
+    else:
+        cal, held = logs.frame.filter(day < cut), logs.frame.filter(day >= cut)
     return (LogSet(cal, f"{logs.source} (calibration)"), LogSet(held, f"{logs.source} (held out)"),
             [str(d) for d in dates if d < cut], [str(d) for d in dates if d >= cut])
 

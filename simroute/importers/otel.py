@@ -9,8 +9,9 @@ A span is a call when it carries `gen_ai.response.model` or `gen_ai.request.mode
 events named `feedback_name` (`gen_ai.evaluation.name`), as span events or as log records joined by span id
 (else `gen_ai.response.id`); a `gen_ai.evaluation.score.value` below `thumbs_down_below` is a thumbs-down.
 
-Reading: the Arrow fast path (`otlp_arrow`) first; a file it cannot take, and any error, goes through the
-line-by-line reader here, which names the line.
+Reading: the Arrow fast path (`otlp_arrow`) first, which hands each block's spans to `Calls` as it reads them (so
+only typed calls outlive a block); a file it cannot take, and any error, goes through the line-by-line reader
+here, which names the line.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import polars as pl
 
 from ..errors import InputError
 from .common import UTC_US, check_utf8, existing_file, first_bad, to_bool
-from .interface import ImportFormat, LogImporter, LogSet, finish_logs
+from .interface import LOG_COLUMNS, ImportFormat, LogImporter, LogSet, finish_logs
 from .log_table import stack
 from .mapping import LogMapping
 from .otlp_arrow import EVALUATION_EVENT, read_otlp
@@ -169,30 +170,96 @@ def _evaluation(ev: dict[str, list[Any]], span_id: str | None, attrs: dict[str, 
         ev[col].append(attrs.get(key))
 
 
-def feedback(spans: pl.DataFrame, evals: pl.DataFrame, mapping: LogMapping) -> pl.Series:
-    """Per span: thumbs-down from its feedback evaluations (by span id, else response id); null without any."""
-    ev = evals.filter(pl.col("name") == mapping.feedback_name).with_columns(
-        pl.col("score").cast(pl.Float64, strict=False)).with_columns(
-        pl.when(pl.col("score").is_not_null()).then(pl.col("score") < mapping.thumbs_down_below)
+def feedback_events(evals: pl.DataFrame, mapping: LogMapping) -> pl.DataFrame:
+    """The feedback evaluations among `evals` as (spanId, response_id, down): what the join to the calls needs,
+    so a block's other evaluation columns are freed with the block."""
+    score = pl.col("score").cast(pl.Float64, strict=False)
+    return evals.filter(pl.col("name") == mapping.feedback_name).select(
+        "spanId", "response_id",
+        pl.when(score.is_not_null()).then(score < mapping.thumbs_down_below)
         .when(pl.col("label").is_not_null()).then(pl.col("label").str.to_lowercase().is_in(NEGATIVE_LABELS))
         .alias("down"))
-    by_span = ev.filter(pl.col("spanId").is_not_null()).group_by("spanId").agg(pl.col("down").any().alias("a"))
-    by_resp = ev.filter(pl.col("spanId").is_null() & pl.col("response_id").is_not_null()).group_by(
-        "response_id").agg(pl.col("down").any().alias("b"))
-    calls = spans.select("spanId", pl.col(RESPONSE_ID).alias("response_id"))
-    joined = calls.join(by_span, on="spanId", how="left", maintain_order="left").join(
-        by_resp, on="response_id", how="left", maintain_order="left")
-    return joined.select(pl.coalesce("a", "b")).to_series()
 
 
-def _load(path: Path, wanted: frozenset[str]) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
-    """A file's spans and evaluation events, and whether their `line` numbers are exact: the Arrow fast path
-    when the file fits its schema, else the careful line-by-line reader (which reports what is wrong)."""
-    fast = read_otlp(path, wanted, EVAL_ATTRIBUTES)
-    if fast is not None:
-        return fast[0], fast[1], False
-    got = load(path, wanted)
-    return got.frame(), pl.DataFrame(got.evals, schema={k: pl.Utf8 for k in EVAL_COLUMNS}), True
+def feedback(calls: pl.DataFrame, events: pl.DataFrame) -> pl.Series:
+    """Per call: thumbs-down from its feedback events (by span id, else response id): true when one of them is
+    negative, false when it has some and none is, null without any. Set membership instead of a group-by and
+    join, so no second frame of ids is built beside the calls."""
+    by_span = events.filter(pl.col("spanId").is_not_null())
+    by_resp = events.filter(pl.col("spanId").is_null() & pl.col("response_id").is_not_null())
+    ids = calls.select("spanId", pl.col(RESPONSE_ID).alias("response_id"))
+    return ids.select(pl.coalesce(_verdict(by_span, "spanId"), _verdict(by_resp, "response_id"))).to_series()
+
+
+def _verdict(events: pl.DataFrame, key: str) -> pl.Expr:
+    """True where `key` is the key of a negative event, false where it is the key of other events only, else
+    null (as `any` over the key's events after a left join)."""
+    down = events.filter(pl.col("down"))[key]
+    return pl.when(pl.col(key).is_in(down.implode())).then(True).when(
+        pl.col(key).is_in(events[key].implode())).then(False)
+
+
+@dataclass(frozen=True)
+class Calls:
+    """Turns one file's spans into typed calls. The fast path calls it on each block as the block is read, so the
+    wide text frame of a whole file's spans never lives beside the calls (the read's memory peak was there)."""
+
+    path: Path
+    keys: dict[str, tuple[str, ...]]
+    mapping: LogMapping
+
+    def __call__(self, spans: pl.DataFrame, evals: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """A block's calls and feedback events (the `read_otlp` hook)."""
+        return self.calls(spans), feedback_events(evals, self.mapping)
+
+    def calls(self, spans: pl.DataFrame | None) -> pl.DataFrame:
+        """The calls among `spans`: line, spanId, response id and the typed call columns; a value that is not what
+        its field needs is an error naming the line."""
+        path, keys = self.path, self.keys
+        assert spans is not None
+        values = spans.select([pl.coalesce([pl.col(k) for k in ks]).alias(f) if ks else
+                               pl.lit(None, dtype=pl.Utf8).alias(f) for f, ks in keys.items()])
+        calls = values["model"].is_not_null()
+        spans = spans.select("line", "spanId", "startTimeUnixNano", "endTimeUnixNano", RESPONSE_ID)
+        if not calls.all():  # only the columns used below are copied, and only when some spans are not calls
+            spans, values = spans.filter(calls), values.filter(calls)
+        lines = spans["line"]
+        cols = {"line": lines, "spanId": spans["spanId"], RESPONSE_ID: spans[RESPONSE_ID]}
+        cols |= {f: values[f] for f in ("model", "user_id", "session_id", "intent")}
+        cols["start_time"] = nanos(spans["startTimeUnixNano"], path, lines, "startTimeUnixNano")
+        cols["end_time"] = nanos(spans["endTimeUnixNano"], path, lines, "endTimeUnixNano")
+        for f in ("tokens_in", "tokens_out", "cost_usd"):
+            cols[f] = number(values[f], path, lines, keys[f][0], whole=f != "cost_usd")
+        if self.mapping.thumbs_down is not None:
+            cols["thumbs_down"] = to_bool(values["thumbs_down"], path, self.mapping.thumbs_down)
+        return pl.DataFrame(cols)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A file as loaded: its calls (the fast path, line numbers not exact: an error is located afresh) or its
+    spans as the careful reader read them (turned into calls in file order, errors named exactly), and its
+    feedback events."""
+
+    calls: pl.DataFrame | None
+    spans: pl.DataFrame | None
+    events: pl.DataFrame
+
+
+def _careful(c: Calls, wanted: frozenset[str]) -> Loaded:
+    got = load(c.path, wanted)
+    evals = pl.DataFrame(got.evals, schema={k: pl.Utf8 for k in EVAL_COLUMNS})
+    return Loaded(None, got.frame(), feedback_events(evals, c.mapping))
+
+
+def _load(c: Calls, wanted: frozenset[str]) -> Loaded:
+    """A file through the Arrow fast path when it fits its schema and its values are good, else through the
+    careful line-by-line reader (which reports what is wrong)."""
+    try:
+        fast = read_otlp(c.path, wanted, EVAL_ATTRIBUTES, c)
+    except InputError:
+        fast = None
+    return Loaded(fast[0], None, fast[1]) if fast is not None else _careful(c, wanted)
 
 
 class OtelGenAiSpans(LogImporter):
@@ -205,44 +272,28 @@ class OtelGenAiSpans(LogImporter):
     def read(self, paths: list[Path], mapping: LogMapping) -> LogSet:
         keys = {f: ((getattr(mapping, f),) if getattr(mapping, f) else d) for f, d in DEFAULTS.items()}
         wanted = frozenset(k for ks in keys.values() for k in ks) | {RESPONSE_ID}
-        loaded = [_load(p, wanted) for p in paths]
-        evals = pl.concat([e for _, e, _ in loaded])
-        frames: list[pl.DataFrame | None] = [s for s, _, _ in loaded]
-        exact = [x for _, _, x in loaded]
-        del loaded
+        makers = [Calls(p, keys, mapping) for p in paths]
+        loaded: list[Loaded | None] = [_load(c, wanted) for c in makers]
+        events = pl.concat([x.events for x in loaded if x is not None])
         sets = []
-        for i, p in enumerate(paths):
+        for i, c in enumerate(makers):
+            got, loaded[i] = loaded[i], None  # this file's frames are freed once its calls are made
+            assert got is not None
             try:
-                sets.append(self._calls(p, frames, i, keys, evals, mapping))
+                sets.append(self._finish(c, got.calls if got.calls is not None else c.calls(got.spans), events))
             except InputError:
-                if exact[i]:
+                if got.calls is None:
                     raise
-                sets.append(self._calls(p, [load(p, wanted).frame()], 0, keys, evals, mapping))  # locates it
+                del got
+                sets.append(self._finish(c, c.calls(load(c.path, wanted).frame()), events))  # locates it
         return stack(sets)
 
-    def _calls(self, path: Path, frames: list[pl.DataFrame | None], i: int, keys: dict[str, tuple[str, ...]],
-               evals: pl.DataFrame, mapping: LogMapping) -> LogSet:
-        """File `frames[i]`'s spans as calls; the frame is taken out of `frames` so that its text columns are
-        freed as soon as the call columns are picked from them (the read's memory peak is here)."""
-        spans, frames[i] = frames[i], None
-        assert spans is not None
-        values = spans.select([pl.coalesce([pl.col(k) for k in ks]).alias(f) if ks else
-                               pl.lit(None, dtype=pl.Utf8).alias(f) for f, ks in keys.items()])
-        calls = values["model"].is_not_null()
-        if not calls.any():
-            raise InputError(f"{path}: no GenAI spans (expected spans with gen_ai.request.model or "
+    def _finish(self, c: Calls, calls: pl.DataFrame, events: pl.DataFrame) -> LogSet:
+        """One file's calls as a `LogSet` (thumbs-down from every file's feedback events when not mapped)."""
+        if calls.height == 0:
+            raise InputError(f"{c.path}: no GenAI spans (expected spans with gen_ai.request.model or "
                              "gen_ai.response.model)")
-        spans = spans.select("line", "spanId", "startTimeUnixNano", "endTimeUnixNano", RESPONSE_ID)
-        if not calls.all():  # only the columns used below are copied, and only when some spans are not calls
-            spans, values = spans.filter(calls), values.filter(calls)
-        lines = spans["line"]
-        cols: dict[str, pl.Series] = {f: values[f] for f in ("model", "user_id", "session_id", "intent")}
-        cols["start_time"] = nanos(spans["startTimeUnixNano"], path, lines, "startTimeUnixNano")
-        cols["end_time"] = nanos(spans["endTimeUnixNano"], path, lines, "endTimeUnixNano")
-        for f in ("tokens_in", "tokens_out", "cost_usd"):
-            cols[f] = number(values[f], path, lines, keys[f][0], whole=f != "cost_usd")
-        if mapping.thumbs_down is not None:
-            cols["thumbs_down"] = to_bool(values["thumbs_down"], path, mapping.thumbs_down)
-        else:
-            cols["thumbs_down"] = feedback(spans, evals, mapping)
-        return finish_logs(cols, path, mapping, str(path), rows=lines)
+        cols = {f: calls[f] for f in calls.columns if f in LOG_COLUMNS}
+        if c.mapping.thumbs_down is None:
+            cols["thumbs_down"] = feedback(calls, events)
+        return finish_logs(cols, c.path, c.mapping, str(c.path), rows=calls["line"])

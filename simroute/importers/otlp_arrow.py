@@ -10,7 +10,7 @@ and reports it.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -176,22 +176,28 @@ def _batches(path: Path, quote_ints: bool) -> Iterator[pa.RecordBatch]:
                                 parse_options=parse).to_batches()
 
 
-def read_otlp(path: Path, keys: frozenset[str], eval_keys: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+Block = Callable[[pl.DataFrame, pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]]
+
+
+def read_otlp(path: Path, keys: frozenset[str], eval_keys: dict[str, str], per_block: Block | None = None
+              ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The file's spans (line, spanId, startTimeUnixNano, endTimeUnixNano and a text column per key in `keys`)
     and its evaluation events (spanId and the columns of `eval_keys`), or None when the file needs the careful
-    reader. `line` counts the file's non-blank lines (exact when it has none; errors are located afresh)."""
+    reader. `line` counts the file's non-blank lines (exact when it has none; errors are located afresh).
+    `per_block` turns each block's spans and events into what is kept of them (so only that outlives the block);
+    its errors propagate."""
     try:
         if not is_utf8(path):
             return None
         try:
-            return _read(path, sorted(keys), eval_keys, quote_ints=False)
+            return _read(path, sorted(keys), eval_keys, per_block, quote_ints=False)
         except _IntNumbers:
-            return _read(path, sorted(keys), eval_keys, quote_ints=True)
+            return _read(path, sorted(keys), eval_keys, per_block, quote_ints=True)
     except (pa.ArrowException, OSError, UnicodeDecodeError, pl.exceptions.PolarsError, _IntNumbers):
         return None
 
 
-def _read(path: Path, wanted: list[str], eval_keys: dict[str, str], quote_ints: bool
+def _read(path: Path, wanted: list[str], eval_keys: dict[str, str], per_block: Block | None, quote_ints: bool
           ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """`read_otlp`'s read of the file's batches; raises `_IntNumbers` when the file writes an `intValue` as a
     number (Arrow's message names the column; a test pins it) so that it is read again with them quoted."""
@@ -214,10 +220,13 @@ def _read(path: Path, wanted: list[str], eval_keys: dict[str, str], quote_ints: 
         typed = _own(spans)
         if typed is None:
             return None
+        evals = _evaluations(events, _records(batch), eval_keys).with_columns(_copy("spanId"))
+        if per_block is not None:
+            typed, evals = per_block(typed, evals)
         span_parts.append(typed)
-        eval_parts.append(_evaluations(events, _records(batch), eval_keys).with_columns(_copy("spanId")))
+        eval_parts.append(evals)
         row += batch.height
-        del batch, spans, events, record_batch
+        del batch, spans, events, record_batch, typed, evals
     if not span_parts:
         return None
     return pl.concat(span_parts), pl.concat(eval_parts)
