@@ -117,11 +117,22 @@ def one_hot(final: np.ndarray, m: int) -> np.ndarray:
 
 def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """values[rows[j], j] for every column j."""
-    if not values.flags.c_contiguous:  # a view of a day's block: its rows are not back to back
-        return np.take_along_axis(values, rows[None, :].astype(np.intp), axis=0)[0]
-    flat = rows.astype(np.intp) * values.shape[1]
-    flat += np.arange(values.shape[1])
-    return np.take(values.reshape(-1), flat)  # a third of take_along_axis's cost, the same elements
+    return pick_all(rows, values)[0]
+
+
+def pick_all(rows: np.ndarray, *blocks: np.ndarray) -> list[np.ndarray]:
+    """`pick(b, rows)` for every (M, n) block `b`, computing the flat positions once for the contiguous ones."""
+    flat = None
+    out = []
+    for values in blocks:
+        if not values.flags.c_contiguous:  # a view of a day's block: its rows are not back to back
+            out.append(np.take_along_axis(values, rows[None, :].astype(np.intp), axis=0)[0])
+            continue
+        if flat is None:
+            flat = rows.astype(np.intp) * values.shape[1]
+            flat += np.arange(values.shape[1])
+        out.append(np.take(values.reshape(-1), flat))  # a third of take_along_axis's cost, the same elements
+    return out
 
 
 class Policy(ABC):
