@@ -87,10 +87,12 @@ class PolicyUsers:
 
     def decayed(self, slots: np.ndarray, t: float) -> np.ndarray:
         """Decayed frustration of the users in `slots` at time `t` (decayed only where it is not 0: 0 stays 0)."""
-        f = self.frustration[slots]
+        f = np.take(self.frustration, slots)
         nz = np.flatnonzero(f)
         out = np.zeros(len(f))
-        out[nz] = f[nz].astype(np.float64) * np.exp(-(t - self.updated[slots[nz]]) / self.tau)
+        if len(nz):
+            updated = np.take(self.updated, np.take(slots, nz))
+            out[nz] = np.take(f, nz).astype(np.float64) * np.exp(-(t - updated) / self.tau)
         return out
 
     def add_frustration(self, users: np.ndarray, weights: np.ndarray, t: float) -> None:
