@@ -277,9 +277,13 @@ class Engine:
         p.start_day(day, len(user))
         bad_slots, bad_weight = [], []
         for chunk in chunks:
-            pos = chunk[world.active[user[chunk]]]
+            if len(chunk) == 0:
+                continue
+            lo = int(chunk[0])  # a chunk is a run of consecutive positions: its users are a view
+            pos = np.flatnonzero(np.take(world.active, user[lo:lo + len(chunk)]))
             if len(pos) == 0:
                 continue
+            pos += lo
             rows = slice(int(pos[0]), int(pos[-1]) + 1) if len(pos) == pos[-1] - pos[0] + 1 else pos
             qv, ov, who = q.take(rows), o.take(rows), gather(user, rows)  # a contiguous block is a view
             r = p.route(qv, ov, pos)
