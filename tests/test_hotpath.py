@@ -268,3 +268,20 @@ def test_decayed_by_take_equals_the_indexed_form():
         want[nz] = f[nz].astype(np.float64) * np.exp(-(day + 0.5 - pu.updated[slots[nz]]) / pu.tau)
         assert np.array_equal(pu.decayed(slots, day + 0.5), want)
     assert len(pu.decayed(np.zeros(0, dtype=np.int32), 3.0)) == 0
+
+
+def test_day_scores_shared_by_routers_equal_scoring_each_batch():
+    from simroute import classifier as c
+    from simroute.policies.base import DayScores
+
+    rng = np.random.default_rng(12)
+    surface = rng.standard_normal((3000, 8)).astype(np.float32)
+    for method in (c.ClassifierMethod.encoder, c.ClassifierMethod.embedding):
+        centroids = rng.standard_normal((2, 8)) if method is c.ClassifierMethod.embedding else None
+        w = rng.standard_normal(8 if centroids is None else 1)
+        clf = c.TrainedClassifier(method, w, 0.2, centroids, np.zeros(8), np.eye(8), np.empty(0))
+        day = DayScores(4, len(surface))
+        for keep in (0.97, 0.9, 1.0, 0.5):  # each router sees its own active users' rows
+            pos = np.flatnonzero(rng.random(len(surface)) < keep)
+            got = day.score(clf, np.take(surface, pos, axis=0), pos)
+            assert got.dtype == np.float32 and np.array_equal(got, clf.score(surface[pos]))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -102,6 +102,29 @@ class PolicyContext:
     models: ModelBank
     streams: Streams
     classifier: Callable[[ClassifierConfig], TrainedClassifier]
+    day_scores: dict[int, DayScores] = field(default_factory=dict, compare=False)  # by id of the classifier
+
+
+class DayScores:
+    """One classifier's P(simple) of the day's queries, filled in as policies score them: routers sharing a
+    classifier score each query once a day (a score depends only on its own row, so it is the same value)."""
+
+    def __init__(self, day: int, n: int):
+        self.day, self.n = day, n
+        self.values = np.zeros(n, dtype=np.float32)
+        self.done = np.zeros(n, dtype=bool)
+
+    def score(self, clf: TrainedClassifier, surface: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """P(simple) of the rows `surface` at day positions `pos`, scoring only those not scored yet today."""
+        todo = np.flatnonzero(~np.take(self.done, pos))
+        if len(todo) == len(pos):
+            fresh = clf.score(surface)
+            self.values[pos], self.done[pos] = fresh, True
+            return fresh
+        if len(todo):
+            at = np.take(pos, todo)
+            self.values[at], self.done[at] = clf.score(np.take(surface, todo, axis=0)), True
+        return np.take(self.values, pos)
 
 
 def schedule_every(calendar: Calendar, every_days: int, horizon: int, label: str, action) -> None:
@@ -237,3 +260,15 @@ class ClassifierRouter(TwoTierRouter):
 
     def launch_tiers(self, q: Queries, o: Outcomes) -> np.ndarray:
         return self.tiers(self.classifier.score(q.surface) >= self.launch_threshold)
+
+    def start_day(self, day: int, n: int) -> None:
+        super().start_day(day, n)
+        cache = self.ctx.day_scores
+        shared = cache.get(id(self.classifier))
+        if shared is None or (shared.day, shared.n) != (day, n):
+            cache[id(self.classifier)] = DayScores(day, n)
+
+    def day_score(self, v: PolicyView, pos: np.ndarray) -> np.ndarray:
+        """The classifier's P(simple) of the batch at day positions `pos` (shared with routers on the same
+        classifier; see `DayScores`)."""
+        return self.ctx.day_scores[id(self.classifier)].score(self.classifier, v.surface, pos)
