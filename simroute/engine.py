@@ -302,7 +302,8 @@ class Engine:
             bad_slots.append(slot)
             bad_weight.append(x.frustration)
         if bad_slots:
-            world.add_frustration_slots(np.concatenate(bad_slots), np.concatenate(bad_weight), float(day + 1))
+            join = lambda parts: parts[0] if len(parts) == 1 else np.concatenate(parts)  # noqa: E731
+            world.add_frustration_slots(join(bad_slots), join(bad_weight), float(day + 1))
         p.end_day(day)
         acc.rollout_share[day] = self.share[p.name]
         acc.day[day, D["active_users"]] = self.world.population.joined(day) - world.churned_total

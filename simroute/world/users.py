@@ -101,11 +101,11 @@ class PolicyUsers:
 
     def add_frustration_slots(self, slots: np.ndarray, weights: np.ndarray, t: float) -> None:
         """`add_frustration` for users given by slot."""
-        keep = weights > 0
-        if not keep.any():
+        keep = np.flatnonzero(weights > 0)
+        if not len(keep):
             return
-        ids, inv = np.unique(slots[keep], return_inverse=True)
-        add = np.bincount(inv, weights=weights[keep])
+        ids, inv = np.unique(np.take(slots, keep), return_inverse=True)
+        add = np.bincount(inv, weights=np.take(weights, keep))
         self.frustration[ids] = self.decayed(ids, t) + add
         self.updated[ids] = t
 
