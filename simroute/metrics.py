@@ -64,13 +64,18 @@ class PolicyDays:
             o: Outcomes) -> None:
         """Fold one batch of served queries into day `day`."""
         m, cost_nano = self._m, o.cost_nano
-        code = r.final.astype(np.intp)  # (event combination, tier) of every query, tier the fastest digit
-        stride = m
-        for flag, size in zip((x.outcome, hidden, regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts,
-                               r.escalated), _EVENT_SIZES, strict=True):
-            code += flag * np.intp(stride)
+        # (event combination, tier) of every query, tier the fastest digit: the combination's digits in int16
+        # (it is below 576), then times the tiers plus the tier (the same integer code as summing in intp)
+        event = x.outcome.astype(np.int16)
+        stride = _EVENT_SIZES[0]
+        for flag, size in zip((hidden, regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts,
+                               r.escalated), _EVENT_SIZES[1:], strict=True):
+            event += flag * np.int16(stride)
             stride *= size
-        combos = np.bincount(code, minlength=stride).reshape(-1, m)  # (combination, tier)
+        code = event.astype(np.intp)
+        code *= m
+        code += r.final
+        combos = np.bincount(code, minlength=stride * m).reshape(-1, m)  # (combination, tier)
         self.tier[day, :, :len(TIER_FIELDS)] += combos.T @ _EVENT_COUNTERS
         self.inference_nano[day] += np.add.reduce(cost_nano, axis=1, where=r.ran)  # no (models, n) product
         if r.shadow is not None:
