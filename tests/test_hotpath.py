@@ -35,7 +35,7 @@ def test_tier_counters_from_event_combinations_equal_the_flag_counts(m, n, seed)
     x = Reacted(rng.integers(0, 3, n).astype(np.int8), b(), rng.integers(0, 3, n).astype(np.int8), compliance,
                 compliance & b(), rng.random(n))
     r = Routing(final=rng.integers(0, m, n).astype(np.int8), ran=rng.random((m, n)) < 0.5,
-                latency_s=rng.random(n).astype(np.float32), escalated=b())
+                latency_s=rng.random(n).astype(np.float32), escalated=b(), shadow=rng.random((m, n)) < 0.1)
     o = Outcomes(rng.random((m, n)) < 0.5, rng.random((m, n)) < 0.5, rng.random((m, n)).astype(np.float32),
                  rng.random((m, n)).astype(np.float32), rng.integers(0, 10**6, (m, n)))
     acc = PolicyDays(2, m, 1)
@@ -43,6 +43,7 @@ def test_tier_counters_from_event_combinations_equal_the_flag_counts(m, n, seed)
     acc.add(1, r, x, hidden, regulatory, o)
     assert (acc.tier[1] == _tier_counts_by_flags(m, r, x, hidden, regulatory)).all()
     assert (acc.inference_nano[1] == (o.cost_nano * r.ran).sum(axis=1)).all()
+    assert r.shadow is not None and (acc.shadow_nano[1] == (o.cost_nano * r.shadow).sum(axis=1)).all()
     assert not acc.tier[0].any()
 
 
