@@ -88,7 +88,7 @@ class PolicyUsers:
     def decayed(self, slots: np.ndarray, t: float) -> np.ndarray:
         """Decayed frustration of the users in `slots` at time `t` (decayed only where it is not 0: 0 stays 0)."""
         f = np.take(self.frustration, slots)
-        nz = np.flatnonzero(f)
+        nz = np.flatnonzero(f != 0)  # the same positions; nonzero of a bool array is ~6x faster than of floats
         out = np.zeros(len(f))
         if len(nz):
             updated = np.take(self.updated, np.take(slots, nz))
