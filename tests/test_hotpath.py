@@ -286,3 +286,23 @@ def test_day_scores_shared_by_routers_equal_scoring_each_batch():
             pos = np.flatnonzero(rng.random(len(surface)) < keep)
             got = day.score(clf, np.take(surface, pos, axis=0), pos)
             assert got.dtype == np.float32 and np.array_equal(got, clf.score(surface[pos]))
+
+
+def test_lazy_query_rows_equal_the_eager_copy():
+    import dataclasses
+    import pickle
+
+    from simroute.world.traffic import Queries
+
+    rng = np.random.default_rng(13)
+    n = 60
+    q = Queries(rng.integers(0, 5, n).astype(np.int16), rng.random(n), rng.random(n), rng.random(n) < 0.5,
+                rng.random(n) < 0.5, rng.random(n), rng.random(n), rng.random((n, 8)).astype(np.float32))
+    for idx in (np.array([1, 5, 5, 9]), slice(3, 20), rng.random(n) < 0.3, np.array([], dtype=np.int64)):
+        eager = {f.name: getattr(q, f.name)[idx] for f in dataclasses.fields(q)}
+        for rows in (q.take(idx), pickle.loads(pickle.dumps(q.take(idx)))):
+            assert len(rows) == len(eager["intent"]) and not hasattr(rows, "row")
+            for name, want in eager.items():
+                got = getattr(rows, name)
+                assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert np.shares_memory(q.take(slice(2, 9)).surface, q.surface)
