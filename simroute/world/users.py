@@ -118,13 +118,13 @@ class PolicyUsers:
         # most users never were frustrated: their decayed frustration is exactly 0, so their churn chance is
         # the segment's base (the same expression as below with no excess); only the others need the decay
         live = self.live[billed]
-        gone = (uniforms < self.p_unfrustrated[seg]) & live
+        gone = (uniforms < np.take(self.p_unfrustrated, seg)) & live  # np.take: the same values as indexing
         fr = np.flatnonzero(self.frustration[billed] > 0)
         if len(fr):
-            s = seg[fr]
-            excess = self.hazard * self.sensitivity[s] * self.decayed(fr + billed.start, float(day))
-            p = 1.0 - (1.0 - self.base_per_cycle[s]) * np.exp(-excess)
-            gone[fr] = (uniforms[fr] < p) & live[fr]
+            s = np.take(seg, fr)
+            excess = self.hazard * np.take(self.sensitivity, s) * self.decayed(fr + billed.start, float(day))
+            p = 1.0 - (1.0 - np.take(self.base_per_cycle, s)) * np.exp(-excess)
+            gone[fr] = (np.take(uniforms, fr) < p) & np.take(live, fr)
         gone_slots = np.flatnonzero(gone) + billed.start
         self.live[gone_slots] = False
         gone_ids = self.pop.order[gone_slots]
