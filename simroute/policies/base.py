@@ -53,14 +53,19 @@ class PolicyView:
     judge). Correctness is hidden; only reference routers (`oracle`) may read it."""
 
     def __init__(self, q: Queries, o: Outcomes, sees_truth: bool = False):
-        self.surface = q.surface
+        self._q = q
         self.confidence = o.confidence
         self.latency_s = o.latency_s
         self._o = o
         self._sees_truth = sees_truth
 
+    @property
+    def surface(self) -> np.ndarray:
+        """(k, D) surface features, read only by the routers that look at them (a lazy batch gathers them then)."""
+        return self._q.surface
+
     def __len__(self) -> int:
-        return len(self.surface)
+        return len(self._q)
 
     @property
     def correct(self) -> np.ndarray:
