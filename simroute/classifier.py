@@ -22,8 +22,9 @@ def _columns(x: np.ndarray) -> np.ndarray:
 def _linear_columns(cols: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     """`_linear` on the columns `cols` of x (see `_columns`)."""
     out = np.full(cols.shape[1], b, dtype=np.float64)
+    term = np.empty_like(out)  # one buffer for every column's product: the same sums, no temporary per column
     for j in range(len(cols)):
-        out += cols[j] * w[j]
+        out += np.multiply(cols[j], w[j], out=term)
     return out
 
 
@@ -103,7 +104,8 @@ class TrainedClassifier:
         d = _columns(x) - self.mean[:, None]
         out = np.zeros(len(x), dtype=np.float64)
         for j in range(len(d)):
-            out += d[j] * _linear_columns(d, self.precision[j], 0.0)
+            row = _linear_columns(d, self.precision[j], 0.0)
+            out += np.multiply(d[j], row, out=row)
         return out.astype(np.float32)
 
 

@@ -277,9 +277,13 @@ class Engine:
         p.start_day(day, len(user))
         bad_slots, bad_weight = [], []
         for chunk in chunks:
-            pos = chunk[world.active[user[chunk]]]
+            if len(chunk) == 0:
+                continue
+            lo = int(chunk[0])  # a chunk is a run of consecutive positions: its users are a view
+            pos = np.flatnonzero(np.take(world.active, user[lo:lo + len(chunk)]))
             if len(pos) == 0:
                 continue
+            pos += lo
             rows = slice(int(pos[0]), int(pos[-1]) + 1) if len(pos) == pos[-1] - pos[0] + 1 else pos
             qv, ov, who = q.take(rows), o.take(rows), gather(user, rows)  # a contiguous block is a view
             r = p.route(qv, ov, pos)
@@ -298,7 +302,8 @@ class Engine:
             bad_slots.append(slot)
             bad_weight.append(x.frustration)
         if bad_slots:
-            world.add_frustration_slots(np.concatenate(bad_slots), np.concatenate(bad_weight), float(day + 1))
+            join = lambda parts: parts[0] if len(parts) == 1 else np.concatenate(parts)  # noqa: E731
+            world.add_frustration_slots(join(bad_slots), join(bad_weight), float(day + 1))
         p.end_day(day)
         acc.rollout_share[day] = self.share[p.name]
         acc.day[day, D["active_users"]] = self.world.population.joined(day) - world.churned_total

@@ -64,17 +64,23 @@ class PolicyDays:
             o: Outcomes) -> None:
         """Fold one batch of served queries into day `day`."""
         m, cost_nano = self._m, o.cost_nano
-        code = r.final.astype(np.intp)  # (event combination, tier) of every query, tier the fastest digit
-        stride = m
-        for flag, size in zip((x.outcome, hidden, regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts,
-                               r.escalated), _EVENT_SIZES, strict=True):
-            code += flag * np.intp(stride)
+        # (event combination, tier) of every query, tier the fastest digit: the combination's digits in int16
+        # (it is below 576), then times the tiers plus the tier (the same integer code as summing in intp)
+        event = x.outcome.astype(np.int16)
+        stride = _EVENT_SIZES[0]
+        for flag, size in zip((hidden, regulatory, x.compliance, x.caught, x.thumbs_down, x.contacts,
+                               r.escalated), _EVENT_SIZES[1:], strict=True):
+            event += flag * np.int16(stride)
             stride *= size
-        combos = np.bincount(code, minlength=stride).reshape(-1, m)  # (combination, tier)
+        code = event.astype(np.intp)
+        code *= m
+        code += r.final
+        combos = np.bincount(code, minlength=stride * m).reshape(-1, m)  # (combination, tier)
         self.tier[day, :, :len(TIER_FIELDS)] += combos.T @ _EVENT_COUNTERS
-        self.inference_nano[day] += np.add.reduce(cost_nano, axis=1, where=r.ran)  # no (models, n) product
+        # integer sums are exact in any order; einsum is ~10x faster than add.reduce(where=) and makes no product
+        self.inference_nano[day] += np.einsum("mk,mk->m", cost_nano, r.ran)
         if r.shadow is not None:
-            self.shadow_nano[day] += np.add.reduce(cost_nano, axis=1, where=r.shadow)
+            self.shadow_nano[day] += np.einsum("mk,mk->m", cost_nano, r.shadow)
             self.day[day, D["shadow_checks"]] += int(r.shadow.any(axis=0).sum())
             if r.shadow_disagrees is not None:
                 self.day[day, D["shadow_disagreements"]] += int(r.shadow_disagrees.sum())
@@ -95,10 +101,16 @@ class PolicyDays:
         """Per decision-value bin: queries, each tier's correct answers and each tier's cost, so the rule's
         cost and quality can be read off at every threshold afterwards."""
         cheap, capable = rule.cheap, rule.capable
-        b = np.clip((decision * CURVE_BINS).astype(np.int64), 0, CURVE_BINS - 1)
-        curve[day, :, 0] += np.bincount(b, minlength=CURVE_BINS)
-        for j, right in ((1, o.correct[cheap]), (2, o.correct[capable])):  # counts: integer bincounts, exact
-            curve[day, :, j] += np.bincount(b[right], minlength=CURVE_BINS)
+        b = (decision * CURVE_BINS).astype(np.int64)
+        np.clip(b, 0, CURVE_BINS - 1, out=b)
+        # the three counts from one integer bincount of (bin, cheap right, capable right): exact
+        code = o.correct[cheap].view(np.int8) * np.int64(CURVE_BINS)
+        code += b
+        code += o.correct[capable].view(np.int8) * np.int64(2 * CURVE_BINS)
+        n = np.bincount(code, minlength=4 * CURVE_BINS).reshape(2, 2, CURVE_BINS)  # capable, cheap, bin
+        curve[day, :, 0] += n.sum(axis=(0, 1))
+        curve[day, :, 1] += n[:, 1].sum(axis=0)
+        curve[day, :, 2] += n[1].sum(axis=0)
         for j, c in ((3, o.cost_nano[cheap]), (4, o.cost_nano[capable])):
             curve[day, :, j] += np.rint(np.bincount(b, weights=c.astype(np.float64), minlength=CURVE_BINS)).astype(
                 np.int64)
@@ -113,10 +125,14 @@ def latency_bins(latency: np.ndarray) -> np.ndarray:
     last = len(LATENCY_EDGES)
     x = np.asarray(latency, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        k = np.ceil((np.log(x) - _LOG_LO) / _LOG_STEP)
-    k = np.clip(np.nan_to_num(k, nan=0.0, posinf=last, neginf=0.0), 0, last).astype(np.int64)
-    k += (k < last) & (x > LATENCY_EDGES[np.minimum(k, last - 1)])
-    k -= (k > 0) & (x <= LATENCY_EDGES[np.maximum(k - 1, 0)])
+        g = np.log(x)
+        g -= _LOG_LO
+        g /= _LOG_STEP
+        np.ceil(g, out=g)
+    np.fmax(g, 0.0, out=g)  # NaN and -inf -> 0 (fmax keeps the number), then +inf -> last
+    k = np.minimum(g, last, out=g).astype(np.int64)
+    k += (k < last) & (x > np.take(LATENCY_EDGES, np.minimum(k, last - 1)))
+    k -= (k > 0) & (x <= np.take(LATENCY_EDGES, np.maximum(k - 1, 0)))
     return k
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .policies.base import pick
+from .policies.base import pick_all
 from .scenario.schema import Scenario
 from .world.outcomes import Outcomes
 
@@ -51,16 +51,24 @@ class ReactionModel:
 
     def react(self, final: np.ndarray, o: Outcomes, regulatory: np.ndarray, user_frustration: np.ndarray,
               u: np.ndarray, day_factor: float = 1.0) -> Reacted:
-        """Reactions to the answers of models `final`; `u` holds REACTION_DRAWS uniforms per query."""
-        correct = pick(o.correct, final)
-        confident = pick(o.confident, final)
-        outcome = np.where(confident, np.int8(WRONG_CONFIDENT), np.int8(WRONG_HEDGED))
-        outcome[correct] = CORRECT
-        thumbs = u[0] < np.minimum(1.0, day_factor * self.thumb[outcome] * (1.0 + self.skew * user_frustration))
-        contact = u[1] < self.contact[outcome]
-        repeat = contact & (u[2] < self.repeat[outcome])
-        wrong_counts = (outcome == WRONG_CONFIDENT) | (self.hedged_counts & (outcome == WRONG_HEDGED))
-        compliance = regulatory & wrong_counts
+        """Reactions to the answers of models `final`; `u` holds REACTION_DRAWS uniforms per query.
+
+        Per-outcome quantities are looked up from small tables (the same values the per-query expressions
+        gave), so each query costs one `np.take` per quantity instead of a fancy index and its temporaries."""
+        correct, confident = pick_all(final, o.correct, o.confident)
+        outcome = confident.view(np.int8) + np.int8(WRONG_HEDGED)  # WRONG_CONFIDENT where confident
+        np.copyto(outcome, np.int8(CORRECT), where=correct)
+        p = self.skew * user_frustration
+        p += 1.0
+        p *= np.take(day_factor * self.thumb, outcome)  # (day_factor * thumb)[o] == day_factor * thumb[o]
+        thumbs = u[0] < np.minimum(p, 1.0, out=p)
+        contact = u[1] < np.take(self.contact, outcome)
+        repeat = contact & (u[2] < np.take(self.repeat, outcome))
+        counts = np.array([False, self.hedged_counts, True])  # which outcomes are a compliance event if regulatory
+        compliance = regulatory & np.take(counts, outcome)
         caught = compliance & (u[3] < self.catch)
-        frustration = self.frustration[outcome] + self.compliance_frustration * compliance
-        return Reacted(outcome, thumbs, contact.astype(np.int8) + repeat, compliance, caught, frustration)
+        with_compliance = np.repeat(np.array([False, True]), 3)
+        frustration_of = self.frustration[[0, 1, 2, 0, 1, 2]] + self.compliance_frustration * with_compliance
+        frustration = np.take(frustration_of, outcome + np.int8(3) * compliance.view(np.int8))
+        contacts = contact.view(np.int8) + repeat
+        return Reacted(outcome, thumbs, contacts, compliance, caught, frustration)

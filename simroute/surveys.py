@@ -41,13 +41,17 @@ class CohortSurvey:
     def survey_day(self) -> int:
         return self.survey.cohort_end_day + self.survey.followup_days
 
+    def in_window(self, day: int) -> bool:
+        """Whether interactions on `day` count for this survey (its cohort window)."""
+        return self.survey.cohort_start_day <= day < self.survey.cohort_end_day
+
     def observe(self, policy: str, day: int, users: np.ndarray, csat: np.ndarray) -> None:
         """Record the satisfaction of panel users' interactions on `day`, if it falls in the cohort window."""
-        if not self.survey.cohort_start_day <= day < self.survey.cohort_end_day:
+        if not self.in_window(day):
             return
-        hit = np.flatnonzero(self._member[users])  # a bitmap lookup instead of a binary search of every user
-        pos = np.searchsorted(self.panel, users[hit])
-        np.add.at(self._sum[policy], pos, csat[hit])
+        hit = np.flatnonzero(np.take(self._member, users))  # a bitmap lookup, not a binary search of every user
+        pos = np.searchsorted(self.panel, np.take(users, hit))
+        np.add.at(self._sum[policy], pos, np.take(csat, hit))
         np.add.at(self._count[policy], pos, 1)
 
     def result(self, policy: str, active: np.ndarray, horizon: int) -> SurveyResult:
@@ -85,8 +89,11 @@ class Surveys(DayObserver):
         return action
 
     def served(self, batch: Served) -> None:
-        for sv in self.surveys:
-            sv.observe(batch.policy.name, batch.day, batch.users, self.csat[batch.reacted.outcome])
+        watching = [sv for sv in self.surveys if sv.in_window(batch.day)]
+        if watching:  # each interaction's satisfaction only on days a cohort window is open
+            csat = np.take(self.csat, batch.reacted.outcome)
+            for sv in watching:
+                sv.observe(batch.policy.name, batch.day, batch.users, csat)
 
     def finish(self, horizon: int) -> None:
         for sv in self.surveys:

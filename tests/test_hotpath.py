@@ -35,7 +35,7 @@ def test_tier_counters_from_event_combinations_equal_the_flag_counts(m, n, seed)
     x = Reacted(rng.integers(0, 3, n).astype(np.int8), b(), rng.integers(0, 3, n).astype(np.int8), compliance,
                 compliance & b(), rng.random(n))
     r = Routing(final=rng.integers(0, m, n).astype(np.int8), ran=rng.random((m, n)) < 0.5,
-                latency_s=rng.random(n).astype(np.float32), escalated=b())
+                latency_s=rng.random(n).astype(np.float32), escalated=b(), shadow=rng.random((m, n)) < 0.1)
     o = Outcomes(rng.random((m, n)) < 0.5, rng.random((m, n)) < 0.5, rng.random((m, n)).astype(np.float32),
                  rng.random((m, n)).astype(np.float32), rng.integers(0, 10**6, (m, n)))
     acc = PolicyDays(2, m, 1)
@@ -43,6 +43,7 @@ def test_tier_counters_from_event_combinations_equal_the_flag_counts(m, n, seed)
     acc.add(1, r, x, hidden, regulatory, o)
     assert (acc.tier[1] == _tier_counts_by_flags(m, r, x, hidden, regulatory)).all()
     assert (acc.inference_nano[1] == (o.cost_nano * r.ran).sum(axis=1)).all()
+    assert r.shadow is not None and (acc.shadow_nano[1] == (o.cost_nano * r.shadow).sum(axis=1)).all()
     assert not acc.tier[0].any()
 
 
@@ -166,3 +167,142 @@ def test_pick_on_blocks_and_views():
         got = pick(values, rows)
         assert got.dtype == want.dtype and (got == want).all()
     assert len(pick(np.zeros((2, 0)), np.zeros(0, dtype=np.int8))) == 0
+
+
+def _old_react(model, final: np.ndarray, o: Outcomes, regulatory: np.ndarray, frus: np.ndarray, u: np.ndarray,
+               day_factor: float):
+    """Reactions as computed before the per-outcome tables (fancy indexing by outcome, per-query sums)."""
+    from simroute.policies.base import pick
+    from simroute.reactions import CORRECT, WRONG_CONFIDENT, WRONG_HEDGED
+
+    outcome = np.where(pick(o.confident, final), np.int8(WRONG_CONFIDENT), np.int8(WRONG_HEDGED))
+    outcome[pick(o.correct, final)] = CORRECT
+    thumbs = u[0] < np.minimum(1.0, day_factor * model.thumb[outcome] * (1.0 + model.skew * frus))
+    contact = u[1] < model.contact[outcome]
+    repeat = contact & (u[2] < model.repeat[outcome])
+    wrong_counts = (outcome == WRONG_CONFIDENT) | (model.hedged_counts & (outcome == WRONG_HEDGED))
+    compliance = regulatory & wrong_counts
+    caught = compliance & (u[3] < model.catch)
+    frustration = model.frustration[outcome] + model.compliance_frustration * compliance
+    return outcome, thumbs, contact.astype(np.int8) + repeat, compliance, caught, frustration
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 3), st.integers(0, 400), st.integers(0, 2**32 - 1), st.booleans())
+def test_reactions_from_outcome_tables_equal_the_per_query_form(m, n, seed, hedged_counts):
+    from simroute.reactions import ReactionModel
+
+    rng = np.random.default_rng(seed)
+    correct = rng.random((m, n)) < 0.6
+    o = Outcomes(correct, (rng.random((m, n)) < 0.5) & ~correct, rng.random((m, n)).astype(np.float32),
+                 rng.random((m, n)).astype(np.float32), rng.integers(0, 10, (m, n)))
+    model = ReactionModel.__new__(ReactionModel)
+    model.thumb, model.contact, model.repeat = rng.random(3) * 0.5, rng.random(3), rng.random(3)
+    model.frustration = np.array([0.0, rng.random(), 1.0 + rng.random()])
+    model.skew, model.compliance_frustration = float(rng.random() * 3), float(rng.random() * 2)
+    model.catch, model.hedged_counts = float(rng.random()), hedged_counts
+    frus = np.where(rng.random(n) < 0.5, 0.0, rng.random(n) * 4)
+    final, regulatory = rng.integers(0, m, n).astype(np.int8), rng.random(n) < 0.4
+    u, factor = rng.random((4, n)), float(np.exp(rng.standard_normal() * 0.3))
+    x = model.react(final, o, regulatory, frus, u, factor)
+    for got, want in zip((x.outcome, x.thumbs_down, x.contacts, x.compliance, x.caught, x.frustration),
+                         _old_react(model, final, o, regulatory, frus, u, factor), strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_latency_bins_on_special_values():
+    from simroute.metrics import LATENCY_EDGES, latency_bins
+
+    v = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, -1.0, 1e-9, 1e9, 1e-3, 1e3, 0.5], dtype=np.float64)
+    want = np.clip(np.searchsorted(LATENCY_EDGES, np.nan_to_num(v, nan=0.0)), 0, len(LATENCY_EDGES))
+    assert (latency_bins(v) == want).all()
+    assert (latency_bins(v.astype(np.float32)) == latency_bins(v.astype(np.float32).astype(np.float64))).all()
+
+
+def _old_curve(curve: np.ndarray, rule, day: int, decision: np.ndarray, o: Outcomes) -> None:
+    """Threshold-curve counts as accumulated before the one-bincount form (a bincount per count)."""
+    from simroute.metrics import CURVE_BINS
+
+    b = np.clip((decision * CURVE_BINS).astype(np.int64), 0, CURVE_BINS - 1)
+    curve[day, :, 0] += np.bincount(b, minlength=CURVE_BINS)
+    for j, right in ((1, o.correct[rule.cheap]), (2, o.correct[rule.capable])):
+        curve[day, :, j] += np.bincount(b[right], minlength=CURVE_BINS)
+    for j, c in ((3, o.cost_nano[rule.cheap]), (4, o.cost_nano[rule.capable])):
+        curve[day, :, j] += np.rint(np.bincount(b, weights=c.astype(np.float64), minlength=CURVE_BINS)).astype(
+            np.int64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 500), st.integers(0, 2**32 - 1), st.booleans())
+def test_threshold_curve_from_one_bincount_equals_three(n, seed, view):
+    from simroute.metrics import CURVE_BINS, CURVE_FIELDS
+    from simroute.policies.base import ThresholdRule
+
+    rng = np.random.default_rng(seed)
+    o = Outcomes(rng.random((3, n + 7)) < 0.5, rng.random((3, n + 7)) < 0.5,
+                 rng.random((3, n + 7)).astype(np.float32), rng.random((3, n + 7)).astype(np.float32),
+                 rng.integers(0, 10**7, (3, n + 7)))
+    o = o.take(slice(3, 3 + n) if view else np.arange(3, 3 + n))
+    decision = rng.random(n).astype(np.float32) * 1.2 - 0.1
+    decision[rng.random(n) < 0.05] = np.nan
+    rule = ThresholdRule(2, 0, cheap_always_runs=True)
+    got, want = (np.zeros((2, CURVE_BINS, len(CURVE_FIELDS)), dtype=np.int64) for _ in range(2))
+    with np.errstate(invalid="ignore"):  # NaN decisions cast to some integer, clipped into a bin
+        PolicyDays._add_curve(got, rule, 1, decision, o)
+        _old_curve(want, rule, 1, decision, o)
+    assert (got == want).all()
+
+
+def test_decayed_by_take_equals_the_indexed_form():
+    from test_world import _population
+
+    pop, s = _population(mau=3000)
+    pu = PolicyUsers(pop, s)
+    rng = np.random.default_rng(11)
+    for day in range(1, 20):
+        who = rng.integers(0, pop.joined(day), 300)
+        pu.add_frustration(who, np.where(rng.random(300) < 0.3, rng.random(300), 0.0), float(day))
+        slots = pop.slot_of[rng.integers(0, pop.joined(day), 500)]
+        f = pu.frustration[slots]
+        nz = np.flatnonzero(f)
+        want = np.zeros(len(f))
+        want[nz] = f[nz].astype(np.float64) * np.exp(-(day + 0.5 - pu.updated[slots[nz]]) / pu.tau)
+        assert np.array_equal(pu.decayed(slots, day + 0.5), want)
+    assert len(pu.decayed(np.zeros(0, dtype=np.int32), 3.0)) == 0
+
+
+def test_day_scores_shared_by_routers_equal_scoring_each_batch():
+    from simroute import classifier as c
+    from simroute.policies.base import DayScores
+
+    rng = np.random.default_rng(12)
+    surface = rng.standard_normal((3000, 8)).astype(np.float32)
+    for method in (c.ClassifierMethod.encoder, c.ClassifierMethod.embedding):
+        centroids = rng.standard_normal((2, 8)) if method is c.ClassifierMethod.embedding else None
+        w = rng.standard_normal(8 if centroids is None else 1)
+        clf = c.TrainedClassifier(method, w, 0.2, centroids, np.zeros(8), np.eye(8), np.empty(0))
+        day = DayScores(4, len(surface))
+        for keep in (0.97, 0.9, 1.0, 0.5):  # each router sees its own active users' rows
+            pos = np.flatnonzero(rng.random(len(surface)) < keep)
+            got = day.score(clf, np.take(surface, pos, axis=0), pos)
+            assert got.dtype == np.float32 and np.array_equal(got, clf.score(surface[pos]))
+
+
+def test_lazy_query_rows_equal_the_eager_copy():
+    import dataclasses
+    import pickle
+
+    from simroute.world.traffic import Queries
+
+    rng = np.random.default_rng(13)
+    n = 60
+    q = Queries(rng.integers(0, 5, n).astype(np.int16), rng.random(n), rng.random(n), rng.random(n) < 0.5,
+                rng.random(n) < 0.5, rng.random(n), rng.random(n), rng.random((n, 8)).astype(np.float32))
+    for idx in (np.array([1, 5, 5, 9]), slice(3, 20), rng.random(n) < 0.3, np.array([], dtype=np.int64)):
+        eager = {f.name: getattr(q, f.name)[idx] for f in dataclasses.fields(q)}
+        for rows in (q.take(idx), pickle.loads(pickle.dumps(q.take(idx)))):
+            assert len(rows) == len(eager["intent"]) and not hasattr(rows, "row")
+            for name, want in eager.items():
+                got = getattr(rows, name)
+                assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert np.shares_memory(q.take(slice(2, 9)).surface, q.surface)

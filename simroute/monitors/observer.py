@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..observers import DayObserver, Served
-from ..policies.base import pick
+from ..policies.base import pick, pick_all
 from ..world.traffic import Queries
 from .board import MonitorBoard
 
@@ -35,7 +35,8 @@ class MonitorLog(DayObserver):
         if p.classifier is not None and p.name in self.board.needs_ood:
             ood = p.classifier.ood(batch.queries.surface)
         o = batch.outcomes
-        b.add(r.final, pick(o.confidence, r.final), score, ood, batch.reacted.thumbs_down, pick(o.correct, r.final),
+        confidence, correct = pick_all(r.final, o.confidence, o.correct)  # one flat index for both
+        b.add(r.final, confidence, score, ood, batch.reacted.thumbs_down, correct,
               batch.reacted.outcome, pick(self.p_correct(batch.queries, batch.day), r.final))
         if r.shadow is not None and r.shadow_disagrees is not None:
             b.shadow_checks += int(r.shadow.any(axis=0).sum())

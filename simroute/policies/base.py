@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -53,14 +53,19 @@ class PolicyView:
     judge). Correctness is hidden; only reference routers (`oracle`) may read it."""
 
     def __init__(self, q: Queries, o: Outcomes, sees_truth: bool = False):
-        self.surface = q.surface
+        self._q = q
         self.confidence = o.confidence
         self.latency_s = o.latency_s
         self._o = o
         self._sees_truth = sees_truth
 
+    @property
+    def surface(self) -> np.ndarray:
+        """(k, D) surface features, read only by the routers that look at them (a lazy batch gathers them then)."""
+        return self._q.surface
+
     def __len__(self) -> int:
-        return len(self.surface)
+        return len(self._q)
 
     @property
     def correct(self) -> np.ndarray:
@@ -102,6 +107,29 @@ class PolicyContext:
     models: ModelBank
     streams: Streams
     classifier: Callable[[ClassifierConfig], TrainedClassifier]
+    day_scores: dict[int, DayScores] = field(default_factory=dict, compare=False)  # by id of the classifier
+
+
+class DayScores:
+    """One classifier's P(simple) of the day's queries, filled in as policies score them: routers sharing a
+    classifier score each query once a day (a score depends only on its own row, so it is the same value)."""
+
+    def __init__(self, day: int, n: int):
+        self.day, self.n = day, n
+        self.values = np.zeros(n, dtype=np.float32)
+        self.done = np.zeros(n, dtype=bool)
+
+    def score(self, clf: TrainedClassifier, surface: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """P(simple) of the rows `surface` at day positions `pos`, scoring only those not scored yet today."""
+        todo = np.flatnonzero(~np.take(self.done, pos))
+        if len(todo) == len(pos):
+            fresh = clf.score(surface)
+            self.values[pos], self.done[pos] = fresh, True
+            return fresh
+        if len(todo):
+            at = np.take(pos, todo)
+            self.values[at], self.done[at] = clf.score(np.take(surface, todo, axis=0)), True
+        return np.take(self.values, pos)
 
 
 def schedule_every(calendar: Calendar, every_days: int, horizon: int, label: str, action) -> None:
@@ -117,11 +145,22 @@ def one_hot(final: np.ndarray, m: int) -> np.ndarray:
 
 def pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """values[rows[j], j] for every column j."""
-    if not values.flags.c_contiguous:  # a view of a day's block: its rows are not back to back
-        return np.take_along_axis(values, rows[None, :].astype(np.intp), axis=0)[0]
-    flat = rows.astype(np.intp) * values.shape[1]
-    flat += np.arange(values.shape[1])
-    return np.take(values.reshape(-1), flat)  # a third of take_along_axis's cost, the same elements
+    return pick_all(rows, values)[0]
+
+
+def pick_all(rows: np.ndarray, *blocks: np.ndarray) -> list[np.ndarray]:
+    """`pick(b, rows)` for every (M, n) block `b`, computing the flat positions once for the contiguous ones."""
+    flat = None
+    out = []
+    for values in blocks:
+        if not values.flags.c_contiguous:  # a view of a day's block: its rows are not back to back
+            out.append(np.take_along_axis(values, rows[None, :].astype(np.intp), axis=0)[0])
+            continue
+        if flat is None:
+            flat = rows.astype(np.intp) * values.shape[1]
+            flat += np.arange(values.shape[1])
+        out.append(np.take(values.reshape(-1), flat))  # a third of take_along_axis's cost, the same elements
+    return out
 
 
 class Policy(ABC):
@@ -226,3 +265,15 @@ class ClassifierRouter(TwoTierRouter):
 
     def launch_tiers(self, q: Queries, o: Outcomes) -> np.ndarray:
         return self.tiers(self.classifier.score(q.surface) >= self.launch_threshold)
+
+    def start_day(self, day: int, n: int) -> None:
+        super().start_day(day, n)
+        cache = self.ctx.day_scores
+        shared = cache.get(id(self.classifier))
+        if shared is None or (shared.day, shared.n) != (day, n):
+            cache[id(self.classifier)] = DayScores(day, n)
+
+    def day_score(self, v: PolicyView, pos: np.ndarray) -> np.ndarray:
+        """The classifier's P(simple) of the batch at day positions `pos` (shared with routers on the same
+        classifier; see `DayScores`)."""
+        return self.ctx.day_scores[id(self.classifier)].score(self.classifier, v.surface, pos)

@@ -13,7 +13,7 @@ class PreRoute(ClassifierRouter):
     kind = PolicyKind.pre_route
 
     def decide(self, v, pos):
-        score = self.classifier.score(v.surface)
+        score = self.day_score(v, pos)
         final = self.tiers(score >= self.config.threshold)
         latency = self.config.classifier.latency_ms / 1000.0 + pick(v.latency_s, final)
         return Routing(final=final, ran=one_hot(final, len(self.ctx.models)), latency_s=latency,

@@ -30,7 +30,7 @@ class SoftThreshold(ClassifierRouter):
 
     def decide(self, v, pos):
         c = self.config
-        score = self.classifier.score(v.surface)
+        score = self.day_score(v, pos)
         confident = score >= self.high
         band = (score >= c.low) & ~confident
         to_cheap = confident | (band & (self.u[0, pos] < c.exploration_share))

@@ -35,8 +35,31 @@ class Queries:
         return len(self.intent)
 
     def take(self, idx: np.ndarray | slice) -> Queries:
-        """Rows `idx` as a new batch."""
-        return Queries(**{f.name: gather(getattr(self, f.name), idx) for f in fields(self)})
+        """Rows `idx` as a new batch (each column gathered when first read: most policies never read most)."""
+        return _QueryRows(self, idx)
+
+
+_QUERY_COLUMNS = frozenset(f.name for f in fields(Queries))
+
+
+class _QueryRows(Queries):
+    """Rows `idx` of `parent`: a column is the same `gather` the eager copy made, done on its first read."""
+
+    def __init__(self, parent: Queries, idx: np.ndarray | slice):  # no dataclass __init__: columns come lazily
+        self._parent, self._idx = parent, idx
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name not in _QUERY_COLUMNS:  # only missing attributes get here
+            raise AttributeError(name)
+        value = gather(getattr(self._parent, name), self._idx)
+        setattr(self, name, value)
+        return value
+
+    def __len__(self) -> int:
+        idx = self._idx
+        if isinstance(idx, slice):
+            return len(range(*idx.indices(len(self._parent))))
+        return int(np.count_nonzero(idx)) if idx.dtype == np.bool_ else len(idx)
 
 
 class SurfaceGeometry:

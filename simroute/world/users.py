@@ -87,10 +87,12 @@ class PolicyUsers:
 
     def decayed(self, slots: np.ndarray, t: float) -> np.ndarray:
         """Decayed frustration of the users in `slots` at time `t` (decayed only where it is not 0: 0 stays 0)."""
-        f = self.frustration[slots]
-        nz = np.flatnonzero(f)
+        f = np.take(self.frustration, slots)
+        nz = np.flatnonzero(f != 0)  # the same positions; nonzero of a bool array is ~6x faster than of floats
         out = np.zeros(len(f))
-        out[nz] = f[nz].astype(np.float64) * np.exp(-(t - self.updated[slots[nz]]) / self.tau)
+        if len(nz):
+            updated = np.take(self.updated, np.take(slots, nz))
+            out[nz] = np.take(f, nz).astype(np.float64) * np.exp(-(t - updated) / self.tau)
         return out
 
     def add_frustration(self, users: np.ndarray, weights: np.ndarray, t: float) -> None:
@@ -99,11 +101,11 @@ class PolicyUsers:
 
     def add_frustration_slots(self, slots: np.ndarray, weights: np.ndarray, t: float) -> None:
         """`add_frustration` for users given by slot."""
-        keep = weights > 0
-        if not keep.any():
+        keep = np.flatnonzero(weights > 0)
+        if not len(keep):
             return
-        ids, inv = np.unique(slots[keep], return_inverse=True)
-        add = np.bincount(inv, weights=weights[keep])
+        ids, inv = np.unique(np.take(slots, keep), return_inverse=True)
+        add = np.bincount(inv, weights=np.take(weights, keep))
         self.frustration[ids] = self.decayed(ids, t) + add
         self.updated[ids] = t
 
@@ -116,13 +118,13 @@ class PolicyUsers:
         # most users never were frustrated: their decayed frustration is exactly 0, so their churn chance is
         # the segment's base (the same expression as below with no excess); only the others need the decay
         live = self.live[billed]
-        gone = (uniforms < self.p_unfrustrated[seg]) & live
+        gone = (uniforms < np.take(self.p_unfrustrated, seg)) & live  # np.take: the same values as indexing
         fr = np.flatnonzero(self.frustration[billed] > 0)
         if len(fr):
-            s = seg[fr]
-            excess = self.hazard * self.sensitivity[s] * self.decayed(fr + billed.start, float(day))
-            p = 1.0 - (1.0 - self.base_per_cycle[s]) * np.exp(-excess)
-            gone[fr] = (uniforms[fr] < p) & live[fr]
+            s = np.take(seg, fr)
+            excess = self.hazard * np.take(self.sensitivity, s) * self.decayed(fr + billed.start, float(day))
+            p = 1.0 - (1.0 - np.take(self.base_per_cycle, s)) * np.exp(-excess)
+            gone[fr] = (np.take(uniforms, fr) < p) & np.take(live, fr)
         gone_slots = np.flatnonzero(gone) + billed.start
         self.live[gone_slots] = False
         gone_ids = self.pop.order[gone_slots]
