@@ -260,7 +260,10 @@ class Engine:
                                 "query of the run")
 
     def _p_correct(self, q: Queries, day: int) -> np.ndarray:
-        """Every model's P(correct) on queries `q` of `day` (the truth behind the monitors' samples)."""
+        """Every model's P(correct) on queries `q` of `day` (the truth behind the monitors' samples; NaN when the
+        run needs no truth series: no alarm reads it)."""
+        if not self.needs.truth:
+            return np.full((len(self.s.models), len(q)), np.nan)
         return self.world.source.p_correct(q, day + 0.5)
 
     def _on_alarm(self, monitor: str, day: int) -> None:

@@ -15,6 +15,7 @@ class Needs:
     model_calibration: bool = True  # every model's true reliability per confidence bin (model_reliability)
     surveys: bool = True  # cohort follow-up surveys
     holdout_parity: bool = True  # the pre-launch parity check of classifier-routed policies
+    truth: bool = True  # the monitors' truth series (every answer's P(correct)), behind onsets and error levels
     tables: bool = True  # the summary's per-day, per-user, ledger and reliability tables (results files)
 
 
@@ -22,5 +23,6 @@ EVERYTHING = Needs()
 """`simroute run`: every file of a results folder."""
 HEADLINE = Needs(model_calibration=False, surveys=False, holdout_parity=False, tables=False)
 """Replicate and sweep tasks: headline figures, curve metrics and monitor operating rows only."""
-MONITORS = Needs(counters=False, model_calibration=False, surveys=False, holdout_parity=False, tables=False)
-"""The calibration pass: the monitor report only (its thresholds come from it)."""
+MONITORS = Needs(counters=False, model_calibration=False, surveys=False, holdout_parity=False, truth=False,
+                 tables=False)
+"""The calibration pass: the monitors' observed series only (its thresholds come from them)."""
