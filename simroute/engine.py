@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import calibration_cache
 from . import rng as streams_mod
 from .calendar import Calendar, Priority
 from .classifier import TrainedClassifier, train
@@ -22,6 +23,7 @@ from .metrics import D, PolicyDays
 from .monitors.board import MonitorBoard, MonitorReport, calibrated_thresholds
 from .monitors.observer import MonitorLog
 from .monitors.plan import calibration_scenario, twins
+from .needs import EVERYTHING, MONITORS, Needs
 from .observers import DayObserver, ModelCalibration, Served
 from .policies import Policy, PolicyContext, Routing, build
 from .policies.base import ClassifierRouter, one_hot
@@ -131,8 +133,9 @@ class Engine:
     def __init__(self, scenario: Scenario, progress: Progress | None = None,
                  thresholds: dict[str, dict[str, float]] | None = None, replicate: int | None = None,
                  source: Callable[[World], DaySource] | None = None, phase: str = MAIN_RUN,
-                 only: Collection[str] | None = None):
+                 only: Collection[str] | None = None, needs: Needs = EVERYTHING):
         self.s = scenario
+        self.needs = needs  # what the run must produce: the rest is skipped, never a draw
         self.progress, self.phase = progress, phase
         self.streams = Streams(scenario.seed, replicate)
         self.world = World(scenario, self.streams)
@@ -158,7 +161,8 @@ class Engine:
             update={"monitors": tuple(m for m in scenario.monitors if m.policy in self.configs)})
         self.board = (MonitorBoard(watching, {p.name: p for p in self.policies}, self.streams, self.world.suite,
                                    thresholds) if watching.monitors else None)
-        self.observers: list[DayObserver] = [self.calibration, self.surveys]
+        self.observers: list[DayObserver] = [o for o, kept in ((self.calibration, needs.model_calibration),
+                                                                (self.surveys, needs.surveys)) if kept]
         if self.board is not None:  # called back through weak references: no cycle keeps a finished run alive
             self.observers.append(MonitorLog(self.board, _weak(self._on_alarm), _weak(self._p_correct)))
         self.calendar = Calendar()
@@ -218,10 +222,13 @@ class Engine:
         return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
                                 self.arrivals, self.surveys.results, self.calendar.trace, self.configs,
                                 self.board.report() if self.board else None, self.rollbacks_on_alarm,
-                                self.calibration.table, self.world.source.notes())
+                                self.calibration.table if self.needs.model_calibration else None,
+                                self.world.source.notes())
 
     def _parity(self) -> dict[str, float]:
-        """Holdout parity of every classifier-routed policy at its launch threshold."""
+        """Holdout parity of every classifier-routed policy at its launch threshold (none when not needed)."""
+        if not self.needs.holdout_parity:
+            return {}
         return {p.name: self.world.holdout_parity(p.classifier, p.launch_threshold, p.cheap, p.capable,
                                                   self.s.report.holdout_size)
                 for p in self.policies if isinstance(p, ClassifierRouter)}
@@ -253,7 +260,10 @@ class Engine:
                                 "query of the run")
 
     def _p_correct(self, q: Queries, day: int) -> np.ndarray:
-        """Every model's P(correct) on queries `q` of `day` (the truth behind the monitors' samples)."""
+        """Every model's P(correct) on queries `q` of `day` (the truth behind the monitors' samples; NaN when the
+        run needs no truth series: no alarm reads it)."""
+        if not self.needs.truth:
+            return np.full((len(self.s.models), len(q)), np.nan)
         return self.world.source.p_correct(q, day + 0.5)
 
     def _on_alarm(self, monitor: str, day: int) -> None:
@@ -294,7 +304,8 @@ class Engine:
             frus = world.decayed(slot, float(day))
             x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, gather(u, rows, axis=1),
                                            self._thumbs_factor)
-            acc.add(day, r, x, qv.hidden, qv.regulatory, ov)
+            if self.needs.counters:
+                acc.add(day, r, x, qv.hidden, qv.regulatory, ov)
             p.observe(r, ov, x.thumbs_down)
             batch = Served(p, day, who, qv, ov, r, x)
             for obs in self.observers:
@@ -326,24 +337,38 @@ class Engine:
 
 
 def simulate(scenario: Scenario, progress: Progress | None = None, replicate: int | None = None,
-             only: Collection[str] | None = None) -> SimulationOutput:
+             only: Collection[str] | None = None, needs: Needs = EVERYTHING) -> SimulationOutput:
     """Run the engine on a validated scenario (replicate k: the k-th child seed of the scenario's); when
     monitors need thresholds, first calibrate them on the same scenario with drift switched off. `only`:
-    simulate just these policies (a coupled group, see engine_tasks), the rest of the world unchanged."""
+    simulate just these policies (a coupled group, see engine_tasks), the rest of the world unchanged;
+    `needs`: what the run must produce (the rest is not computed)."""
     thresholds = calibrate(scenario, progress, replicate, only)
-    return Engine(scenario, progress, thresholds, replicate, only=only).run()
+    return Engine(scenario, progress, thresholds, replicate, only=only, needs=needs).run()
 
 
 def calibrate(scenario: Scenario, progress: Progress | None = None, replicate: int | None = None,
               only: Collection[str] | None = None) -> dict[str, dict[str, float]] | None:
-    """The calibration pass: alarm thresholds of the monitors (of the policies in `only`) that need them."""
+    """The calibration pass: alarm thresholds of the monitors (of the policies in `only`) that need them,
+    memoised in the process by what the pass depends on (calibration_cache)."""
     needed = [m for m in scenario.monitors if m.alarm.threshold is None and (only is None or m.policy in only)]
     if not needed:
         return None
     streams = Streams(scenario.seed, replicate)
     calib = calibration_scenario(scenario, streams)
+    # only the watched policies: each monitor's in-control run is its own policy's (engine_tasks), so the
+    # baseline and any other unwatched policy of the calibration scenario would be simulated for nobody
+    watched = {m.policy for m in calib.monitors if only is None or m.policy in only}
     if only is not None:
         calib = calib.model_copy(update={"monitors": tuple(m for m in calib.monitors if m.policy in only)})
-    report = Engine(calib, progress, phase=CALIBRATION_PASS, only=only).run().monitors
+    key = calibration_cache.key(calib, scenario.seed, replicate, watched)
+    found = calibration_cache.get(key)
+    if found is not None:
+        if progress is not None:
+            for day in range(calib.horizon_days):
+                progress(CALIBRATION_PASS, day + 1, calib.horizon_days)
+        return found
+    report = Engine(calib, progress, phase=CALIBRATION_PASS, only=watched, needs=MONITORS).run().monitors
     assert report is not None  # the calibration scenario keeps the monitors
-    return calibrated_thresholds(report, calib, lambda name: streams.generator(f"calibrate:{name}"))
+    thresholds = calibrated_thresholds(report, calib, lambda name: streams.generator(f"calibrate:{name}"))
+    calibration_cache.put(key, thresholds)
+    return thresholds

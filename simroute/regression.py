@@ -15,6 +15,7 @@ from scipy.stats import t as student_t
 from .curves import curve_metrics_table
 from .errors import SimrouteError
 from .figures import direction
+from .needs import HEADLINE
 from .replicates import run_replicates
 from .results import scenario_hash
 from .runner import run_resolved
@@ -202,7 +203,7 @@ def make_baseline(scenario, replicates: int, executor=None, progress=None) -> di
     if reps.failures:
         raise SimrouteError(f"baseline: {len(reps.failures)} of {replicates} replicates failed (first: "
                             f"{reps.failures[0].error}); not writing a baseline from a partial set")
-    return baseline_document(scenario, seed_figures(run_resolved(scenario)), reps)
+    return baseline_document(scenario, seed_figures(run_resolved(scenario, needs=HEADLINE)), reps)
 
 
 def check_result(result, baseline: dict, alpha: float = FAMILY_ALPHA) -> list[Comparison]:
@@ -217,7 +218,7 @@ def check_scenario(scenario, baseline: dict, replicates: int = 1, executor=None,
     """Rerun the scenario (once at its seed, or as the mean of `replicates` child seeds) and compare;
     `progress` hears of each finished replicate, `phases` of a single run's phases (the engine's callback)."""
     if replicates == 1:
-        return check_result(run_resolved(scenario, progress=phases), baseline, alpha)
+        return check_result(run_resolved(scenario, progress=phases, needs=HEADLINE), baseline, alpha)
     reps = run_replicates(scenario, replicates, executor, progress)
     new = {(s, m): iv.mean for s, ms in reps.intervals.items() for m, iv in ms.items()}
     return compare(baseline, new, replicates - len(reps.failures), alpha)

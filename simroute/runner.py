@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from .engine import Progress, SimulationOutput, simulate
+from .needs import EVERYTHING, Needs
 from .scenario.schema import Scenario
 from .summary import RunResult, summarize
 
@@ -15,15 +16,19 @@ Simulator = Callable[[Scenario, Progress | None, int | None], SimulationOutput] 
 
 def run_resolved(scenario: Scenario, provenance: dict[str, str] | None = None,
                  progress: Progress | None = None, replicate: int | None = None,
-                 simulator: Simulator = simulate) -> RunResult:
+                 simulator: Simulator | None = None, needs: Needs = EVERYTHING) -> RunResult:
     """Simulate and summarise an already validated scenario, carrying its provenance into the results;
     `replicate` k draws from the k-th child of the scenario's seed instead of the seed itself. What the day
     source did (a replay's router and confidence) joins the provenance under its YAML path. `simulator`:
-    where the simulation runs (cluster.simulate_on spreads its policies over an executor)."""
-    output = simulator(scenario, progress, replicate)
+    where the simulation runs (cluster.simulate_on spreads its policies over an executor; default `simulate`
+    computing what `needs` asks for); `needs`: what the run must produce (replicate and sweep tasks: HEADLINE)."""
+    if simulator is None:
+        output = simulate(scenario, progress, replicate, needs=needs)
+    else:
+        output = simulator(scenario, progress, replicate)
     if progress is not None:
         progress(SUMMARY, 0, 1)
-    result = replace(summarize(output), provenance={**(provenance or {}), **output.notes})
+    result = replace(summarize(output, needs), provenance={**(provenance or {}), **output.notes})
     if progress is not None:
         progress(SUMMARY, 1, 1)
     return result

@@ -13,6 +13,7 @@ from .detection import calibration_summary, calibration_tables, model_reliabilit
 from .engine import SimulationOutput
 from .ledger import DAYS_PER_MONTH, INVISIBLE, CostCenter, center_totals, daily_ledger, ledger_lines, monthly_ledger
 from .metrics import DAY_FIELDS, TIER_FIELDS, D, latency_quantile
+from .needs import EVERYTHING, Needs
 from .reactions import OUTCOME_NAMES
 
 MATERIAL_SAVINGS = 0.001  # the trap ratio needs savings above 0.1% of the baseline's AI-platform cost
@@ -221,8 +222,9 @@ def users_table(res: SimulationOutput) -> pl.DataFrame:
     return pl.concat(frames)
 
 
-def summarize(res: SimulationOutput) -> RunResult:
-    """Turn raw counters into the ledger and the headline figures."""
+def summarize(res: SimulationOutput, needs: Needs = EVERYTHING) -> RunResult:
+    """Turn raw counters into the ledger and the headline figures (and, when `needs.tables`, the per-day and
+    reliability tables the results folder writes; else they are left empty)."""
     s = res.scenario
     base = s.baseline.name
     lines = ledger_lines(s, res.configs, res.days)
@@ -239,10 +241,14 @@ def summarize(res: SimulationOutput) -> RunResult:
     curves = threshold_curves(res.days, spans, {n: totals_for(*ab)[base][ai] for n, ab in spans.items()})
     w = s.report.steady_state
     window = (w.start_day, w.end_day) if w is not None else None
+    series = res.monitors.series if res.monitors is not None else None
+    if not needs.tables:
+        empty = pl.DataFrame()
+        return RunResult(res, window, base, policies, empty, empty, empty, empty, monitor_summaries(res), series,
+                         curves=curves)
     reliability, calibration = calibration_tables(res)
     return RunResult(res, window, base, policies, daily_table(res), users_table(res), daily_ledger(lines),
-                     monthly_ledger(lines), monitor_summaries(res),
-                     res.monitors.series if res.monitors is not None else None, reliability, calibration,
+                     monthly_ledger(lines), monitor_summaries(res), series, reliability, calibration,
                      calibration_summary(res), curves, model_reliability_table(res))
 
 

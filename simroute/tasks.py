@@ -11,6 +11,7 @@ import polars as pl
 
 from .curves import curve_metrics_table
 from .detection import operating_rows
+from .needs import HEADLINE
 from .runner import run_resolved
 from .scenario.loader import apply_overrides, scenario_from_dict
 from .scenario.schema import Scenario
@@ -75,7 +76,8 @@ def run_task(job: Job, task: Task) -> TaskResult:
     """Run one task in whatever process the executor chose; errors become a result, never an exception, so
     one bad parameter combination does not stop the others."""
     try:
-        result = run_resolved(job.build(task.params, f"task {task.index}"), replicate=task.replicate)
+        result = run_resolved(job.build(task.params, f"task {task.index}"), replicate=task.replicate,
+                              needs=HEADLINE)  # only what the task returns
         rows = pl.concat([headline(result), curve_metrics_table(result.curves), operating_rows(result.output)],
                          how="vertical")
         return TaskResult(task, rows, result.curves)

@@ -11,10 +11,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simroute"
 
 # Lowest first. A module may import its own layer and the layers below it, never one above.
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in (
-    "version errors atomic rng calendar stats init_inputs units",
+    "version errors atomic rng calendar stats init_inputs units needs",
     "scenario importers",
     "world classifier",
-    "policies reactions metrics monitors alarms observers surveys",
+    "policies reactions metrics monitors alarms observers surveys calibration_cache",
     "engine engine_tasks budget",
     "detection curves frontier ledger summary uncertainty figures",
     "runner tasks executors replicates cluster",
