@@ -3,6 +3,7 @@ its figure and met or not, and the engine's agreement with the SimPy reference, 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 YEAR = 365
 
@@ -23,6 +24,15 @@ def _row(target: str, measured: str, met: bool | None) -> dict:
     return {"target": target, "measured": measured, "met": met}
 
 
+def _vs(target: str, engine: dict | None, ref: dict | None, limit: float,
+        figure: Callable[[dict, dict, float], str]) -> dict:
+    """A target on the engine's queries per second over a reference's (met at `limit`); `figure` words the row."""
+    if engine is None or ref is None:
+        return _row(target, "not measured", None)
+    x = _qps(engine) / _qps(ref)
+    return _row(target, figure(engine, ref, x), x >= limit)
+
+
 def _year_full(m: dict) -> float:
     return m["wall_s"] * YEAR / m["days"]
 
@@ -32,11 +42,7 @@ def target_rows(r: dict) -> list[dict]:
     ms = r.get("measurements", {})
     rows = []
 
-    def get(*names: str) -> list[dict] | None:
-        return [ms[n] for n in names] if all(n in ms for n in names) else None
-
-    if (got := get("case1_cli")) is not None:
-        s = got[0]
+    if (s := ms.get("case1_cli")) is not None:
         text = f"serial **{_mins(s['wall_s'])}** ({s['cpu_s']:.0f} CPU-s, {s['rss_mib']:,.0f} MiB)"
         best = s["wall_s"]
         if "case1_cli_w2" in ms:
@@ -63,25 +69,13 @@ def target_rows(r: dict) -> list[dict]:
                          min(_year_full(m) for _, m in years) <= 300))
     else:
         rows.append(_row("a year at 1M/day, 4 policies + monitors ≤ 5 min", "not measured", None))
-    if (got := get("engine_10m", "floor")) is not None:
-        e, f = got
-        share = _qps(e) / _qps(f)
-        rows.append(_row("engine on one core ≥ 40% of the random-draw floor",
-                         f"engine {_qps(e):,.0f} q/s ({_size(e)}, single + cascade, pinned to one core) vs floor "
-                         f"{_qps(f):,.0f} q/s ({f['numbers'] / f['drawn']:.0f} numbers per query): "
-                         f"**{100 * share:.0f}%**",
-                         share >= 0.4))
-    else:
-        rows.append(_row("engine on one core ≥ 40% of the random-draw floor", "not measured", None))
-    if (got := get("engine_w2", "simpy")) is not None:
-        e, s = got
-        x = _qps(e) / _qps(s)
-        rows.append(_row("engine on the machine's two cores ≥ 50× the SimPy reference",
-                         f"engine {_qps(e):,.0f} q/s ({_size(e)}, single + cascade as 2 policy tasks on 2 local "
-                         "workers) vs "
-                         f"SimPy {_qps(s):,.0f} q/s (cascade only, one core): **{x:,.0f}×**", x >= 50))
-    else:
-        rows.append(_row("engine on the machine's two cores ≥ 50× the SimPy reference", "not measured", None))
+    rows.append(_vs("engine on one core ≥ 40% of the random-draw floor", ms.get("engine_10m"), ms.get("floor"), 0.4,
+                    lambda e, f, x: f"engine {_qps(e):,.0f} q/s ({_size(e)}, single + cascade, pinned to one core) vs "
+                    f"floor {_qps(f):,.0f} q/s ({f['numbers'] / f['drawn']:.0f} numbers per query): "
+                    f"**{100 * x:.0f}%**"))
+    rows.append(_vs("engine on the machine's two cores ≥ 50× the SimPy reference", ms.get("engine_w2"), ms.get("simpy"),
+                    50, lambda e, s, x: f"engine {_qps(e):,.0f} q/s ({_size(e)}, single + cascade as 2 policy tasks on "
+                    f"2 local workers) vs SimPy {_qps(s):,.0f} q/s (cascade only, one core): **{x:,.0f}×**"))
     m = ms.get("worker_memory")
     rows.append(_row("a replicate worker's peak RSS across many tasks ≤ 1.5× one run's", "not measured" if m is None
                      else f"{len(m['tasks'])} case-1 replicate tasks at {m['mau']:,} users in one process: peak "
