@@ -43,9 +43,10 @@ def key(calib: Scenario, seed: int, replicate: int | None, policies: Collection[
 
 def get(k: str) -> Thresholds | None:
     """A copy of the thresholds stored under `k` (None: not stored, or the cache is off)."""
-    if not enabled() or k not in _cache:
-        if enabled():
-            stats["misses"] += 1
+    if not enabled():
+        return None
+    if k not in _cache:
+        stats["misses"] += 1
         return None
     stats["hits"] += 1
     _cache.move_to_end(k)

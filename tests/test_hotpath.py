@@ -301,6 +301,7 @@ def test_lazy_query_rows_equal_the_eager_copy():
     for idx in (np.array([1, 5, 5, 9]), slice(3, 20), rng.random(n) < 0.3, np.array([], dtype=np.int64)):
         eager = {f.name: getattr(q, f.name)[idx] for f in dataclasses.fields(q)}
         for rows in (q.take(idx), pickle.loads(pickle.dumps(q.take(idx)))):
+            assert "surface" not in vars(rows)  # nothing gathered before a column is read
             assert len(rows) == len(eager["intent"]) and not hasattr(rows, "row")
             for name, want in eager.items():
                 got = getattr(rows, name)
