@@ -13,6 +13,16 @@ from .scenario.policies import Classifier as ClassifierConfig
 from .scenario.policies import ClassifierMethod
 from .scenario.world import SurfaceClass
 
+ROW_BLOCK = 16_384  # rows scored at a time: every result is batch-size independent, so blocks change no value
+
+
+def _by_blocks(fn, x: np.ndarray) -> np.ndarray:
+    """`fn(x)` computed on blocks of rows (a day of 1M queries stays in cache instead of streaming through memory
+    once per column operation); the same values, as every per-row result here is batch-size independent."""
+    if len(x) <= ROW_BLOCK:
+        return fn(x)
+    return np.concatenate([fn(x[lo:lo + ROW_BLOCK]) for lo in range(0, len(x), ROW_BLOCK)])
+
 
 def _columns(x: np.ndarray) -> np.ndarray:
     """The columns of `x` as contiguous float64 rows (one copy instead of a strided copy per column)."""
@@ -91,6 +101,9 @@ class TrainedClassifier:
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """P(simple) for each row of `x`."""
+        return _by_blocks(self._score, x)
+
+    def _score(self, x: np.ndarray) -> np.ndarray:
         return expit(_linear(self._raw(x), self.weights, self.intercept)).astype(np.float32)
 
     def _raw(self, x: np.ndarray) -> np.ndarray:
@@ -101,6 +114,9 @@ class TrainedClassifier:
 
     def ood(self, x: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distance from the training distribution (batch-size independent)."""
+        return _by_blocks(self._ood, x)
+
+    def _ood(self, x: np.ndarray) -> np.ndarray:
         d = _columns(x) - self.mean[:, None]
         out = np.zeros(len(x), dtype=np.float64)
         for j in range(len(d)):

@@ -328,3 +328,15 @@ def test_surface_features_by_blocks_equal_the_whole_array_form(n, seed):
     x[hidden] += geo.hidden_shift
     got = geo.features(np.random.default_rng(seed), intent, tail, hidden)
     assert got.dtype == np.float32 and np.array_equal(got, x.astype(np.float32))
+
+
+def test_classifier_by_blocks_equals_one_whole_batch():
+    from simroute import classifier as c
+
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2 * c.ROW_BLOCK + 11, 8)).astype(np.float32)
+    w, p, mean = rng.standard_normal(8), rng.standard_normal((8, 8)), rng.standard_normal(8)
+    centroids = rng.standard_normal((2, 8))
+    for method, cents in ((c.ClassifierMethod.encoder, None), (c.ClassifierMethod.embedding, centroids)):
+        clf = c.TrainedClassifier(method, w[:8 if cents is None else 1], 0.1, cents, mean, p, np.empty(0))
+        assert np.array_equal(clf.score(x), clf._score(x)) and np.array_equal(clf.ood(x), clf._ood(x))
