@@ -1,10 +1,14 @@
 """A Dask distributed cluster (optional extra `simroute[dask]`): the same tasks, submitted to a scheduler."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import queue
 import socket
 import uuid
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from ..errors import SimrouteError
 from ..tasks import Job, Task, TaskResult, run_task
@@ -31,6 +35,36 @@ def _reachable(address: str, timeout_s: float = 5.0) -> None:
     except (OSError, ValueError, TypeError) as e:
         raise SimrouteError(f"--scheduler {address}: cannot reach the Dask scheduler "
                             f"({getattr(e, 'strerror', None) or e})") from None
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.h)
+MMAP_THRESHOLD = 32 << 20  # where glibc's adaptive threshold ends up in a plain process (its 64-bit maximum)
+
+
+def plain_allocator() -> bool:
+    """Give this Dask worker glibc's allocator as a plain process has it: the nanny's MALLOC_TRIM_THRESHOLD_=65536
+    freezes the mmap threshold at 128 KiB, so every array is mapped and faulted in afresh (case 1's policy task:
+    42 CPU-s instead of 17). False where there is no glibc mallopt: nothing to undo."""
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        mallopt = getattr(libc, "mallopt", None)
+    except OSError:
+        return False
+    if mallopt is None:
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD))
+
+
+@dataclass(frozen=True)
+class OnWorker:
+    """`fn(job, task)` on a Dask worker, its allocator made plain first (picklable: a module-level class)."""
+
+    fn: Work
+
+    def __call__(self, job: Any, task: Any) -> Any:
+        plain_allocator()  # cheap and idempotent: once per task rather than a worker plugin to install
+        return self.fn(job, task)
 
 
 class DaskExecutor(Executor):
@@ -60,7 +94,7 @@ class DaskExecutor(Executor):
             return
         doc = self.client.scatter(job, broadcast=True)
         batch = uuid.uuid4().hex
-        futures = {self.client.submit(fn, doc, t, pure=False, key=f"simroute-{batch}-{t.index}"): t
+        futures = {self.client.submit(OnWorker(fn), doc, t, pure=False, key=f"simroute-{batch}-{t.index}"): t
                    for t in tasks}
         done: queue.Queue = queue.Queue()
         for future in futures:
