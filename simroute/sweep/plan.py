@@ -89,7 +89,6 @@ def job(scenario: Scenario, spec: SweepSpec, source: str = "sweep") -> Job:
     return Job(scenario.model_dump(mode="json"), spec.policies, spec.monitors)
 
 
-def validate_points(j: Job, pts: list[dict[str, Any]], source: str) -> None:
+def validate_points(j: Job, pts: list[dict[str, Any]], source: str) -> list[Scenario]:
     """Every point must give a valid scenario before anything runs: errors name the point and the path."""
-    for i, params in enumerate(pts):
-        j.build(params, source=f"{source}: point {i} {params}")
+    return [j.build(params, source=f"{source}: point {i} {params}") for i, params in enumerate(pts)]

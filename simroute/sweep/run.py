@@ -11,7 +11,7 @@ from ..detection import OPERATING
 from ..errors import SimrouteError
 from ..executors import run_all
 from ..scenario.schema import Scenario
-from ..tasks import TaskResult, point_tasks
+from ..tasks import SharedResult, SharedSimulation, TaskResult, point_tasks, run_shared, shared_simulations
 from . import plan
 from .spec import SweepSpec
 
@@ -42,14 +42,33 @@ def _stamp(r: TaskResult, frame: pl.DataFrame, n_reps: int) -> pl.DataFrame:
     return frame.with_columns(point=pl.lit(point, pl.Int64), replicate=pl.lit(r.task.replicate, pl.Int32))
 
 
+def _members(r: SharedResult | TaskResult) -> tuple[TaskResult, ...]:
+    """A shared simulation's task results (a lost worker's one failure repeated for each of its tasks)."""
+    if isinstance(r, SharedResult):
+        return r.results
+    shared = r.task
+    assert isinstance(shared, SharedSimulation), "run_shared yields SharedResults; executors wrap only failures"
+    return tuple(TaskResult(t, error=r.error, detail=r.detail) for t in shared.tasks)
+
+
 def run_sweep(scenario: Scenario, spec: SweepSpec, executor=None, progress: Callable[[TaskResult], None] | None = None,
               source: str = "sweep") -> SweepResult:
     """Validate every point, run points x replicates, and return the table (failed tasks listed, not fatal
     unless every task failed)."""
     pts = plan.points(spec)
     job = plan.job(scenario, spec, source)
-    plan.validate_points(job, pts, source)
-    results = run_all(executor, job, point_tasks(pts, spec.replicates), progress)
+    scenarios = plan.validate_points(job, pts, source)
+    tasks = point_tasks(pts, spec.replicates)
+    reps = len(tasks) // len(pts)
+    shared = shared_simulations(tasks, [scenarios[t.index // reps] for t in tasks])
+
+    def each(r: SharedResult | TaskResult) -> None:
+        for member in _members(r):
+            if progress is not None:
+                progress(member)
+    done = {m.task.index: m for r in run_all(executor, job, shared, each, fn=run_shared)  # type: ignore[arg-type]
+            for m in _members(r)}
+    results = [done[t.index] for t in tasks]
     ok = [r for r in results if r.error is None]
     if not ok:
         raise SimrouteError(f"sweep: all {len(results)} tasks failed; first: {results[0].error}")
