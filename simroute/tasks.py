@@ -31,8 +31,8 @@ SUMMARY_ONLY_FIELDS: tuple[str, ...] = (
 )
 """Scenario fields that only price what was simulated: read by the ledger (ledger._policy_lines) and the report,
 never by the engine, world, policies, reactions or monitors. Scenarios that differ only here share one simulation
-(test_metamorphic checks each leaves the simulated days unchanged). Not here: the compliance audit_catch_rate and
-hedged_counts (read by the reactions), churn and frustration parameters (read by the users)."""
+(tests/test_summary_only.py checks each leaves the simulated days unchanged). Not here: the compliance
+audit_catch_rate and hedged_counts (read by the reactions), churn and frustration parameters (read by the users)."""
 
 
 @dataclass(frozen=True)
