@@ -1,8 +1,6 @@
 """The day loop's faster forms give exactly what the plain forms they replace gave (issue 17)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,8 +12,6 @@ from simroute.reactions import Reacted
 from simroute.world.outcomes import Outcomes
 from simroute.world.traffic import gather
 from simroute.world.users import PolicyUsers
-
-QUICKSTART = Path(__file__).resolve().parents[1] / "scenarios" / "quickstart.yaml"
 
 _FLAG_COUNTER = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11])  # the flags -> counters of the old form
 
@@ -312,22 +308,6 @@ def test_lazy_query_rows_equal_the_eager_copy():
                 assert got.dtype == want.dtype and np.array_equal(got, want)
     assert np.shares_memory(q.take(slice(2, 9)).surface, q.surface)
 
-
-@settings(max_examples=20, deadline=None)
-@given(n=st.integers(0, 3 * 16_384 + 7), seed=st.integers(0, 2**16))
-def test_surface_features_by_blocks_equal_the_whole_array_form(n, seed):
-    from simroute.api import load_scenario
-    from simroute.world.traffic import SurfaceGeometry
-    geo = SurfaceGeometry(load_scenario(QUICKSTART), np.random.default_rng(seed))
-    pick = np.random.default_rng(seed + 1)
-    intent = pick.integers(0, len(geo.centroids), n)
-    tail, hidden = pick.pareto(2.5, n), pick.random(n) < 0.1
-    x = np.random.default_rng(seed).standard_normal((n, geo.dimensions))
-    x += geo.centroids[intent]
-    x[:, 0] -= geo.difficulty_visibility * tail
-    x[hidden] += geo.hidden_shift
-    got = geo.features(np.random.default_rng(seed), intent, tail, hidden)
-    assert got.dtype == np.float32 and np.array_equal(got, x.astype(np.float32))
 
 
 def test_classifier_by_blocks_equals_one_whole_batch():

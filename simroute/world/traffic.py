@@ -9,8 +9,6 @@ from ..scenario.schema import Scenario
 from ..scenario.world import SurfaceClass
 from .drift import DayParams
 
-FEATURE_BLOCK = 16_384  # rows per block of the surface arithmetic: (block, 8) float64 stays in the core's cache
-
 
 def gather(a: np.ndarray, idx: np.ndarray | slice, axis: int = 0) -> np.ndarray:
     """`a` indexed by `idx` along `axis`: a view for a slice, else a copy; `np.take` for integer positions is
@@ -89,15 +87,10 @@ class SurfaceGeometry:
                  hidden: np.ndarray) -> np.ndarray:
         """Surface embedding: centroid + unit noise, nudged toward 'complex' by difficulty and by hidden intent."""
         x = rng.standard_normal((len(intent), self.dimensions))
-        out = np.empty(x.shape, dtype=np.float32)
-        for lo in range(0, len(x), FEATURE_BLOCK):  # by blocks: 1M rows a day pass through memory once, not 5 times
-            hi = lo + FEATURE_BLOCK
-            xb = x[lo:hi]
-            xb += self.centroids[intent[lo:hi]]
-            xb[:, 0] -= self.difficulty_visibility * tail[lo:hi]
-            xb[hidden[lo:hi]] += self.hidden_shift  # only hidden rows move (the others' zero shift changed nothing)
-            out[lo:hi] = xb
-        return out
+        x += self.centroids[intent]
+        x[:, 0] -= self.difficulty_visibility * tail
+        x[hidden] += self.hidden_shift  # only hidden rows move (adding the others' zero shift changed nothing)
+        return x.astype(np.float32)
 
 
 class TrafficModel:
