@@ -4,6 +4,7 @@ Both variants see only the surface features; their calibration under drift is wh
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,7 +17,7 @@ from .scenario.world import SurfaceClass
 ROW_BLOCK = 16_384  # rows scored at a time: every result is batch-size independent, so blocks change no value
 
 
-def _by_blocks(fn, x: np.ndarray) -> np.ndarray:
+def _by_blocks(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarray:
     """`fn(x)` computed on blocks of rows (a day of 1M queries stays in cache instead of streaming through memory
     once per column operation); the same values, as every per-row result here is batch-size independent."""
     if len(x) <= ROW_BLOCK:

@@ -309,7 +309,6 @@ def test_lazy_query_rows_equal_the_eager_copy():
     assert np.shares_memory(q.take(slice(2, 9)).surface, q.surface)
 
 
-
 def test_classifier_by_blocks_equals_one_whole_batch():
     from simroute import classifier as c
 

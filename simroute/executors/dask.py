@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import queue
 import socket
 import uuid
@@ -41,19 +42,18 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters (malloc.
 MMAP_THRESHOLD = 32 << 20  # where glibc's adaptive threshold ends up in a plain process (its 64-bit maximum)
 
 
+@functools.cache
 def plain_allocator() -> bool:
     """Give this Dask worker glibc's allocator as a plain process has it: the nanny's MALLOC_TRIM_THRESHOLD_=65536
     freezes the mmap threshold at 128 KiB, so every array is mapped and faulted in afresh (case 1's policy task:
-    42 CPU-s instead of 17). False where there is no glibc mallopt: nothing to undo."""
-    name = ctypes.util.find_library("c")
+    42 CPU-s instead of 17, benchmarks/dask_allocator.py). Once per process; False without glibc's mallopt."""
+    name = ctypes.util.find_library("c")  # runs ldconfig: hence the cache
     try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = getattr(libc, "mallopt", None)
-    except OSError:
+        mallopt = ctypes.CDLL(name).mallopt if name else None
+    except (OSError, AttributeError):
         return False
-    if mallopt is None:
-        return False
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD))
+    return mallopt is not None and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) \
+        and bool(mallopt(M_TRIM_THRESHOLD, 2 * MMAP_THRESHOLD))
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class OnWorker:
     fn: Work
 
     def __call__(self, job: Any, task: Any) -> Any:
-        plain_allocator()  # cheap and idempotent: once per task rather than a worker plugin to install
+        plain_allocator()  # cached: the first task of each worker process sets it
         return self.fn(job, task)
 
 
