@@ -28,7 +28,13 @@ def run_resolved(scenario: Scenario, provenance: dict[str, str] | None = None,
         output = simulator(scenario, progress, replicate)
     if progress is not None:
         progress(SUMMARY, 0, 1)
-    result = replace(summarize(output, needs), provenance={**(provenance or {}), **output.notes})
+    result = summarize_run(output, needs, provenance)
     if progress is not None:
         progress(SUMMARY, 1, 1)
     return result
+
+
+def summarize_run(output: SimulationOutput, needs: Needs = EVERYTHING,
+                  provenance: dict[str, str] | None = None) -> RunResult:
+    """The run's figures from its simulated days, with the provenance and what the day source did."""
+    return replace(summarize(output, needs), provenance={**(provenance or {}), **output.notes})

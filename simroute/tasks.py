@@ -14,10 +14,10 @@ from .curves import curve_metrics_table
 from .detection import operating_rows
 from .engine import simulate
 from .needs import HEADLINE
-from .runner import run_resolved
+from .runner import run_resolved, summarize_run
 from .scenario.loader import apply_overrides, scenario_from_dict
 from .scenario.schema import Scenario
-from .summary import RunResult, summarize
+from .summary import RunResult
 from .uncertainty import headline
 
 SUMMARY_ONLY_FIELDS: tuple[str, ...] = (
@@ -179,7 +179,7 @@ def run_shared(job: Job, shared: SharedSimulation) -> SharedResult:
                 continue
             try:
                 mine = replace(output, scenario=built[t.index])
-                out[t.index] = _task_result(t, replace(summarize(mine, HEADLINE), provenance=dict(output.notes)))
+                out[t.index] = _task_result(t, summarize_run(mine, HEADLINE))
             except Exception as e:  # noqa: BLE001
                 out[t.index] = _failed(t, e)
     return SharedResult(shared, tuple(out[t.index] for t in shared.tasks))
