@@ -30,9 +30,10 @@ def _served(result) -> int:
     return sum(int(d.tier[:, :, 0].sum()) for d in result.output.days.values())
 
 
-def engine(queries: int, policies: list[str], workers: int = 0) -> dict:
-    """The benchmark world (single + `policies`); with `workers`, its policies split over local processes."""
-    if not workers:
+def engine(queries: int, policies: list[str], workers: int = 0, cores: int = 1) -> dict:
+    """The benchmark world (single + `policies`); with `workers`, its policies split over local processes; with
+    `cores` 2 (and no workers), the serial run on the machine's cores (each next day drawn on a second thread)."""
+    if not workers and cores == 1:
         pin_one_core()
     from world import bench_scenario
 
@@ -112,8 +113,11 @@ def dask_case1(mau: int | None = None) -> dict:
     import simroute
     from simroute.api import write_results
     from simroute.executors.dask import DaskExecutor
+    from simroute.world.prefetch import PREFETCH_ENV
     overrides = {} if mau is None else {"users.mau": mau}
     out: dict = {}
+    # one worker means one core: its run (in the client, see above) must not draw tomorrow on a second thread
+    os.environ[PREFETCH_ENV] = "0"
     with tempfile.TemporaryDirectory() as tmp:
         for n in (1, 2):
             t0 = time.perf_counter()

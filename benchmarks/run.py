@@ -65,6 +65,7 @@ def plan(smoke: bool, year_days: int) -> list[Measurement]:
     m += [Measurement("floor", 4, {"kind": "floor", "queries": q(10**7)}),
           Measurement("simpy", 5, {"kind": "simpy", "queries": 20_000 if smoke else 200_000}),
           Measurement("engine_w2", 8, {"kind": "engine", "queries": q(10**7), "policies": ["cascade"], "workers": 2}),
+          Measurement("engine_2t", 8, {"kind": "engine", "queries": q(10**7), "policies": ["cascade"], "cores": 2}),
           Measurement("case1_api", 35, {"kind": "case1", "days": None, "year": False, "mau": mau}, default=False),
           Measurement("case1_cli", 40, argv=[exe, "run", case1, "-o", "{out}", "-q", *small], out="serial"),
           Measurement("case1_cli_w2", 30, argv=[exe, "run", case1, "-o", "{out}", "-q", "--workers", "2", *small],

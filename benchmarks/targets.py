@@ -73,9 +73,14 @@ def target_rows(r: dict) -> list[dict]:
                     lambda e, f, x: f"engine {_qps(e):,.0f} q/s ({_size(e)}, single + cascade, pinned to one core) vs "
                     f"floor {_qps(f):,.0f} q/s ({f['numbers'] / f['drawn']:.0f} numbers per query): "
                     f"**{100 * x:.0f}%**"))
-    rows.append(_vs("engine on the machine's two cores ≥ 50× the SimPy reference", ms.get("engine_w2"), ms.get("simpy"),
-                    50, lambda e, s, x: f"engine {_qps(e):,.0f} q/s ({_size(e)}, single + cascade as 2 policy tasks on "
-                    f"2 local workers) vs SimPy {_qps(s):,.0f} q/s (cascade only, one core): **{x:,.0f}×**"))
+    two = [m for m in (ms.get("engine_w2"), ms.get("engine_2t")) if m is not None]
+    best = max(two, key=_qps) if two else None
+    rows.append(_vs("engine on the machine's two cores ≥ 50× the SimPy reference", best, ms.get("simpy"), 50,
+                    lambda e, s, x: f"engine {_qps(e):,.0f} q/s ({_size(e)}, single + cascade, "
+                    + ("as 2 policy tasks on 2 local workers" if e.get("workers", 1) > 1 else
+                       "serial, each next day drawn on a second thread")
+                    + f"; the faster of the two ways) vs SimPy {_qps(s):,.0f} q/s (cascade only, one core): "
+                    f"**{x:,.0f}×**"))
     m = ms.get("worker_memory")
     rows.append(_row("a replicate worker's peak RSS across many tasks ≤ 1.5× one run's", "not measured" if m is None
                      else f"{len(m['tasks'])} case-1 replicate tasks at {m['mau']:,} users in one process: peak "
@@ -136,6 +141,7 @@ ENGINE_ROWS = {"engine_1m": "bench world, single + cascade, {size}, one core",
                "engine_10m": "bench world, single + cascade, {size}, one core",
                "engine_100m": "bench world, single + cascade, {size}, one core",
                "engine_w2": "bench world, single + cascade, {size}, 2 policy tasks on 2 workers",
+               "engine_2t": "bench world, single + cascade, {size}, serial, next day drawn on a 2nd thread",
                "case1_api": "case 1 as shipped through the API (no report)",
                "year": "year at 1M/day, 4 policies + monitors", "year_w2": "year at 1M/day, over 2 workers"}
 

@@ -33,6 +33,7 @@ from .scenario.policies import Classifier as ClassifierConfig
 from .scenario.replay import replay_onsets
 from .scenario.schema import Scenario
 from .surveys import SurveyResult, Surveys
+from .world import prefetch
 from .world.day_source import DayDraw, DaySource, SyntheticDaySource
 from .world.drift import DriftSchedule
 from .world.outcomes import MONEY_LIMIT_NANO, NANO, ModelBank, Outcomes, money_refusal
@@ -212,11 +213,16 @@ class Engine:
     def run(self) -> SimulationOutput:
         """Simulate the whole horizon."""
         h = self.s.horizon_days
-        for day in range(h):
-            self.calendar.run_until(day)
-            self._simulate_day(day)
-            if self.progress is not None:
-                self.progress(self.phase, day + 1, h)
+        days = prefetch.DayPrefetch(lambda d, joined: self.world.source.day(d, joined),
+                                    self.world.population.joined, h, prefetch.wanted())
+        try:
+            for day in range(h):
+                self.calendar.run_until(day)
+                self._simulate_day(days.day(day))
+                if self.progress is not None:
+                    self.progress(self.phase, day + 1, h)
+        finally:
+            days.close()
         for obs in self.observers:
             obs.finish(h)
         return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
@@ -233,9 +239,8 @@ class Engine:
                                                   self.s.report.holdout_size)
                 for p in self.policies if isinstance(p, ClassifierRouter)}
 
-    def _simulate_day(self, day: int) -> None:
-        w = self.world
-        draw = w.source.day(day, w.population.joined(day))
+    def _simulate_day(self, draw: DayDraw) -> None:
+        w, day = self.world, draw.day
         self.arrivals[day] = len(draw)
         self._check_money(draw.outcomes.cost_nano)
         for obs in self.observers:
