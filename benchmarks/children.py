@@ -30,22 +30,23 @@ def _served(result) -> int:
     return sum(int(d.tier[:, :, 0].sum()) for d in result.output.days.values())
 
 
-def engine(queries: int, policies: list[str], workers: int = 0, cores: int = 1) -> dict:
-    """The benchmark world (single + `policies`); with `workers`, its policies split over local processes; with
-    `cores` 2 (and no workers), the serial run on the machine's cores (each next day drawn on a second thread)."""
-    if not workers and cores == 1:
+def engine(queries: int, policies: list[str], workers: int = 0, pinned: bool = True) -> dict:
+    """The benchmark world (single + `policies`); with `workers`, its policies split over local processes; not
+    `pinned` (and no workers), the serial run on the machine's cores (each next day drawn on a second thread)."""
+    if not workers and pinned:
         pin_one_core()
     from world import bench_scenario
 
     from simroute.api import run_resolved, simulator
     from simroute.scenario.loader import scenario_from_dict
+    from simroute.world import prefetch
     sc = scenario_from_dict(bench_scenario(queries, policies))
     ex = _split(workers)
     t0 = time.perf_counter()
     result = run_resolved(sc, simulator=simulator(ex))
     wall = time.perf_counter() - t0
     out = {"drawn": int(result.output.arrivals.sum()), "served": _served(result), "wall_s": wall,
-           "days": sc.horizon_days, "workers": workers or 1, "queries": queries}
+           "days": sc.horizon_days, "workers": workers or 1, "queries": queries, "prefetch": prefetch.wanted()}
     if "cascade" in policies:
         daily = result.daily.filter(result.daily["policy"] == "cascade")
         q, c, e = daily["queries"].to_numpy(), daily["correct"].to_numpy(), daily["escalated"].to_numpy()
@@ -117,6 +118,7 @@ def dask_case1(mau: int | None = None) -> dict:
     overrides = {} if mau is None else {"users.mau": mau}
     out: dict = {}
     # one worker means one core: its run (in the client, see above) must not draw tomorrow on a second thread
+    # (the 2-worker run's tasks run in worker processes, where it is off anyway)
     os.environ[PREFETCH_ENV] = "0"
     with tempfile.TemporaryDirectory() as tmp:
         for n in (1, 2):

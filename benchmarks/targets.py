@@ -78,7 +78,8 @@ def target_rows(r: dict) -> list[dict]:
     rows.append(_vs("engine on the machine's two cores ≥ 50× the SimPy reference", best, ms.get("simpy"), 50,
                     lambda e, s, x: f"engine {_qps(e):,.0f} q/s ({_size(e)}, single + cascade, "
                     + ("as 2 policy tasks on 2 local workers" if e.get("workers", 1) > 1 else
-                       "serial, each next day drawn on a second thread")
+                       "serial, each next day drawn on a second thread" if e.get("prefetch") else
+                       "serial (no second thread: one core?)")
                     + f"; the faster of the two ways) vs SimPy {_qps(s):,.0f} q/s (cascade only, one core): "
                     f"**{x:,.0f}×**"))
     m = ms.get("worker_memory")

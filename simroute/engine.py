@@ -211,18 +211,21 @@ class Engine:
             self.days[name].day[day, D["churned"]] += len(gone)
 
     def run(self) -> SimulationOutput:
-        """Simulate the whole horizon."""
+        """Simulate the whole horizon (each next day drawn on a second thread where that helps: world/prefetch)."""
         h = self.s.horizon_days
-        days = prefetch.DayPrefetch(lambda d, joined: self.world.source.day(d, joined),
-                                    self.world.population.joined, h, prefetch.wanted())
+        source = self.world.source
+        days = prefetch.DayPrefetch(source.day, self.world.population.joined, h,
+                                    source.prefetchable and prefetch.wanted())
         try:
             for day in range(h):
                 self.calendar.run_until(day)
                 self._simulate_day(days.day(day))
                 if self.progress is not None:
                     self.progress(self.phase, day + 1, h)
-        finally:
-            days.close()
+        except BaseException:
+            days.close(finished=False)
+            raise
+        days.close()
         for obs in self.observers:
             obs.finish(h)
         return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
@@ -240,6 +243,7 @@ class Engine:
                 for p in self.policies if isinstance(p, ClassifierRouter)}
 
     def _simulate_day(self, draw: DayDraw) -> None:
+        """Serve day `draw.day`'s shared draw to every policy, between the observers' start and end of day."""
         w, day = self.world, draw.day
         self.arrivals[day] = len(draw)
         self._check_money(draw.outcomes.cost_nano)

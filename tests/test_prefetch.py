@@ -1,16 +1,21 @@
 """Drawing tomorrow's day on a second thread changes no byte: every file of a run with and without it, and the
-prefetcher's own contract (day order, a day asked out of turn, errors, when it is on)."""
+prefetcher's own contract (day order, a day asked out of turn, errors, stopping, when it is on)."""
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from pathlib import Path
 
 import pytest
 
 import simroute
+from simroute import calibration_cache
 from simroute.api import write_results
+from simroute.engine import Engine
 from simroute.results import FILES
+from simroute.scenario.loader import load_scenario
 from simroute.world import prefetch
+from simroute.world.day_source import DaySource
 from simroute.world.prefetch import PREFETCH_ENV, DayPrefetch
 
 QUICK = Path(__file__).resolve().parents[1] / "scenarios" / "quickstart.yaml"
@@ -21,11 +26,49 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_a_run_drawn_ahead_is_byte_identical_to_one_drawn_in_turn(tmp_path, monkeypatch):
+    monkeypatch.setenv(calibration_cache.SWITCH, "0")  # both runs make their own calibration pass
     monkeypatch.setattr(prefetch, "wanted", lambda: True)
     ahead = _files(write_results(simroute.run(QUICK), tmp_path / "ahead", report=False))
     monkeypatch.setattr(prefetch, "wanted", lambda: False)
     in_turn = _files(write_results(simroute.run(QUICK), tmp_path / "in_turn", report=False))
     assert ahead == in_turn
+
+
+class Spy(DaySource):
+    """The run's own source, recording which thread drew each day."""
+
+    def __init__(self, inner: DaySource, prefetchable: bool):
+        self.inner, self.prefetchable = inner, prefetchable
+        self.threads: dict[int, str] = {}
+
+    def day(self, day, joined):
+        self.threads[day] = threading.current_thread().name
+        return self.inner.day(day, joined)
+
+    def queries(self, rng, n, t):
+        return self.inner.queries(rng, n, t)
+
+    def answers(self, rng, q, t):
+        return self.inner.answers(rng, q, t)
+
+    def p_correct(self, q, t):
+        return self.inner.p_correct(q, t)
+
+
+@pytest.mark.parametrize("prefetchable", [True, False])
+def test_only_a_prefetchable_source_is_drawn_on_the_worker_thread(monkeypatch, prefetchable):
+    monkeypatch.setattr(prefetch, "wanted", lambda: True)
+    spies: list[Spy] = []
+
+    def spy(world):
+        spies.append(Spy(world.source, prefetchable))
+        return spies[-1]
+    engine = Engine(load_scenario(QUICK), source=spy)
+    engine.run()
+    threads = spies[0].threads
+    assert sorted(threads) == list(range(engine.s.horizon_days))
+    on_worker = {d for d, name in threads.items() if name.startswith("simroute-day")}
+    assert on_worker == (set(range(1, engine.s.horizon_days)) if prefetchable else set())
 
 
 def _recording(calls: list[tuple[int, int]]):
@@ -39,22 +82,18 @@ def _recording(calls: list[tuple[int, int]]):
 def test_days_come_in_order_each_drawn_once_none_past_the_horizon(ahead):
     calls: list[tuple[int, int]] = []
     days = DayPrefetch(_recording(calls), lambda d: 10 + d, horizon=4, ahead=ahead)
-    try:
-        assert [days.day(d) for d in range(4)] == [("draw", d, 10 + d) for d in range(4)]
-    finally:
-        days.close()
+    assert [days.day(d) for d in range(4)] == [("draw", d, 10 + d) for d in range(4)]
+    days.close()
     assert sorted(calls) == [(d, 10 + d) for d in range(4)]
 
 
 def test_a_day_asked_out_of_turn_is_drawn_then_and_there():
     calls: list[tuple[int, int]] = []
     days = DayPrefetch(_recording(calls), lambda d: d, horizon=10, ahead=True)
-    try:
-        assert days.day(0) == ("draw", 0, 0)
-        assert days.day(5) == ("draw", 5, 5)  # day 1 was drawn ahead for nothing
-        assert days.day(6) == ("draw", 6, 6)
-    finally:
-        days.close()
+    assert days.day(0) == ("draw", 0, 0)
+    assert days.day(5) == ("draw", 5, 5)  # day 1 was drawn ahead for nothing
+    assert days.day(6) == ("draw", 6, 6)
+    days.close(finished=False)
 
 
 def test_an_error_of_a_day_drawn_ahead_reaches_the_engine_on_that_day():
@@ -63,17 +102,68 @@ def test_an_error_of_a_day_drawn_ahead_reaches_the_engine_on_that_day():
             raise ValueError("day 2 is bad")
         return day
     days = DayPrefetch(draw, lambda d: d, horizon=5, ahead=True)
-    try:
-        assert days.day(0) == 0 and days.day(1) == 1
-        with pytest.raises(ValueError, match="day 2 is bad"):
-            days.day(2)
-    finally:
-        days.close()
+    assert days.day(0) == 0 and days.day(1) == 1
+    with pytest.raises(ValueError, match="day 2 is bad"):
+        days.day(2)
+    days.close(finished=False)
 
 
-def test_switched_off_by_the_environment_and_in_pool_workers(monkeypatch):
+def test_closing_a_stopped_run_does_not_wait_for_the_draw_under_way():
+    release, started = threading.Event(), threading.Event()
+
+    def draw(day: int, joined: int):
+        if day == 1:
+            started.set()
+            release.wait(10)
+        return day
+    days = DayPrefetch(draw, lambda d: d, horizon=3, ahead=True)
+    assert days.day(0) == 0
+    assert started.wait(10)
+    days.close(finished=False)  # returns while day 1 is still being drawn
+    assert any(t.name.startswith("simroute-day") for t in threading.enumerate())
+    release.set()
+
+
+def test_a_run_stopped_by_its_progress_callback_leaves_no_thread_behind(monkeypatch):
+    monkeypatch.setattr(prefetch, "wanted", lambda: True)
+
+    class Stop(Exception):
+        pass
+
+    def progress(phase, done, total):
+        if done == 3:
+            raise Stop
+    with pytest.raises(Stop):
+        Engine(load_scenario(QUICK), progress=progress).run()
+    for t in [t for t in threading.enumerate() if t.name.startswith("simroute-day")]:
+        t.join(30)
+        assert not t.is_alive()
+
+
+def _cores(monkeypatch, n: int) -> None:
+    monkeypatch.delattr(prefetch.os, "process_cpu_count", raising=False)
+    monkeypatch.setattr(prefetch.os, "sched_getaffinity", lambda pid: set(range(n)), raising=False)
+
+
+def test_on_with_a_second_core_in_the_main_thread_of_a_top_process(monkeypatch):
+    monkeypatch.delenv(PREFETCH_ENV, raising=False)
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: None)
+    _cores(monkeypatch, 2)
+    assert prefetch.wanted()
+    _cores(monkeypatch, 1)
+    assert not prefetch.wanted()
+
+
+def test_off_when_switched_off_in_pool_workers_and_off_the_main_thread(monkeypatch):
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: None)
+    _cores(monkeypatch, 2)
     monkeypatch.setenv(PREFETCH_ENV, "0")
     assert not prefetch.wanted()
     monkeypatch.delenv(PREFETCH_ENV)
+    seen: list[bool] = []
+    worker = threading.Thread(target=lambda: seen.append(prefetch.wanted()))
+    worker.start()
+    worker.join()
+    assert seen == [False]
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
     assert not prefetch.wanted()

@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from ..tasks import Job, Task, TaskResult, run_task
+from ..world.prefetch import usable_cores
 from .interface import Executor, ExecutorKind, Work
 
 
 def default_workers() -> int:
     """One worker per core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 class LocalExecutor(Executor):

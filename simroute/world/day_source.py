@@ -40,6 +40,10 @@ class DaySource(ABC):
     """Supplies each day's queries with every model's answers, and samples for the run's offline sets
     (classifier training history, holdouts, regression suites)."""
 
+    prefetchable = False
+    """True when `day` depends only on its arguments and is safe to call on another thread while the engine
+    calls the other methods: the engine may then draw tomorrow while serving today (world/prefetch.py)."""
+
     @abstractmethod
     def day(self, day: int, joined: int) -> DayDraw:
         """The queries of `day` asked by the `joined` users who have joined by then, and every answer."""
@@ -69,6 +73,8 @@ class DaySource(ABC):
 
 class SyntheticDaySource(DaySource):
     """The simulated world: Poisson arrivals over the weekly season, the drifted traffic mix and model skills."""
+
+    prefetchable = True  # fresh generators per stream and day; reads only what __init__ set
 
     def __init__(self, scenario: Scenario, streams: Streams, drift: DriftSchedule, traffic: TrafficModel,
                  models: ModelBank, reaction_draws: int):

@@ -167,6 +167,8 @@ class ReplayDaySource(DaySource):
     """Replays a recorded eval: Poisson arrivals and users as in the synthetic world, queries bootstrapped
     from the pool by the day's category shares, answers as recorded."""
 
+    prefetchable = True  # fresh generators per stream and day; reads only what __init__ set
+
     def __init__(self, scenario: Scenario, streams: Streams, models: ModelBank, reaction_draws: int):
         r = scenario.traffic.replay
         assert r is not None, "a replay source needs a replay section"
