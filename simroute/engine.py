@@ -290,7 +290,7 @@ class Engine:
             if len(chunk) == 0:
                 continue
             lo = int(chunk[0])  # a chunk is a run of consecutive positions: its users are a view
-            pos = np.flatnonzero(np.take(world.active, user[lo:lo + len(chunk)]))
+            pos = np.flatnonzero(world.is_live(slots[lo:lo + len(chunk)]))
             if len(pos) == 0:
                 continue
             pos += lo

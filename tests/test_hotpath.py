@@ -319,3 +319,27 @@ def test_classifier_by_blocks_equals_one_whole_batch():
     for method, cents in ((c.ClassifierMethod.encoder, None), (c.ClassifierMethod.embedding, centroids)):
         clf = c.TrainedClassifier(method, w[:8 if cents is None else 1], 0.1, cents, mean, p, np.empty(0))
         assert np.array_equal(clf.score(x), clf._score(x)) and np.array_equal(clf.ood(x), clf._ood(x))
+
+
+def test_bitsets_follow_live_and_frustration():
+    from test_world import _population
+
+    from simroute.world.users import bits_at, set_bits
+
+    rng = np.random.default_rng(17)
+    flags = rng.random(1003) < 0.3
+    bits = np.zeros((len(flags) + 7) // 8, dtype=np.uint8)
+    set_bits(bits, np.flatnonzero(flags).repeat(2))  # repeats and shared bytes
+    assert (bits == np.packbits(flags, bitorder="little")).all()
+    idx = rng.integers(0, len(flags), 5000).astype(np.int32)
+    assert (bits_at(bits, idx) == flags[idx]).all()
+    pop, s = _population(mau=4000)
+    pu = PolicyUsers(pop, s)
+    for day in range(1, 40):
+        who = rng.integers(0, pop.joined(day), 300)
+        pu.add_frustration(who, np.where(rng.random(300) < 0.3, rng.random(300), 0.0), float(day))
+        ids = pop.billed_on(day)
+        pu.bill(day, rng.random(len(ids)) * 0.3, ids)
+        every = np.arange(pop.size)
+        assert (pu.is_live(every) == pu.live).all()
+        assert (bits_at(pu.frustrated_bits, every) == (pu.frustration != 0)).all()
