@@ -297,9 +297,11 @@ class Engine:
             rows = slice(int(pos[0]), int(pos[-1]) + 1) if len(pos) == pos[-1] - pos[0] + 1 else pos
             qv, ov, who = q.take(rows), o.take(rows), gather(user, rows)  # a contiguous block is a view
             r = p.route(qv, ov, pos)
-            treated = gather(bucket, rows) < self.share[p.name]
-            if not treated.all():
-                r = self._baseline(r, ~treated, ov)
+            share = self.share[p.name]
+            if not share >= 1.0:  # buckets are in [0, 1): at full rollout every query is treated
+                treated = gather(bucket, rows) < share
+                if not treated.all():
+                    r = self._baseline(r, ~treated, ov)
             slot = gather(slots, rows)
             frus = world.decayed(slot, float(day))
             x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, gather(u, rows, axis=1),

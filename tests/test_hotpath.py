@@ -343,3 +343,40 @@ def test_bitsets_follow_live_and_frustration():
         every = np.arange(pop.size)
         assert (pu.is_live(every) == pu.live).all()
         assert (bits_at(pu.frustrated_bits, every) == (pu.frustration != 0)).all()
+
+
+def test_model_draw_with_shared_logit_terms_equals_the_two_logit_form():
+    from scipy.special import expit, ndtr
+
+    from simroute.scenario import load_scenario
+    from simroute.scenario.measurable import quality_curve
+    from simroute.world.drift import DriftSchedule
+    from simroute.world.outcomes import ModelBank, to_nano
+    from simroute.world.traffic import SurfaceGeometry, TrafficModel
+
+    s = load_scenario("scenarios/case1_saas_support.yaml")
+    params = DriftSchedule(s).at(120.5)
+    q = TrafficModel(s, SurfaceGeometry(s, np.random.default_rng(1))).draw(np.random.default_rng(2), 5000, params)
+    mb = ModelBank(s)
+    got = mb.draw(np.random.default_rng(3), q, params)
+    rng, (m, n) = np.random.default_rng(3), (len(mb), len(q))
+
+    def logit(hp: np.ndarray) -> np.ndarray:
+        return (mb.skill + params.skill_delta[:, None] - q.difficulty[None, :]
+                - hp * q.hidden[None, :] - mb.reg_penalty * q.regulatory[None, :])
+
+    z = rng.standard_normal((m + 1, n))
+    u_correct = ndtr(mb.rho * z[0][None, :] + np.sqrt(1.0 - mb.rho ** 2) * z[1:])
+    correct = u_correct < quality_curve(logit(mb.hidden_penalty), mb.floor, mb.ceiling)
+    share = np.where(q.hidden[None, :], mb.conf_share_hidden, mb.conf_share)
+    confident = ~correct & (rng.random(n)[None, :] < share)
+    aware = np.where(q.hidden[None, :], mb.error_awareness * mb.awareness, mb.error_awareness)
+    conf_logit = (mb.slope * logit(mb.hidden_penalty * mb.awareness) + mb.bias + mb.noise * rng.standard_normal((m, n))
+                  - aware * ~correct - mb.hedge_drop * (~correct & ~confident))
+    latency = (mb.lat_median * np.exp(mb.lat_sigma * rng.standard_normal((m, n)))).astype(np.float32)
+    usd = (q.tokens_in[None, :] * mb.price_in + q.tokens_out[None, :] * mb.out_mult * mb.price_out) / 1000.0
+    want = Outcomes(correct, confident, expit(conf_logit).astype(np.float32), latency, to_nano(usd))
+    for f in ("correct", "confident", "confidence", "latency_s", "cost_nano"):
+        assert np.array_equal(getattr(got, f), getattr(want, f)), f
+    assert np.array_equal(mb.p_correct(q, params.skill_delta), quality_curve(logit(mb.hidden_penalty), mb.floor,
+                                                                            mb.ceiling))
