@@ -203,8 +203,10 @@ class Engine:
         day = int(t)
         ids = self.world.population.billed_on(day)
         u = self.streams.generator(streams_mod.USERS, day).random(len(ids))
+        worlds = list(self.users.values())
+        unfrustrated = worlds[0].unfrustrated_churn(day, u) if worlds else None  # the same in every world
         for name, users in self.users.items():
-            gone = users.bill(day, u, ids)
+            gone = users.bill(day, u, ids, unfrustrated)
             gone_seg = self.world.population.segment[gone]
             self.days[name].churned_by_segment[day] += np.bincount(gone_seg, minlength=len(self.s.users.segments))
             self.days[name].day[day, D["churned"]] += len(gone)

@@ -380,3 +380,21 @@ def test_model_draw_with_shared_logit_terms_equals_the_two_logit_form():
         assert np.array_equal(getattr(got, f), getattr(want, f)), f
     assert np.array_equal(mb.p_correct(q, params.skill_delta), quality_curve(logit(mb.hidden_penalty), mb.floor,
                                                                             mb.ceiling))
+
+
+def test_billing_with_the_shared_unfrustrated_draw_churns_the_same_users():
+    from test_world import _population
+
+    pop, s = _population(mau=4000)
+    a, b = PolicyUsers(pop, s), PolicyUsers(pop, s)
+    rng = np.random.default_rng(23)
+    for day in range(1, 45):
+        who = rng.integers(0, pop.joined(day), 300)
+        w = np.where(rng.random(300) < 0.3, rng.random(300), 0.0)
+        a.add_frustration(who, w, float(day))
+        b.add_frustration(who, w, float(day))
+        ids = pop.billed_on(day)
+        u = rng.random(len(ids)) * 0.3
+        shared = PolicyUsers(pop, s).unfrustrated_churn(day, u)  # another world's: the same for every world
+        assert np.array_equal(a.bill(day, u, ids), b.bill(day, u, ids, shared))
+        assert np.array_equal(a.live, b.live) and np.array_equal(a.live_bits, b.live_bits)

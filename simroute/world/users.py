@@ -119,16 +119,24 @@ class PolicyUsers:
         self.updated[ids] = t
         set_bits(self.frustrated_bits, ids[level != 0])
 
-    def bill(self, day: int, uniforms: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+    def unfrustrated_churn(self, day: int, uniforms: np.ndarray) -> np.ndarray:
+        """Which users billed on `day` churn at their segment's base chance (no frustration), live or not: the
+        same in every policy's world, so the engine computes it once a day for all of them (see `bill`)."""
+        seg = self.pop.segment_by_slot[self.pop.billed_slots(day)]
+        return uniforms < np.take(self.p_unfrustrated, seg)  # np.take: the same values as indexing
+
+    def bill(self, day: int, uniforms: np.ndarray, ids: np.ndarray | None = None,
+             unfrustrated: np.ndarray | None = None) -> np.ndarray:
         """Decide churn for the users billed on `day` (`uniforms` aligned with `Population.billed_on(day)`, whose
-        result `ids` is, if given). Returns the ids that churned, ascending."""
+        result `ids` is, if given; `unfrustrated`: `unfrustrated_churn(day, uniforms)`, if known). Returns the
+        ids that churned, ascending."""
         billed = self.pop.billed_slots(day)
         assert ids is None or len(ids) == len(uniforms) == billed.stop - billed.start
         seg = self.pop.segment_by_slot[billed]
         # most users never were frustrated: their decayed frustration is exactly 0, so their churn chance is
         # the segment's base (the same expression as below with no excess); only the others need the decay
         live = self.live[billed]
-        gone = (uniforms < np.take(self.p_unfrustrated, seg)) & live  # np.take: the same values as indexing
+        gone = (self.unfrustrated_churn(day, uniforms) if unfrustrated is None else unfrustrated) & live
         fr = np.flatnonzero(self.frustration[billed] > 0)
         if len(fr):
             s = np.take(seg, fr)
