@@ -204,8 +204,10 @@ class Engine:
         day = int(t)
         ids = self.world.population.billed_on(day)
         u = self.streams.generator(streams_mod.USERS, day).random(len(ids))
+        worlds = list(self.users.values())
+        unfrustrated = worlds[0].unfrustrated_churn(day, u) if worlds else None  # the same in every world
         for name, users in self.users.items():
-            gone = users.bill(day, u, ids)
+            gone = users.bill(day, u, ids, unfrustrated)
             gone_seg = self.world.population.segment[gone]
             self.days[name].churned_by_segment[day] += np.bincount(gone_seg, minlength=len(self.s.users.segments))
             self.days[name].day[day, D["churned"]] += len(gone)
@@ -299,16 +301,18 @@ class Engine:
             if len(chunk) == 0:
                 continue
             lo = int(chunk[0])  # a chunk is a run of consecutive positions: its users are a view
-            pos = np.flatnonzero(np.take(world.active, user[lo:lo + len(chunk)]))
+            pos = np.flatnonzero(world.is_live(slots[lo:lo + len(chunk)]))
             if len(pos) == 0:
                 continue
             pos += lo
             rows = slice(int(pos[0]), int(pos[-1]) + 1) if len(pos) == pos[-1] - pos[0] + 1 else pos
             qv, ov, who = q.take(rows), o.take(rows), gather(user, rows)  # a contiguous block is a view
             r = p.route(qv, ov, pos)
-            treated = gather(bucket, rows) < self.share[p.name]
-            if not treated.all():
-                r = self._baseline(r, ~treated, ov)
+            share = self.share[p.name]
+            if not share >= 1.0:  # buckets are in [0, 1): at full rollout every query is treated
+                treated = gather(bucket, rows) < share
+                if not treated.all():
+                    r = self._baseline(r, ~treated, ov)
             slot = gather(slots, rows)
             frus = world.decayed(slot, float(day))
             x = self.world.reactions.react(r.final, ov, qv.regulatory, frus, gather(u, rows, axis=1),

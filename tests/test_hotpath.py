@@ -319,3 +319,82 @@ def test_classifier_by_blocks_equals_one_whole_batch():
     for method, cents in ((c.ClassifierMethod.encoder, None), (c.ClassifierMethod.embedding, centroids)):
         clf = c.TrainedClassifier(method, w[:8 if cents is None else 1], 0.1, cents, mean, p, np.empty(0))
         assert np.array_equal(clf.score(x), clf._score(x)) and np.array_equal(clf.ood(x), clf._ood(x))
+
+
+def test_bitsets_follow_live_and_frustration():
+    from test_world import _population
+
+    from simroute.world.users import bits_at, set_bits
+
+    rng = np.random.default_rng(17)
+    flags = rng.random(1003) < 0.3
+    bits = np.zeros((len(flags) + 7) // 8, dtype=np.uint8)
+    set_bits(bits, np.flatnonzero(flags).repeat(2))  # repeats and shared bytes
+    assert (bits == np.packbits(flags, bitorder="little")).all()
+    idx = rng.integers(0, len(flags), 5000).astype(np.int32)
+    assert (bits_at(bits, idx) == flags[idx]).all()
+    pop, s = _population(mau=4000)
+    pu = PolicyUsers(pop, s)
+    for day in range(1, 40):
+        who = rng.integers(0, pop.joined(day), 300)
+        pu.add_frustration(who, np.where(rng.random(300) < 0.3, rng.random(300), 0.0), float(day))
+        ids = pop.billed_on(day)
+        pu.bill(day, rng.random(len(ids)) * 0.3, ids)
+        every = np.arange(pop.size)
+        assert (pu.is_live(every) == pu.live).all()
+        assert (bits_at(pu.frustrated_bits, every) == (pu.frustration != 0)).all()
+
+
+def test_model_draw_with_shared_logit_terms_equals_the_two_logit_form():
+    from scipy.special import expit, ndtr
+
+    from simroute.scenario import load_scenario
+    from simroute.scenario.measurable import quality_curve
+    from simroute.world.drift import DriftSchedule
+    from simroute.world.outcomes import ModelBank, to_nano
+    from simroute.world.traffic import SurfaceGeometry, TrafficModel
+
+    s = load_scenario("scenarios/case1_saas_support.yaml")
+    params = DriftSchedule(s).at(120.5)
+    q = TrafficModel(s, SurfaceGeometry(s, np.random.default_rng(1))).draw(np.random.default_rng(2), 5000, params)
+    mb = ModelBank(s)
+    got = mb.draw(np.random.default_rng(3), q, params)
+    rng, (m, n) = np.random.default_rng(3), (len(mb), len(q))
+
+    def logit(hp: np.ndarray) -> np.ndarray:
+        return (mb.skill + params.skill_delta[:, None] - q.difficulty[None, :]
+                - hp * q.hidden[None, :] - mb.reg_penalty * q.regulatory[None, :])
+
+    z = rng.standard_normal((m + 1, n))
+    u_correct = ndtr(mb.rho * z[0][None, :] + np.sqrt(1.0 - mb.rho ** 2) * z[1:])
+    correct = u_correct < quality_curve(logit(mb.hidden_penalty), mb.floor, mb.ceiling)
+    share = np.where(q.hidden[None, :], mb.conf_share_hidden, mb.conf_share)
+    confident = ~correct & (rng.random(n)[None, :] < share)
+    aware = np.where(q.hidden[None, :], mb.error_awareness * mb.awareness, mb.error_awareness)
+    conf_logit = (mb.slope * logit(mb.hidden_penalty * mb.awareness) + mb.bias + mb.noise * rng.standard_normal((m, n))
+                  - aware * ~correct - mb.hedge_drop * (~correct & ~confident))
+    latency = (mb.lat_median * np.exp(mb.lat_sigma * rng.standard_normal((m, n)))).astype(np.float32)
+    usd = (q.tokens_in[None, :] * mb.price_in + q.tokens_out[None, :] * mb.out_mult * mb.price_out) / 1000.0
+    want = Outcomes(correct, confident, expit(conf_logit).astype(np.float32), latency, to_nano(usd))
+    for f in ("correct", "confident", "confidence", "latency_s", "cost_nano"):
+        assert np.array_equal(getattr(got, f), getattr(want, f)), f
+    assert np.array_equal(mb.p_correct(q, params.skill_delta), quality_curve(logit(mb.hidden_penalty), mb.floor,
+                                                                            mb.ceiling))
+
+
+def test_billing_with_the_shared_unfrustrated_draw_churns_the_same_users():
+    from test_world import _population
+
+    pop, s = _population(mau=4000)
+    a, b = PolicyUsers(pop, s), PolicyUsers(pop, s)
+    rng = np.random.default_rng(23)
+    for day in range(1, 45):
+        who = rng.integers(0, pop.joined(day), 300)
+        w = np.where(rng.random(300) < 0.3, rng.random(300), 0.0)
+        a.add_frustration(who, w, float(day))
+        b.add_frustration(who, w, float(day))
+        ids = pop.billed_on(day)
+        u = rng.random(len(ids)) * 0.3
+        shared = PolicyUsers(pop, s).unfrustrated_churn(day, u)  # another world's: the same for every world
+        assert np.array_equal(a.bill(day, u, ids), b.bill(day, u, ids, shared))
+        assert np.array_equal(a.live, b.live) and np.array_equal(a.live_bits, b.live_bits)

@@ -88,26 +88,35 @@ class ModelBank:
 
     def p_correct(self, q: Queries, skill_delta: np.ndarray) -> np.ndarray:
         """P(correct | difficulty, hidden intent, regulatory weight) for every model and query."""
-        logit = self._logit(q, skill_delta, self.hidden_penalty)
-        return quality_curve(logit, self.floor, self.ceiling)
+        return self._p_correct(q, *self._logit_parts(q, skill_delta))
 
-    def _logit(self, q: Queries, skill_delta: np.ndarray, hidden_penalty: np.ndarray) -> np.ndarray:
-        return (self.skill + skill_delta[:, None] - q.difficulty[None, :]
-                - hidden_penalty * q.hidden[None, :] - self.reg_penalty * q.regulatory[None, :])
+    def _p_correct(self, q: Queries, base: np.ndarray, regulatory: np.ndarray) -> np.ndarray:
+        return quality_curve(self._logit(q, base, regulatory, self.hidden_penalty), self.floor, self.ceiling)
+
+    def _logit_parts(self, q: Queries, skill_delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The logit's terms that do not depend on the hidden-intent penalty (shared by both logits of a draw)."""
+        return self.skill + skill_delta[:, None] - q.difficulty[None, :], self.reg_penalty * q.regulatory[None, :]
+
+    @staticmethod
+    def _logit(q: Queries, base: np.ndarray, regulatory: np.ndarray, hidden_penalty: np.ndarray) -> np.ndarray:
+        """skill + delta - difficulty - hidden penalty - regulatory penalty, summed in that order."""
+        return base - hidden_penalty * q.hidden[None, :] - regulatory
 
     def draw(self, rng: np.random.Generator, q: Queries, params: DayParams) -> Outcomes:
         """Every model's answer to every query, from `rng` in a fixed order."""
         m, n = len(self), len(q)
         z = rng.standard_normal((m + 1, n))
         u_correct = ndtr(self.rho * z[0][None, :] + np.sqrt(1.0 - self.rho ** 2) * z[1:])
-        correct = u_correct < self.p_correct(q, params.skill_delta)
+        parts = self._logit_parts(q, params.skill_delta)
+        correct = u_correct < self._p_correct(q, *parts)
+        wrong = ~correct
         share = np.where(q.hidden[None, :], self.conf_share_hidden, self.conf_share)
-        confident = ~correct & (rng.random(n)[None, :] < share)  # one style draw per query, shared
-        hedged = ~correct & ~confident
-        perceived = self._logit(q, params.skill_delta, self.hidden_penalty * self.awareness)
+        confident = wrong & (rng.random(n)[None, :] < share)  # one style draw per query, shared
+        hedged = wrong & ~confident
+        perceived = self._logit(q, *parts, self.hidden_penalty * self.awareness)
         aware = np.where(q.hidden[None, :], self.error_awareness * self.awareness, self.error_awareness)
         conf_logit = (self.slope * perceived + self.bias + self.noise * rng.standard_normal((m, n))
-                      - aware * ~correct - self.hedge_drop * hedged)
+                      - aware * wrong - self.hedge_drop * hedged)
         confidence = expit(conf_logit).astype(np.float32)
         latency = (self.lat_median * np.exp(self.lat_sigma * rng.standard_normal((m, n)))).astype(np.float32)
         usd = (q.tokens_in[None, :] * self.price_in

@@ -72,6 +72,10 @@ class PolicyUsers:
         self.live = np.ones(n, dtype=bool)  # the same by slot (billing order), kept in step with `active`
         self.frustration = np.zeros(n, dtype=np.float32)  # by slot
         self.updated = np.zeros(n, dtype=np.float32)  # by slot: day of the last update (exact in float32)
+        # the same two facts as bitsets by slot (`live`, `frustration != 0`): 1/32 of the bytes of the arrays,
+        # so the day's random look-ups hit the cache instead of memory (12 policies' arrays do not fit in it)
+        self.live_bits = np.packbits(self.live, bitorder="little")
+        self.frustrated_bits = np.zeros_like(self.live_bits)
         self.tau = u.frustration.decay_days
         self.hazard = u.frustration.churn_hazard_per_unit
         self.base_churn = np.array([g.baseline_churn_per_month for g in u.segments])
@@ -85,14 +89,18 @@ class PolicyUsers:
         """Decayed frustration of `users` at time `t`."""
         return self.decayed(self.pop.slot_of[users], t)
 
+    def is_live(self, slots: np.ndarray) -> np.ndarray:
+        """`live[slots]`, read from the bitset."""
+        return bits_at(self.live_bits, slots)
+
     def decayed(self, slots: np.ndarray, t: float) -> np.ndarray:
         """Decayed frustration of the users in `slots` at time `t` (decayed only where it is not 0: 0 stays 0)."""
-        f = np.take(self.frustration, slots)
-        nz = np.flatnonzero(f != 0)  # the same positions; nonzero of a bool array is ~6x faster than of floats
-        out = np.zeros(len(f))
+        nz = np.flatnonzero(bits_at(self.frustrated_bits, slots))  # where frustration != 0
+        out = np.zeros(len(slots))
         if len(nz):
-            updated = np.take(self.updated, np.take(slots, nz))
-            out[nz] = np.take(f, nz).astype(np.float64) * np.exp(-(t - updated) / self.tau)
+            at = np.take(slots, nz)
+            out[nz] = np.take(self.frustration, at).astype(np.float64) * np.exp(-(t - np.take(self.updated, at))
+                                                                                 / self.tau)
         return out
 
     def add_frustration(self, users: np.ndarray, weights: np.ndarray, t: float) -> None:
@@ -106,19 +114,29 @@ class PolicyUsers:
             return
         ids, inv = np.unique(np.take(slots, keep), return_inverse=True)
         add = np.bincount(inv, weights=np.take(weights, keep))
-        self.frustration[ids] = self.decayed(ids, t) + add
+        level = (self.decayed(ids, t) + add).astype(np.float32)
+        self.frustration[ids] = level
         self.updated[ids] = t
+        set_bits(self.frustrated_bits, ids[level != 0])
 
-    def bill(self, day: int, uniforms: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+    def unfrustrated_churn(self, day: int, uniforms: np.ndarray) -> np.ndarray:
+        """Which users billed on `day` churn at their segment's base chance (no frustration), live or not: the
+        same in every policy's world, so the engine computes it once a day for all of them (see `bill`)."""
+        seg = self.pop.segment_by_slot[self.pop.billed_slots(day)]
+        return uniforms < np.take(self.p_unfrustrated, seg)  # np.take: the same values as indexing
+
+    def bill(self, day: int, uniforms: np.ndarray, ids: np.ndarray | None = None,
+             unfrustrated: np.ndarray | None = None) -> np.ndarray:
         """Decide churn for the users billed on `day` (`uniforms` aligned with `Population.billed_on(day)`, whose
-        result `ids` is, if given). Returns the ids that churned, ascending."""
+        result `ids` is, if given; `unfrustrated`: `unfrustrated_churn(day, uniforms)`, if known). Returns the
+        ids that churned, ascending."""
         billed = self.pop.billed_slots(day)
         assert ids is None or len(ids) == len(uniforms) == billed.stop - billed.start
         seg = self.pop.segment_by_slot[billed]
         # most users never were frustrated: their decayed frustration is exactly 0, so their churn chance is
         # the segment's base (the same expression as below with no excess); only the others need the decay
         live = self.live[billed]
-        gone = (uniforms < np.take(self.p_unfrustrated, seg)) & live  # np.take: the same values as indexing
+        gone = (self.unfrustrated_churn(day, uniforms) if unfrustrated is None else unfrustrated) & live
         fr = np.flatnonzero(self.frustration[billed] > 0)
         if len(fr):
             s = np.take(seg, fr)
@@ -127,7 +145,23 @@ class PolicyUsers:
             gone[fr] = (np.take(uniforms, fr) < p) & np.take(live, fr)
         gone_slots = np.flatnonzero(gone) + billed.start
         self.live[gone_slots] = False
+        if len(gone_slots):  # repack the bytes that hold the churned slots
+            lo, hi = int(gone_slots[0]) // 8, int(gone_slots[-1]) // 8 + 1
+            self.live_bits[lo:hi] = np.packbits(self.live[8 * lo:8 * hi], bitorder="little")
         gone_ids = self.pop.order[gone_slots]
         self.active[gone_ids] = False
         self.churned_total += len(gone_ids)
         return gone_ids
+
+
+def bits_at(bits: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Bits `idx` of a little-endian packed bitset (np.packbits(..., bitorder="little")), as bools."""
+    byte = np.take(bits, idx >> 3)
+    byte >>= (idx & 7).astype(np.uint8)
+    byte &= np.uint8(1)
+    return byte.view(np.bool_)
+
+
+def set_bits(bits: np.ndarray, idx: np.ndarray) -> None:
+    """Set bits `idx` of a little-endian packed bitset (repeats and shared bytes allowed)."""
+    np.bitwise_or.at(bits, idx >> 3, np.left_shift(np.uint8(1), (idx & 7).astype(np.uint8)))
