@@ -58,19 +58,23 @@ def engine(queries: int, policies: list[str], workers: int = 0, pinned: bool = T
     return out
 
 
+def year_scenario(days: int = 365, mau: int | None = None):
+    """Case 1's world at 1M queries a day over `days`, four policies, its monitors on pre_route."""
+    from simroute.api import resolve
+    overrides = {"horizon_days": days, "users.queries_per_user_per_day": 0.25, "report.surveys": [],
+                 **({} if mau is None else {"users.mau": mau})}
+    sc = resolve(CASE1, overrides=overrides)
+    keep = {"single", "pre_route", "cascade", "soft_threshold"}
+    return sc.model_copy(update={"policies": tuple(p for p in sc.policies if p.name in keep),
+                                 "monitors": tuple(m for m in sc.monitors if m.policy in keep)})
+
+
 def case1(days: int | None, year: bool, workers: int = 0, mau: int | None = None) -> dict:
     """Case 1 as shipped through the API (no report), or the year at 1M queries a day through four policies with
     their monitors (`days` of it); `mau` shrinks the world (smoke runs only)."""
     from simroute.api import resolve, run_resolved, simulator
-    overrides: dict = {} if mau is None else {"users.mau": mau}
-    if year:  # case 1's world at 1M queries a day for a year, four policies, its monitors on pre_route
-        overrides = {"horizon_days": days or 365, "users.queries_per_user_per_day": 0.25,
-                     "report.surveys": [], **overrides}
-    sc = resolve(CASE1, overrides=overrides)
-    if year:
-        keep = {"single", "pre_route", "cascade", "soft_threshold"}
-        sc = sc.model_copy(update={"policies": tuple(p for p in sc.policies if p.name in keep),
-                                   "monitors": tuple(m for m in sc.monitors if m.policy in keep)})
+    sc = year_scenario(days or 365, mau) if year else resolve(CASE1, overrides={} if mau is None else
+                                                              {"users.mau": mau})
     ex = _split(workers)
     t0 = time.perf_counter()
     result = run_resolved(sc, simulator=simulator(ex))

@@ -204,8 +204,8 @@ class Engine:
         day = int(t)
         ids = self.world.population.billed_on(day)
         u = self.streams.generator(streams_mod.USERS, day).random(len(ids))
-        worlds = list(self.users.values())
-        unfrustrated = worlds[0].unfrustrated_churn(day, u) if worlds else None  # the same in every world
+        first = next(iter(self.users.values()), None)
+        unfrustrated = None if first is None else first.unfrustrated_churn(day, u)  # the same in every world
         for name, users in self.users.items():
             gone = users.bill(day, u, ids, unfrustrated)
             gone_seg = self.world.population.segment[gone]

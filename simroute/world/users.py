@@ -72,8 +72,8 @@ class PolicyUsers:
         self.live = np.ones(n, dtype=bool)  # the same by slot (billing order), kept in step with `active`
         self.frustration = np.zeros(n, dtype=np.float32)  # by slot
         self.updated = np.zeros(n, dtype=np.float32)  # by slot: day of the last update (exact in float32)
-        # the same two facts as bitsets by slot (`live`, `frustration != 0`): 1/32 of the bytes of the arrays,
-        # so the day's random look-ups hit the cache instead of memory (12 policies' arrays do not fit in it)
+        # the same two facts as bitsets by slot (`live`, `frustration != 0`): 1/8 of `live`'s bytes, 1/32 of
+        # `frustration`'s, so the day's random look-ups hit the cache (12 policies' arrays do not fit in it)
         self.live_bits = np.packbits(self.live, bitorder="little")
         self.frustrated_bits = np.zeros_like(self.live_bits)
         self.tau = u.frustration.decay_days

@@ -1,0 +1,58 @@
+"""The day drawn ahead on and off, back to back (issue 17): the first N days of the year's world (1M queries a
+day, four policies + monitors) in a fresh process each, alternating SIMROUTE_PREFETCH=1 and 0; wall and CPU-s
+of the simulation (process_time: both threads).
+
+    python benchmarks/prefetch_ab.py [--days 25] [--pairs 1]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+class Stop(Exception):
+    """Raised by the progress callback once the wanted days are done."""
+
+
+def child(days: int) -> None:
+    sys.path.insert(0, str(HERE))
+    from children import year_scenario
+
+    from simroute.engine import Engine
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if done >= days:
+            raise Stop
+    engine = Engine(year_scenario(), progress=progress)
+    t, c = time.perf_counter(), time.process_time()
+    try:
+        engine.run()
+    except Stop:
+        pass
+    print(f"{time.perf_counter() - t:.2f} {time.process_time() - c:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--days", type=int, default=25)
+    ap.add_argument("--pairs", type=int, default=1)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        return child(a.days)
+    for _ in range(a.pairs):
+        for on in ("1", "0"):
+            out = subprocess.run([sys.executable, __file__, "--child", "--days", str(a.days)], check=True,
+                                 capture_output=True, text=True, env={**os.environ, "SIMROUTE_PREFETCH": on})
+            wall, cpu = out.stdout.split()
+            print(f"prefetch={on}: {a.days} days of the year's world {wall} s wall, {cpu} CPU-s")
+
+
+if __name__ == "__main__":
+    main()
