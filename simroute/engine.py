@@ -11,6 +11,7 @@ import weakref
 import zlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from . import calibration_cache
 from . import rng as streams_mod
 from .calendar import Calendar, Priority
 from .classifier import TrainedClassifier, train
+from .day_values import TRUTH, day_values, ood_key, score_key
 from .metrics import D, PolicyDays
 from .monitors.board import MonitorBoard, MonitorReport, calibrated_thresholds
 from .monitors.observer import MonitorLog
@@ -26,7 +28,7 @@ from .monitors.plan import calibration_scenario, twins
 from .needs import EVERYTHING, MONITORS, Needs
 from .observers import DayObserver, ModelCalibration, Served
 from .policies import Policy, PolicyContext, Routing, build
-from .policies.base import ClassifierRouter, one_hot
+from .policies.base import ClassifierRouter, DayScores, one_hot
 from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
@@ -34,7 +36,7 @@ from .scenario.replay import replay_onsets
 from .scenario.schema import Scenario
 from .surveys import SurveyResult, Surveys
 from .world import prefetch
-from .world.day_source import DayDraw, DaySource, SyntheticDaySource
+from .world.day_source import DayDraw, DaySource, DayValue, SyntheticDaySource
 from .world.drift import DriftSchedule
 from .world.outcomes import MONEY_LIMIT_NANO, NANO, ModelBank, Outcomes, money_refusal
 from .world.replay import ReplayDaySource
@@ -128,6 +130,15 @@ def _weak(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _draw_with_values(draw: Callable[[int, int], DayDraw], values: dict[str, DayValue], day: int,
+                      joined: int) -> DayDraw:
+    """Day `day`'s draw with the values of the day that depend on it alone (see day_values)."""
+    d = draw(day, joined)
+    for name, compute in values.items():
+        d.value(name, compute)
+    return d
+
+
 class Engine:
     """Runs every policy of a scenario over the horizon: the calendar, the day loop and serving."""
 
@@ -142,7 +153,7 @@ class Engine:
         self.world = World(scenario, self.streams)
         if source is not None:  # before any classifier trains on the world's history
             self.world.source = source(self.world)
-        ctx = PolicyContext(scenario, self.world.models, self.streams, self.world.classifier)
+        self.ctx = ctx = PolicyContext(scenario, self.world.models, self.streams, self.world.classifier)
         every = (*scenario.policies, *twins(scenario))  # `only`: simulate just these (one task of a split run)
         self.configs = {p.name: p for p in every if only is None or p.name in only}
         self.policies: list[Policy] = [build(p, ctx) for p in self.configs.values()]
@@ -165,7 +176,10 @@ class Engine:
         self.observers: list[DayObserver] = [o for o, kept in ((self.calibration, needs.model_calibration),
                                                                 (self.surveys, needs.surveys)) if kept]
         if self.board is not None:  # called back through weak references: no cycle keeps a finished run alive
-            self.observers.append(MonitorLog(self.board, _weak(self._on_alarm), _weak(self._p_correct)))
+            self.observers.append(MonitorLog(self.board, _weak(self._on_alarm), _weak(self._truth), _weak(self._ood)))
+        truth = self.world.source if self.board is not None and needs.truth else None
+        self.day_values = day_values(self.policies, self.board.needs_ood if self.board else (), truth)
+        self.classifiers = {id(p.classifier): p.classifier for p in self.policies if isinstance(p, ClassifierRouter)}
         self.calendar = Calendar()
         self._schedule()
 
@@ -216,8 +230,8 @@ class Engine:
         """Simulate the whole horizon (each next day drawn on a second thread where that helps: world/prefetch)."""
         h = self.s.horizon_days
         source = self.world.source
-        days = prefetch.DayPrefetch(source.day, self.world.population.joined, h,
-                                    source.prefetchable and prefetch.wanted())
+        draw = partial(_draw_with_values, source.day, self.day_values)
+        days = prefetch.DayPrefetch(draw, self.world.population.joined, h, source.prefetchable and prefetch.wanted())
         try:
             for day in range(h):
                 self.calendar.run_until(day)
@@ -257,6 +271,9 @@ class Engine:
         chunks = np.split(np.arange(len(draw)), bounds)
         # shared by every policy: one gather a day, not one each
         bucket, slots = w.population.rollout_bucket[draw.users], w.population.slot_of[draw.users]
+        for key, clf in self.classifiers.items():  # the day's scores, made with its draw
+            name = score_key(clf)
+            self.ctx.day_scores[key] = DayScores.whole_day(day, draw.value(name, self.day_values[name]))
         for p in self.policies:
             self._serve_day(p, draw, chunks, bucket, slots)
         for obs in self.observers:
@@ -270,12 +287,19 @@ class Engine:
             raise money_refusal(self.cost_of_everything_nano / NANO, "the inference cost of every model on every "
                                 "query of the run")
 
-    def _p_correct(self, q: Queries, day: int) -> np.ndarray:
-        """Every model's P(correct) on queries `q` of `day` (the truth behind the monitors' samples; NaN when the
-        run needs no truth series: no alarm reads it)."""
-        if not self.needs.truth:
-            return np.full((len(self.s.models), len(q)), np.nan)
-        return self.world.source.p_correct(q, day + 0.5)
+    def _truth(self, batch: Served) -> np.ndarray:
+        """Every model's P(correct) on a watched batch (the truth behind the monitors' samples; NaN when the run
+        needs no truth series: no alarm reads it)."""
+        if TRUTH not in self.day_values:
+            return np.full((len(self.s.models), len(batch.users)), np.nan)
+        return gather(batch.draw.value(TRUTH, self.day_values[TRUTH]), batch.rows, axis=1)
+
+    def _ood(self, batch: Served) -> np.ndarray:
+        """The out-of-distribution scores of a watched batch by its policy's classifier."""
+        clf = batch.policy.classifier
+        assert clf is not None, "only a policy with a classifier has out-of-distribution scores"
+        key = ood_key(clf)
+        return gather(batch.draw.value(key, self.day_values[key]), batch.rows)
 
     def _on_alarm(self, monitor: str, day: int) -> None:
         """Schedule the rollback of every policy that rolls back on this monitor's first alarm."""
@@ -320,7 +344,7 @@ class Engine:
             if self.needs.counters:
                 acc.add(day, r, x, qv.hidden, qv.regulatory, ov)
             p.observe(r, ov, x.thumbs_down)
-            batch = Served(p, day, who, qv, ov, r, x)
+            batch = Served(p, day, who, qv, ov, r, x, draw, rows)
             for obs in self.observers:
                 obs.served(batch)
             bad_slots.append(slot)

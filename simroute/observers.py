@@ -27,6 +27,8 @@ class Served:
     outcomes: Outcomes
     routing: Routing
     reacted: Reacted
+    draw: DayDraw              # the whole day the batch is part of
+    rows: np.ndarray | slice   # the batch's positions in `draw`
 
 
 class DayObserver:

@@ -43,6 +43,14 @@ class ReactionModel:
         c = scenario.economics.compliance
         self.catch = c.audit_catch_rate
         self.hedged_counts = c.hedged_counts
+        self.tabulate()
+
+    def tabulate(self) -> None:
+        """The constant per-outcome tables `react` looks up: whether an outcome is a compliance event if regulatory,
+        and the frustration added per (compliance, outcome)."""
+        self.counts = np.array([False, self.hedged_counts, True])
+        with_compliance = np.repeat(np.array([False, True]), 3)
+        self.frustration_of = self.frustration[[0, 1, 2, 0, 1, 2]] + self.compliance_frustration * with_compliance
 
     def day_factor(self, rng: np.random.Generator) -> float:
         """Today's common multiplier on thumbs-down probabilities (mean 1)."""
@@ -64,11 +72,8 @@ class ReactionModel:
         thumbs = u[0] < np.minimum(p, 1.0, out=p)
         contact = u[1] < np.take(self.contact, outcome)
         repeat = contact & (u[2] < np.take(self.repeat, outcome))
-        counts = np.array([False, self.hedged_counts, True])  # which outcomes are a compliance event if regulatory
-        compliance = regulatory & np.take(counts, outcome)
+        compliance = regulatory & np.take(self.counts, outcome)
         caught = compliance & (u[3] < self.catch)
-        with_compliance = np.repeat(np.array([False, True]), 3)
-        frustration_of = self.frustration[[0, 1, 2, 0, 1, 2]] + self.compliance_frustration * with_compliance
-        frustration = np.take(frustration_of, outcome + np.int8(3) * compliance.view(np.int8))
+        frustration = np.take(self.frustration_of, outcome + np.int8(3) * compliance.view(np.int8))
         contacts = contact.view(np.int8) + repeat
         return Reacted(outcome, thumbs, contacts, compliance, caught, frustration)

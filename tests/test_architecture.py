@@ -15,7 +15,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in
     "scenario importers",
     "world classifier",
     "policies reactions metrics monitors alarms observers surveys calibration_cache",
-    "engine engine_tasks budget",
+    "engine engine_tasks budget day_values",
     "detection curves frontier ledger summary uncertainty figures",
     "runner tasks executors replicates cluster",
     "results headline",

@@ -150,6 +150,7 @@ def test_reaction_outcome_codes():
     model = ReactionModel.__new__(ReactionModel)
     model.thumb = model.contact = model.repeat = model.frustration = np.array([0.1, 0.2, 0.3])
     model.skew, model.compliance_frustration, model.catch, model.hedged_counts = 0.0, 1.0, 0.5, True
+    model.tabulate()
     x = model.react(final, o, rng.random(500) < 0.5, np.zeros(500), rng.random((4, 500)))
     c, k = correct[final, np.arange(500)], (confident & ~correct)[final, np.arange(500)]
     want = np.where(c, CORRECT, np.where(k, WRONG_CONFIDENT, WRONG_HEDGED)).astype(np.int8)
@@ -201,6 +202,7 @@ def test_reactions_from_outcome_tables_equal_the_per_query_form(m, n, seed, hedg
     model.frustration = np.array([0.0, rng.random(), 1.0 + rng.random()])
     model.skew, model.compliance_frustration = float(rng.random() * 3), float(rng.random() * 2)
     model.catch, model.hedged_counts = float(rng.random()), hedged_counts
+    model.tabulate()
     frus = np.where(rng.random(n) < 0.5, 0.0, rng.random(n) * 4)
     final, regulatory = rng.integers(0, m, n).astype(np.int8), rng.random(n) < 0.4
     u, factor = rng.random((4, n)), float(np.exp(rng.standard_normal() * 0.3))
@@ -398,3 +400,36 @@ def test_billing_with_the_shared_unfrustrated_draw_churns_the_same_users():
         shared = PolicyUsers(pop, s).unfrustrated_churn(day, u)  # another world's: the same for every world
         assert np.array_equal(a.bill(day, u, ids), b.bill(day, u, ids, shared))
         assert np.array_equal(a.live, b.live) and np.array_equal(a.live_bits, b.live_bits)
+
+
+def test_query_draw_in_place_equals_the_written_expressions():
+    from simroute.scenario import load_scenario
+    from simroute.world.drift import DriftSchedule
+    from simroute.world.traffic import SurfaceGeometry, TrafficModel
+
+    for path, t in (("scenarios/case1_saas_support.yaml", 120.5), ("scenarios/case3_fintech.yaml", 3.5)):
+        s = load_scenario(path)
+        params, geo = DriftSchedule(s).at(t), SurfaceGeometry(s, np.random.default_rng(1))
+        tm = TrafficModel(s, geo)
+        for alpha in (tm.alpha, 1.0, 2.0, 0.5):
+            tm.alpha = alpha
+            got, rng, n = tm.draw(np.random.default_rng(2), 5000, params), np.random.default_rng(2), 5000
+            ti = np.array([[i.tokens_in.median, i.tokens_in.sigma] for i in s.traffic.intents])
+            to = np.array([[i.tokens_out.median, i.tokens_out.sigma] for i in s.traffic.intents])
+            cdf = np.cumsum(params.intent_shares)
+            cdf[-1] = 1.0
+            intent = np.searchsorted(cdf, rng.random(n), side="right").astype(np.int16)
+            tail = tm.scale * params.difficulty_scale * (rng.random(n) ** (-1.0 / alpha) - 1.0)
+            hidden = rng.random(n) < params.hidden_rates[intent]
+            regulatory = rng.random(n) < tm.reg_share[intent]
+            z = rng.standard_normal((2, n))
+            x = rng.standard_normal((n, geo.dimensions))
+            x += geo.centroids[intent]
+            x[:, 0] -= geo.difficulty_visibility * tail
+            x[hidden] += geo.hidden_shift
+            want = {"intent": intent, "tail": tail, "difficulty": tm.base_difficulty[intent] + tail,
+                    "hidden": hidden, "regulatory": regulatory,
+                    "tokens_in": ti[intent, 0] * np.exp(ti[intent, 1] * z[0]),
+                    "tokens_out": to[intent, 0] * np.exp(to[intent, 1] * z[1]), "surface": x.astype(np.float32)}
+            for name, value in want.items():
+                assert np.array_equal(getattr(got, name), value), (path, alpha, name)

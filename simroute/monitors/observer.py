@@ -8,21 +8,22 @@ import numpy as np
 
 from ..observers import DayObserver, Served
 from ..policies.base import pick, pick_all
-from ..world.traffic import Queries
 from .board import MonitorBoard
 
-PCorrect = Callable[[Queries, int], np.ndarray]  # (queries, day) -> every model's P(correct), (models, n)
+BatchValue = Callable[[Served], np.ndarray]  # a per-query value of a served batch, read from its whole day
 
 
 class MonitorLog(DayObserver):
     """Builds the day logs of the board's watched policies and runs the monitors; `on_alarm(monitor, day)`
-    is called for every monitor that alarmed, in the board's order; `p_correct` gives the truth series the
-    answering models' probability of being right (no random draw: observing never changes the run)."""
+    is called for every monitor that alarmed, in the board's order; `truth(batch)` gives every model's
+    probability of being right on the batch (the truth series; no random draw: observing never changes the run)
+    and `ood(batch)` the watched classifier's out-of-distribution scores."""
 
-    def __init__(self, board: MonitorBoard, on_alarm: Callable[[str, int], None], p_correct: PCorrect):
+    def __init__(self, board: MonitorBoard, on_alarm: Callable[[str, int], None], truth: BatchValue,
+                 ood: BatchValue):
         self.board = board
         self.on_alarm = on_alarm
-        self.p_correct = p_correct
+        self.truth, self.ood = truth, ood
 
     def served(self, batch: Served) -> None:
         p, r = batch.policy, batch.routing
@@ -31,13 +32,11 @@ class MonitorLog(DayObserver):
             return
         nan = np.full(len(r.final), np.nan, dtype=np.float32)
         score = nan if r.score is None else r.score.astype(np.float32)
-        ood = nan
-        if p.classifier is not None and p.name in self.board.needs_ood:
-            ood = p.classifier.ood(batch.queries.surface)
+        ood = self.ood(batch) if p.classifier is not None and p.name in self.board.needs_ood else nan
         o = batch.outcomes
         confidence, correct = pick_all(r.final, o.confidence, o.correct)  # one flat index for both
         b.add(r.final, confidence, score, ood, batch.reacted.thumbs_down, correct,
-              batch.reacted.outcome, pick(self.p_correct(batch.queries, batch.day), r.final))
+              batch.reacted.outcome, pick(self.truth(batch), r.final))
         if r.shadow is not None and r.shadow_disagrees is not None:
             b.shadow_checks += int(r.shadow.any(axis=0).sum())
             b.shadow_disagreements += int(r.shadow_disagrees.sum())

@@ -117,10 +117,19 @@ class DayScores:
     def __init__(self, day: int, n: int):
         self.day, self.n = day, n
         self.values = np.zeros(n, dtype=np.float32)
-        self.done = np.zeros(n, dtype=bool)
+        self.done: np.ndarray | None = np.zeros(n, dtype=bool)  # None: every query is scored
+
+    @classmethod
+    def whole_day(cls, day: int, values: np.ndarray) -> DayScores:
+        """Every query of the day already scored (the engine scores a day with its draw: see `DayDraw.value`)."""
+        scores = cls.__new__(cls)
+        scores.day, scores.n, scores.values, scores.done = day, len(values), values, None
+        return scores
 
     def score(self, clf: TrainedClassifier, surface: np.ndarray, pos: np.ndarray) -> np.ndarray:
         """P(simple) of the rows `surface` at day positions `pos`, scoring only those not scored yet today."""
+        if self.done is None:
+            return np.take(self.values, pos)
         todo = np.flatnonzero(~np.take(self.done, pos))
         if len(todo) == len(pos):
             fresh = clf.score(surface)

@@ -7,7 +7,8 @@ is another implementation of the same interface.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,9 +32,21 @@ class DayDraw:
     queries: Queries
     outcomes: Outcomes    # every model's answer to every query
     uniforms: np.ndarray  # float (reaction draws, n): the uniforms user reactions are decided by
+    derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # see `value`
 
     def __len__(self) -> int:
         return len(self.times)
+
+    def value(self, name: str, compute: DayValue) -> np.ndarray:
+        """`compute(self)`, once: a value of every query of the day that depends on this draw alone (a classifier's
+        scores, every model's P(correct)), so it is the same whichever thread computes it first."""
+        found = self.derived.get(name)
+        if found is None:
+            found = self.derived[name] = compute(self)
+        return found
+
+
+DayValue = Callable[[DayDraw], np.ndarray]  # a per-query value of a day computed from its draw alone
 
 
 class DaySource(ABC):

@@ -36,7 +36,8 @@ def to_nano(usd: np.ndarray) -> np.ndarray:
     total = float(usd.sum(dtype=np.float64)) * NANO
     if not total < MONEY_LIMIT_NANO:  # also catches inf and nan
         raise money_refusal(total / NANO, "the inference cost of one batch of queries (every model)")
-    return np.rint(usd * NANO).astype(np.int64)
+    nano = usd * NANO
+    return np.rint(nano, out=nano).astype(np.int64)
 
 
 @dataclass
@@ -103,22 +104,38 @@ class ModelBank:
         return base - hidden_penalty * q.hidden[None, :] - regulatory
 
     def draw(self, rng: np.random.Generator, q: Queries, params: DayParams) -> Outcomes:
-        """Every model's answer to every query, from `rng` in a fixed order."""
+        """Every model's answer to every query, from `rng` in a fixed order. Each expression is evaluated in
+        place in its written order (scalar and broadcast products commute exactly): the same bytes, fewer
+        temporaries."""
         m, n = len(self), len(q)
         z = rng.standard_normal((m + 1, n))
-        u_correct = ndtr(self.rho * z[0][None, :] + np.sqrt(1.0 - self.rho ** 2) * z[1:])
+        u_correct = z[1:]
+        u_correct *= np.sqrt(1.0 - self.rho ** 2)
+        u_correct += self.rho * z[0][None, :]
+        ndtr(u_correct, out=u_correct)
         parts = self._logit_parts(q, params.skill_delta)
         correct = u_correct < self._p_correct(q, *parts)
         wrong = ~correct
         share = np.where(q.hidden[None, :], self.conf_share_hidden, self.conf_share)
         confident = wrong & (rng.random(n)[None, :] < share)  # one style draw per query, shared
         hedged = wrong & ~confident
-        perceived = self._logit(q, *parts, self.hidden_penalty * self.awareness)
+        conf = self._logit(q, *parts, self.hidden_penalty * self.awareness)  # the logit the model perceives
+        conf *= self.slope
+        conf += self.bias
+        noise = rng.standard_normal((m, n))
+        noise *= self.noise
+        conf += noise
         aware = np.where(q.hidden[None, :], self.error_awareness * self.awareness, self.error_awareness)
-        conf_logit = (self.slope * perceived + self.bias + self.noise * rng.standard_normal((m, n))
-                      - aware * wrong - self.hedge_drop * hedged)
-        confidence = expit(conf_logit).astype(np.float32)
-        latency = (self.lat_median * np.exp(self.lat_sigma * rng.standard_normal((m, n)))).astype(np.float32)
-        usd = (q.tokens_in[None, :] * self.price_in
-               + q.tokens_out[None, :] * self.out_mult * self.price_out) / 1000.0
-        return Outcomes(correct, confident, confidence, latency, to_nano(usd))
+        conf -= np.multiply(aware, wrong, out=aware)
+        conf -= np.multiply(self.hedge_drop, hedged, out=noise)
+        confidence = expit(conf, out=conf).astype(np.float32)
+        latency = rng.standard_normal((m, n))
+        latency *= self.lat_sigma
+        np.exp(latency, out=latency)
+        latency *= self.lat_median
+        usd = q.tokens_in[None, :] * self.price_in
+        out = q.tokens_out[None, :] * self.out_mult
+        out *= self.price_out
+        usd += out
+        usd /= 1000.0
+        return Outcomes(correct, confident, confidence, latency.astype(np.float32), to_nano(usd))

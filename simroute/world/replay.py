@@ -25,7 +25,7 @@ from ..scenario.schema import Scenario
 from .day_source import DayDraw, DaySource
 from .outcomes import NANO, ModelBank, Outcomes
 from .text_router import RouterChoice, train_router
-from .traffic import Queries, gather
+from .traffic import Queries, gather, lognormal_tokens, token_table
 
 _ROUTERS: dict[tuple, RouterChoice] = {}  # the last trained router, by what it was trained on
 SPLIT = "replay:split"
@@ -186,8 +186,7 @@ class ReplayDaySource(DaySource):
         intents = {i.name: i for i in scenario.traffic.intents}
         first = scenario.traffic.intents[0]
         tok = [intents.get(c, first) for c in rec.categories]
-        self.tin = np.array([[i.tokens_in.median, i.tokens_in.sigma] for i in tok])
-        self.tout = np.array([[i.tokens_out.median, i.tokens_out.sigma] for i in tok])
+        self.tin, self.tout = token_table([i.tokens_in for i in tok]), token_table([i.tokens_out for i in tok])
         self.cheap, self.capable = two_tiers(scenario, r)
         suffices = rec.correct[self.cheap] | ~rec.correct[self.capable]
         key = (r.model_dump_json(include={"eval", "mapping", "models", "router"}), eval_stamp(r), self.cheap,
@@ -231,8 +230,7 @@ class ReplayDaySource(DaySource):
         rec, n = self.recorded, len(rows)
         cat = rec.category[rows]
         z = rng.standard_normal((2, n))
-        tin = self.tin[cat, 0] * np.exp(self.tin[cat, 1] * z[0])
-        tout = self.tout[cat, 0] * np.exp(self.tout[cat, 1] * z[1])
+        tin, tout = lognormal_tokens(self.tin, cat, z[0]), lognormal_tokens(self.tout, cat, z[1])
         zeros = np.zeros(n)
         return ReplayQueries(cat, zeros, zeros.copy(), np.zeros(n, dtype=bool), rec.regulatory[rows], tin, tout,
                              self.feature[rows][:, None], rows)

@@ -1,12 +1,13 @@
 """Query draws: intent, power-law difficulty, hidden intent, regulatory weight, tokens, surface features."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from ..scenario.schema import Scenario
-from ..scenario.world import SurfaceClass
+from ..scenario.world import SurfaceClass, TokenDist
 from .drift import DayParams
 
 
@@ -62,6 +63,19 @@ class _QueryRows(Queries):
         return int(np.count_nonzero(idx)) if idx.dtype == np.bool_ else len(idx)
 
 
+def token_table(dists: Sequence[TokenDist]) -> np.ndarray:
+    """(2, k): the medians and the sigmas of k token-count distributions."""
+    return np.array([[d.median for d in dists], [d.sigma for d in dists]])
+
+
+def lognormal_tokens(table: np.ndarray, kind: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """median * exp(sigma * z) per query of distribution `kind` (a `token_table`), computed in `z` in place."""
+    z *= np.take(table[1], kind)
+    np.exp(z, out=z)
+    z *= np.take(table[0], kind)
+    return z
+
+
 class SurfaceGeometry:
     """Intent centroids in the surface space; axis 0 is 'looks simple', the last axis is off-distribution."""
 
@@ -87,7 +101,7 @@ class SurfaceGeometry:
                  hidden: np.ndarray) -> np.ndarray:
         """Surface embedding: centroid + unit noise, nudged toward 'complex' by difficulty and by hidden intent."""
         x = rng.standard_normal((len(intent), self.dimensions))
-        x += self.centroids[intent]
+        x += np.take(self.centroids, intent, axis=0)  # np.take: the same rows as indexing, without its overhead
         x[:, 0] -= self.difficulty_visibility * tail
         x[hidden] += self.hidden_shift  # only hidden rows move (adding the others' zero shift changed nothing)
         return x.astype(np.float32)
@@ -101,8 +115,8 @@ class TrafficModel:
         self.geometry = geometry
         self.base_difficulty = np.array([i.base_difficulty for i in t.intents])
         self.reg_share = np.array([i.regulatory_share for i in t.intents])
-        self.tin = np.array([[i.tokens_in.median, i.tokens_in.sigma] for i in t.intents])
-        self.tout = np.array([[i.tokens_out.median, i.tokens_out.sigma] for i in t.intents])
+        self.tin = token_table([i.tokens_in for i in t.intents])
+        self.tout = token_table([i.tokens_out for i in t.intents])
         self.alpha = t.difficulty.tail_index
         self.scale = t.difficulty.scale
 
@@ -111,12 +125,15 @@ class TrafficModel:
         cdf = np.cumsum(params.intent_shares)
         cdf[-1] = 1.0
         intent = np.searchsorted(cdf, rng.random(n), side="right").astype(np.int16)
-        tail = self.scale * params.difficulty_scale * (rng.random(n) ** (-1.0 / self.alpha) - 1.0)
-        difficulty = self.base_difficulty[intent] + tail
-        hidden = rng.random(n) < params.hidden_rates[intent]
-        regulatory = rng.random(n) < self.reg_share[intent]
+        # scale * (u ** (-1 / alpha) - 1) evaluated in place, in the same order: the same bytes
+        tail = rng.random(n) ** (-1.0 / self.alpha)
+        tail -= 1.0
+        tail *= self.scale * params.difficulty_scale
+        difficulty = np.take(self.base_difficulty, intent)
+        difficulty += tail
+        hidden = rng.random(n) < np.take(params.hidden_rates, intent)
+        regulatory = rng.random(n) < np.take(self.reg_share, intent)
         z = rng.standard_normal((2, n))
-        tokens_in = self.tin[intent, 0] * np.exp(self.tin[intent, 1] * z[0])
-        tokens_out = self.tout[intent, 0] * np.exp(self.tout[intent, 1] * z[1])
+        tokens_in, tokens_out = lognormal_tokens(self.tin, intent, z[0]), lognormal_tokens(self.tout, intent, z[1])
         surface = self.geometry.features(rng, intent, tail, hidden)
         return Queries(intent, difficulty, tail, hidden, regulatory, tokens_in, tokens_out, surface)

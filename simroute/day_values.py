@@ -1,0 +1,55 @@
+"""The per-query values of a day that depend on its draw alone: each routing classifier's P(simple), each
+watched classifier's out-of-distribution score and every model's P(correct) (the monitors' truth series).
+
+They are computed once a day for the whole day, with the draw (`DayDraw.value`): on the drawing thread when
+the next day is drawn ahead (world/prefetch), so they leave the serving thread, and once for every policy
+and monitor that reads them. Every one is computed row by row, so a batch's values are the whole day's at its
+positions.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+
+import numpy as np
+
+from .classifier import TrainedClassifier
+from .policies.base import ClassifierRouter, Policy
+from .world.day_source import DayDraw, DaySource, DayValue
+
+TRUTH = "truth"
+
+
+def score_key(clf: TrainedClassifier) -> str:
+    return f"score:{id(clf)}"
+
+
+def ood_key(clf: TrainedClassifier) -> str:
+    return f"ood:{id(clf)}"
+
+
+def _scores(clf: TrainedClassifier, draw: DayDraw) -> np.ndarray:
+    return clf.score(draw.queries.surface)
+
+
+def _ood(clf: TrainedClassifier, draw: DayDraw) -> np.ndarray:
+    return clf.ood(draw.queries.surface)
+
+
+def _truth(source: DaySource, draw: DayDraw) -> np.ndarray:
+    return source.p_correct(draw.queries, draw.day + 0.5)
+
+
+def day_values(policies: Iterable[Policy], ood_of: Iterable[str], source: DaySource | None) -> dict[str, DayValue]:
+    """What a run reads every day: the scores of every routing classifier, the OOD scores of the classifiers of
+    the policies `ood_of`, and the truth from `source` (None: nobody reads it). No value keeps the engine alive."""
+    values: dict[str, DayValue] = {}
+    policies, ood_of = list(policies), set(ood_of)
+    for p in policies:
+        if isinstance(p, ClassifierRouter):
+            values[score_key(p.classifier)] = partial(_scores, p.classifier)
+        if p.classifier is not None and p.name in ood_of:
+            values[ood_key(p.classifier)] = partial(_ood, p.classifier)
+    if source is not None:
+        values[TRUTH] = partial(_truth, source)
+    return values

@@ -1,0 +1,74 @@
+"""The day's values that depend on its draw alone (routing scores, OOD scores, the monitors' truth) are computed
+once a day for every reader, with the draw, on the drawing thread when the next day is drawn ahead, and give
+every batch the values a computation on its own rows gave (issue 17)."""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from simroute import day_values
+from simroute.engine import Engine
+from simroute.scenario.loader import scenario_from_dict
+from simroute.world import prefetch
+from simroute.world.day_source import DayDraw
+from simroute.world.traffic import gather
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _watched_twice(days: int = 6) -> dict:
+    """The quickstart with a long-tail monitor (reads OOD scores) on both classifier routers and a human review."""
+    data = yaml.safe_load((ROOT / "scenarios" / "quickstart.yaml").read_text())
+    data.update(horizon_days=days, drift=[])
+    data["users"]["mau"] = 20_000
+    routers = [p["name"] for p in data["policies"] if p["kind"] in ("pre_route", "soft_threshold")]
+    data["monitors"] = [{"name": f"tail_{p}", "kind": "long_tail_sampling", "policy": p, "reviews_per_day": 20,
+                         "alarm": {"threshold": 0.5}} for p in routers]
+    data["monitors"].append({"name": "review", "kind": "human_review", "policy": routers[0], "reviews_per_day": 20,
+                             "alarm": {"threshold": 0.5}})
+    return data
+
+
+def test_a_day_value_is_computed_once():
+    calls = []
+    draw = DayDraw(0, np.zeros(3), np.zeros(3, dtype=int), None, None, np.zeros((1, 3)))  # type: ignore[arg-type]
+    compute = lambda d: calls.append(d.day) or np.arange(3.0)  # noqa: E731
+    first = draw.value("x", compute)
+    assert draw.value("x", compute) is first and calls == [0]
+
+
+def test_each_value_is_made_once_a_day_with_the_draw_on_the_drawing_thread(monkeypatch):
+    made: Counter = Counter()
+    threads: dict[tuple[str, int], str] = {}
+    for name in ("_scores", "_ood", "_truth"):
+        inner = getattr(day_values, name)
+
+        def spy(what, draw, inner=inner, name=name):
+            made[name, draw.day] += 1
+            threads[name, draw.day] = threading.current_thread().name
+            return inner(what, draw)
+        monkeypatch.setattr(day_values, name, spy)
+    monkeypatch.setattr(prefetch, "wanted", lambda: True)
+    s = scenario_from_dict(_watched_twice())
+    Engine(s, thresholds=None).run()
+    days = range(s.horizon_days)
+    # pre_route and soft_threshold share one trained classifier: one score and one OOD computation a day
+    assert made == Counter({(n, d): 1 for n in ("_scores", "_ood", "_truth") for d in days})
+    assert all(t.startswith("simroute-day") for (n, d), t in threads.items() if d > 0)
+
+
+def test_a_batch_reads_what_its_own_rows_give(monkeypatch):
+    monkeypatch.setattr(prefetch, "wanted", lambda: False)
+    engine = Engine(scenario_from_dict(_watched_twice(days=2)))
+    d = engine.world.source.day(0, engine.world.population.joined(0))
+    rows = np.flatnonzero(np.random.default_rng(5).random(len(d)) < 0.3)
+    clf = next(p.classifier for p in engine.policies if p.classifier is not None)
+    q = d.queries.take(rows)
+    for key, own in ((day_values.score_key(clf), clf.score(q.surface)), (day_values.ood_key(clf), clf.ood(q.surface)),
+                     (day_values.TRUTH, engine.world.source.p_correct(q, 0.5))):
+        whole = d.value(key, engine.day_values[key])
+        assert np.array_equal(gather(whole, rows, axis=whole.ndim - 1), own), key
