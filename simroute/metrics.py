@@ -116,14 +116,16 @@ class PolicyDays:
                 np.int64)
 
 
-_LOG_LO, _LOG_STEP = np.log(LATENCY_EDGES[0]), np.log(LATENCY_EDGES[1] / LATENCY_EDGES[0])
+_LOG_LO, _LOG_STEP = float(np.log(LATENCY_EDGES[0])), float(np.log(LATENCY_EDGES[1] / LATENCY_EDGES[0]))
 
 
 def latency_bins(latency: np.ndarray) -> np.ndarray:
     """np.searchsorted(LATENCY_EDGES, latency) computed from the log-spaced edges: a first guess from the
     logarithm, then one exact comparison on each side (identical result, a fraction of the binary search)."""
     last = len(LATENCY_EDGES)
-    x = np.asarray(latency, dtype=np.float64)
+    x = np.asarray(latency)
+    if x.dtype != np.float32:  # float32 (the engine's latencies) guesses in float32: the comparisons stay exact
+        x = x.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.log(x)
         g -= _LOG_LO

@@ -21,3 +21,10 @@ def test_latency_bins_match_searchsorted_on_and_around_every_edge():
 def test_latency_bins_match_searchsorted(values):
     v = np.array(values)
     assert (latency_bins(v) == np.searchsorted(LATENCY_EDGES, v)).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(min_value=0.0, max_value=1e6, allow_nan=False, width=32), min_size=1, max_size=50))
+def test_float32_latencies_guessed_in_float32_match_searchsorted(values):
+    v = np.array(values, dtype=np.float32)
+    assert (latency_bins(v) == np.searchsorted(LATENCY_EDGES, v.astype(np.float64))).all()

@@ -70,8 +70,10 @@ class PolicyUsers:
         self.pop = population
         self.active = np.ones(n, dtype=bool)  # by user id
         self.live = np.ones(n, dtype=bool)  # the same by slot (billing order), kept in step with `active`
-        self.frustration = np.zeros(n, dtype=np.float32)  # by slot
-        self.updated = np.zeros(n, dtype=np.float32)  # by slot: day of the last update (exact in float32)
+        # by slot, side by side so that one look-up touches one cache line: frustration (the real part) and the
+        # day of its last update (the imaginary part, exact in float32); `frustration` and `updated` are views
+        self.cells = np.zeros(n, dtype=np.complex64)
+        self.frustration, self.updated = self.cells.real, self.cells.imag
         # the same two facts as bitsets by slot (`live`, `frustration != 0`): 1/8 of `live`'s bytes, 1/32 of
         # `frustration`'s, so the day's random look-ups hit the cache (12 policies' arrays do not fit in it)
         self.live_bits = np.packbits(self.live, bitorder="little")
@@ -98,9 +100,8 @@ class PolicyUsers:
         nz = np.flatnonzero(bits_at(self.frustrated_bits, slots))  # where frustration != 0
         out = np.zeros(len(slots))
         if len(nz):
-            at = np.take(slots, nz)
-            out[nz] = np.take(self.frustration, at).astype(np.float64) * np.exp(-(t - np.take(self.updated, at))
-                                                                                 / self.tau)
+            cell = np.take(self.cells, np.take(slots, nz))
+            out[nz] = cell.real.astype(np.float64) * np.exp(-(t - cell.imag) / self.tau)
         return out
 
     def add_frustration(self, users: np.ndarray, weights: np.ndarray, t: float) -> None:
@@ -115,8 +116,9 @@ class PolicyUsers:
         ids, inv = np.unique(np.take(slots, keep), return_inverse=True)
         add = np.bincount(inv, weights=np.take(weights, keep))
         level = (self.decayed(ids, t) + add).astype(np.float32)
-        self.frustration[ids] = level
-        self.updated[ids] = t
+        cell = np.empty(len(ids), dtype=np.complex64)
+        cell.real, cell.imag = level, t
+        self.cells[ids] = cell
         set_bits(self.frustrated_bits, ids[level != 0])
 
     def unfrustrated_churn(self, day: int, uniforms: np.ndarray) -> np.ndarray:
