@@ -174,5 +174,29 @@ def cluster_bound(mau: int | None = None) -> dict:
     return {"wall_s": time.perf_counter() - t0, **got}
 
 
-CHILDREN = {"engine": engine, "case1": case1, "simpy": simpy, "floor": floor, "dask_case1": dask_case1,
-            "worker_memory": worker_memory, "cluster_bound": cluster_bound}
+def box_probe(seconds: float = 1.0) -> dict:
+    """How fast this box is right now, pinned to one core, in the three kinds of work the engine does: random
+    look-ups in a large array (memory-bound: the day's user-state look-ups), a transcendental function over an
+    array (compute-bound: the draw's transforms) and normal draws (the floor's main cost). Each: the best of
+    repeats within `seconds`, in ns per element. Run at the start and the end of a harness run, it shows whether
+    the box changed speed meanwhile (boxes here have drifted by 1.5x within a session on memory-bound work)."""
+    pin_one_core()
+    import numpy as np
+    rng = np.random.default_rng(0)
+    table = rng.random(32_000_000).astype(np.float32)  # 128 MB: far beyond any cache
+    idx, x = rng.integers(0, len(table), 2_000_000), rng.random(2_000_000)
+    work = {"gather_ns": lambda: np.take(table, idx), "exp_ns": lambda: np.exp(x),
+            "normal_ns": lambda: rng.standard_normal(len(x))}
+    out = {}
+    for name, fn in work.items():
+        best, end = float("inf"), time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t)
+        out[name] = round(best / len(idx) * 1e9, 3)
+    return out
+
+
+CHILDREN = {"box_probe": box_probe, "engine": engine, "case1": case1, "simpy": simpy, "floor": floor,
+            "dask_case1": dask_case1, "worker_memory": worker_memory, "cluster_bound": cluster_bound}

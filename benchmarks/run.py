@@ -113,6 +113,13 @@ def help_time(runs: int = 5) -> float:
     return sorted(times)[runs // 2]
 
 
+def probe() -> dict | None:
+    """The box probe (children.box_probe) in a fresh process: ns per element of three kinds of work, or None."""
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps({"kind": "box_probe"})],
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
+
+
 def estimates(todo: list[Measurement], earlier: dict) -> dict[str, float]:
     """Each measurement's expected wall: its process wall in the last full (not smoke) latest.json (scaled by the
     plan's estimates then and now, which differ with --year-days), else the plan's."""
@@ -209,7 +216,7 @@ def main() -> None:
     res: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                  "mode": "smoke" if args.smoke else "quick" if args.quick else "full",
                  "command": " ".join(["python benchmarks/run.py", *sys.argv[1:]]),
-                 "load_average_at_start": os.getloadavg()[0], "help_s": help_time()}
+                 "load_average_at_start": os.getloadavg()[0], "help_s": help_time(), "box_at_start": probe()}
     res.update(estimated_s=sum(est.values()), measurements={}, failed=[], complete=False)
     scratch = Path(tempfile.mkdtemp(prefix="simroute-bench-"))
     try:
@@ -223,6 +230,7 @@ def main() -> None:
             write(res, target)  # after every measurement: a run stopped half-way keeps what it measured
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    res["box_at_end"] = probe()
     res["complete"] = True
     text = write(res, target)
     print(text)

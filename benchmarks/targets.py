@@ -147,6 +147,16 @@ ENGINE_ROWS = {"engine_1m": "bench world, single + cascade, {size}, one core",
                "year": "year at 1M/day, 4 policies + monitors", "year_w2": "year at 1M/day, over 2 workers"}
 
 
+def box_line(r: dict) -> str:
+    """The box probe at the start and the end of the run (ns per element, one core), if the run has it."""
+    a, b = r.get("box_at_start"), r.get("box_at_end")
+    if not a:
+        return ""
+    fmt = lambda p: ", ".join(f"{k[:-3]} {v:.2f}" for k, v in p.items())  # noqa: E731
+    return (f" Box probe (ns per element on one core: random look-up in 128 MB, exp, normal draw): at the start "
+            f"{fmt(a)}" + (f"; at the end {fmt(b)}" if b else "") + ".")
+
+
 def markdown(r: dict) -> tuple[str, list[dict]]:
     """The Markdown of RESULTS.md's latest-run section, and the targets table as rows (for latest.json)."""
     ms = r.get("measurements", {})
@@ -154,7 +164,8 @@ def markdown(r: dict) -> tuple[str, list[dict]]:
              f" ({r.get('mode', 'full')}; load average {r.get('load_average_at_start', float('nan')):.1f} at the "
              f"start; took {r.get('duration_s', 0) / 60:.0f} min"
              f"{'' if r.get('complete', True) else ', incomplete: stopped before the end of the plan'})."
-             + (f" **Failed** (stderr above the tables): {', '.join(r['failed'])}." if r.get("failed") else ""), "",
+             + (f" **Failed** (stderr above the tables): {', '.join(r['failed'])}." if r.get("failed") else "")
+             + box_line(r), "",
              "| run | days | drawn queries | policy-queries served | wall | drawn queries/s | served/s | "
              "CPU-s (process tree, imports included) | peak RSS (largest process) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
