@@ -124,10 +124,11 @@ def latency_bins(latency: np.ndarray) -> np.ndarray:
     logarithm, then one exact comparison on each side (identical result, a fraction of the binary search)."""
     last = len(LATENCY_EDGES)
     x = np.asarray(latency)
-    if x.dtype != np.float32:  # float32 (the engine's latencies) guesses in float32: the comparisons stay exact
+    if x.dtype != np.float32:
         x = x.astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.log(x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # the guess in float32 (a fraction of float64's cost, within a thousandth of a bin), the comparisons exact
+        g = np.log(x if x.dtype == np.float32 else x.astype(np.float32))
         g -= _LOG_LO
         g /= _LOG_STEP
         np.ceil(g, out=g)

@@ -326,7 +326,7 @@ def test_classifier_by_blocks_equals_one_whole_batch():
 def test_bitsets_follow_live_and_frustration():
     from test_world import _population
 
-    from simroute.world.users import bits_at, set_bits
+    from simroute.world.users import bits_at, bits_in, set_bits
 
     rng = np.random.default_rng(17)
     flags = rng.random(1003) < 0.3
@@ -335,6 +335,8 @@ def test_bitsets_follow_live_and_frustration():
     assert (bits == np.packbits(flags, bitorder="little")).all()
     idx = rng.integers(0, len(flags), 5000).astype(np.int32)
     assert (bits_at(bits, idx) == flags[idx]).all()
+    for lo, hi in ((0, 1003), (0, 0), (5, 6), (7, 9), (8, 16), (3, 1001), (1000, 1003)):
+        assert (bits_in(bits, lo, hi) == flags[lo:hi]).all(), (lo, hi)
     pop, s = _population(mau=4000)
     pu = PolicyUsers(pop, s)
     for day in range(1, 40):

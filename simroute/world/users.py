@@ -46,6 +46,7 @@ class Population:
         self.segment_by_slot = self.segment[self.order]
         self._join_day_by_slot = join_day[self.order]
         self._bounds = np.searchsorted(self.billing_offset[self.order], np.arange(self.cycle + 1))
+        self._billed = (-1, slice(0, 0))  # the last day asked of billed_slots: every policy's world asks it
 
     def joined(self, day: int) -> int:
         """Users who have joined by the start of `day`."""
@@ -53,8 +54,10 @@ class Population:
 
     def billed_slots(self, day: int) -> slice:
         """Slots (billing order) of the users whose billing cycle falls on `day` and who joined before it."""
-        lo, hi = int(self._bounds[day % self.cycle]), int(self._bounds[day % self.cycle + 1])
-        return slice(lo, lo + int(np.searchsorted(self._join_day_by_slot[lo:hi], day, side="left")))
+        if self._billed[0] != day:
+            lo, hi = int(self._bounds[day % self.cycle]), int(self._bounds[day % self.cycle + 1])
+            self._billed = (day, slice(lo, lo + int(np.searchsorted(self._join_day_by_slot[lo:hi], day, side="left"))))
+        return self._billed[1]
 
     def billed_on(self, day: int) -> np.ndarray:
         """Ids of users whose billing cycle falls on `day` and who joined before it (ascending)."""
@@ -139,7 +142,7 @@ class PolicyUsers:
         # the segment's base (the same expression as below with no excess); only the others need the decay
         live = self.live[billed]
         gone = (self.unfrustrated_churn(day, uniforms) if unfrustrated is None else unfrustrated) & live
-        fr = np.flatnonzero(self.frustration[billed] > 0)
+        fr = np.flatnonzero(bits_in(self.frustrated_bits, billed.start, billed.stop))  # frustration > 0 (never < 0)
         if len(fr):
             s = np.take(seg, fr)
             excess = self.hazard * np.take(self.sensitivity, s) * self.decayed(fr + billed.start, float(day))
@@ -162,6 +165,12 @@ def bits_at(bits: np.ndarray, idx: np.ndarray) -> np.ndarray:
     byte >>= (idx & 7).astype(np.uint8)
     byte &= np.uint8(1)
     return byte.view(np.bool_)
+
+
+def bits_in(bits: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Bits [lo, hi) of a little-endian packed bitset, as bools."""
+    first = lo >> 3
+    return np.unpackbits(bits[first:(hi + 7) >> 3], bitorder="little")[lo - 8 * first:hi - 8 * first].view(np.bool_)
 
 
 def set_bits(bits: np.ndarray, idx: np.ndarray) -> None:
