@@ -179,6 +179,8 @@ class Engine:
             self.observers.append(MonitorLog(self.board, _weak(self._on_alarm), _weak(self._truth), _weak(self._ood)))
         truth = self.world.source if self.board is not None and needs.truth else None
         self.day_values = day_values(self.policies, self.board.needs_ood if self.board else (), truth)
+        for obs in self.observers:
+            self.day_values.update(obs.day_values())
         self.classifiers = {id(p.classifier): p.classifier for p in self.policies if isinstance(p, ClassifierRouter)}
         self.calendar = Calendar()
         self._schedule()

@@ -9,11 +9,12 @@ import numpy as np
 from .calendar import Calendar
 from .policies.base import Policy, Routing
 from .reactions import Reacted
-from .world.day_source import DayDraw
+from .world.day_source import DayDraw, DayValue
 from .world.outcomes import Outcomes
 from .world.traffic import Queries
 
 MODEL_CALIBRATION_BINS = 20
+MODEL_CALIBRATION = "model_calibration"  # the day value of ModelCalibration
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class DayObserver:
     def schedule(self, calendar: Calendar, horizon: int) -> None:
         """Put the observer's own events on the calendar (after the engine's)."""
 
+    def day_values(self) -> dict[str, DayValue]:
+        """What this observer computes from a day's draw alone, by name: made with the draw (on the drawing thread
+        when the next day is drawn ahead) and read back with `draw.value(name, ...)`. Default: nothing."""
+        return {}
+
     def start_day(self, draw: DayDraw) -> None:
         """The day's shared draw, before any policy serves it."""
 
@@ -59,10 +65,18 @@ class ModelCalibration(DayObserver):
         self.bins = bins
         self.table = np.zeros((horizon, models, bins, 3))  # (day, model, confidence bin, [answers, correct, conf])
 
-    def start_day(self, draw: DayDraw) -> None:
+    def day_values(self) -> dict[str, DayValue]:
+        return {MODEL_CALIBRATION: self.day_table}
+
+    def day_table(self, draw: DayDraw) -> np.ndarray:
+        """(model, confidence bin, [answers, correct, confidence sum]) of one day's draw."""
         o, bins = draw.outcomes, self.bins
-        for m in range(self.table.shape[1]):
+        out = np.zeros(self.table.shape[1:])
+        for m in range(out.shape[0]):
             b = np.clip((o.confidence[m] * bins).astype(np.int64), 0, bins - 1)
             for j, w in enumerate((None, o.correct[m], o.confidence[m])):
-                self.table[draw.day, m, :, j] = np.bincount(
-                    b, weights=None if w is None else w.astype(np.float64), minlength=bins)
+                out[m, :, j] = np.bincount(b, weights=None if w is None else w.astype(np.float64), minlength=bins)
+        return out
+
+    def start_day(self, draw: DayDraw) -> None:
+        self.table[draw.day] = draw.value(MODEL_CALIBRATION, self.day_table)

@@ -72,3 +72,12 @@ def test_a_batch_reads_what_its_own_rows_give(monkeypatch):
                      (day_values.TRUTH, engine.world.source.p_correct(q, 0.5))):
         whole = d.value(key, engine.day_values[key])
         assert np.array_equal(gather(whole, rows, axis=whole.ndim - 1), own), key
+
+
+def test_observers_day_values_join_the_run_only_when_the_observer_runs():
+    from simroute.needs import EVERYTHING, HEADLINE
+    from simroute.observers import MODEL_CALIBRATION
+
+    s = scenario_from_dict(_watched_twice(days=2))
+    assert MODEL_CALIBRATION in Engine(s, needs=EVERYTHING).day_values
+    assert MODEL_CALIBRATION not in Engine(s, needs=HEADLINE).day_values
