@@ -10,7 +10,7 @@ from __future__ import annotations
 import weakref
 import zlib
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -28,7 +28,7 @@ from .monitors.plan import calibration_scenario, twins
 from .needs import EVERYTHING, MONITORS, Needs
 from .observers import DayObserver, ModelCalibration, Served
 from .policies import Policy, PolicyContext, Routing, build
-from .policies.base import ClassifierRouter, DayScores, one_hot
+from .policies.base import ClassifierRouter, DayScores, one_hot, same_service
 from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
@@ -157,8 +157,16 @@ class Engine:
         every = (*scenario.policies, *twins(scenario))  # `only`: simulate just these (one task of a split run)
         self.configs = {p.name: p for p in every if only is None or p.name in only}
         self.policies: list[Policy] = [build(p, ctx) for p in self.configs.values()]
+        self.same = same_service(self.policies)  # served as an earlier policy: name -> that policy's name
+        self.copies: dict[str, list[Policy]] = {}
+        for p in self.policies:
+            if p.name in self.same:
+                self.copies.setdefault(self.same[p.name], []).append(p)
         self.rollbacks_on_alarm: dict[str, dict] = {}
-        self.users = {p.name: PolicyUsers(self.world.population, scenario) for p in self.policies}
+        self.users: dict[str, PolicyUsers] = {}
+        for p in self.policies:  # a policy served as an earlier one shares its world (the same users, churn)
+            lead = self.same.get(p.name)
+            self.users[p.name] = self.users[lead] if lead else PolicyUsers(self.world.population, scenario)
         self.share = {p.name: 0.0 for p in self.policies}
         h, m, seg = scenario.horizon_days, len(scenario.models), len(scenario.users.segments)
         self.days = {p.name: PolicyDays(h, m, seg, p.threshold_rule) for p in self.policies}
@@ -223,6 +231,8 @@ class Engine:
         first = next(iter(self.users.values()), None)
         unfrustrated = None if first is None else first.unfrustrated_churn(day, u)  # the same in every world
         for name, users in self.users.items():
+            if name in self.same:  # its world is the one it is served as: billed there
+                continue
             gone = users.bill(day, u, ids, unfrustrated)
             gone_seg = self.world.population.segment[gone]
             self.days[name].churned_by_segment[day] += np.bincount(gone_seg, minlength=len(self.s.users.segments))
@@ -244,6 +254,8 @@ class Engine:
             days.close(finished=False)
             raise
         days.close()
+        for name, lead in self.same.items():
+            self.days[name].copy_counts(self.days[lead])
         for obs in self.observers:
             obs.finish(h)
         return SimulationOutput(self.s, self.days, self._parity(), self.drift_log,
@@ -277,7 +289,8 @@ class Engine:
             name = score_key(clf)
             self.ctx.day_scores[key] = DayScores.whole_day(day, draw.value(name, self.day_values[name]))
         for p in self.policies:
-            self._serve_day(p, draw, chunks, bucket, slots)
+            if p.name not in self.same:
+                self._serve_day(p, draw, chunks, bucket, slots)
         for obs in self.observers:
             obs.end_day(day)
 
@@ -349,6 +362,8 @@ class Engine:
             batch = Served(p, day, who, qv, ov, r, x, draw, rows)
             for obs in self.observers:
                 obs.served(batch)
+                for copy in self.copies.get(p.name, ()):  # the same batch, served as each policy served as p
+                    obs.served(replace(batch, policy=copy))
             bad_slots.append(slot)
             bad_weight.append(x.frustration)
         if bad_slots:

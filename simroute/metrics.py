@@ -56,6 +56,12 @@ class PolicyDays:
         self.curve = np.zeros((horizon, CURVE_BINS, len(CURVE_FIELDS)), dtype=np.int64) if rule else None
         self._m = models
 
+    def copy_counts(self, other: PolicyDays) -> None:
+        """Every counter of `other` (a policy served identically), this policy's own threshold rule kept."""
+        for name, value in vars(other).items():
+            if isinstance(value, np.ndarray):
+                setattr(self, name, value.copy())
+
     def tier_total(self, field: str, days: slice = slice(None)) -> np.ndarray:
         """Per-tier totals of one counter over `days`."""
         return self.tier[days, :, T[field]].sum(axis=0)

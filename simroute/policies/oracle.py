@@ -10,6 +10,7 @@ from .base import Policy, Routing, one_hot, pick
 class Oracle(Policy):
     kind = PolicyKind.oracle
     sees_truth = True
+    config_determined = True
 
     def __init__(self, config, ctx):
         super().__init__(config, ctx)

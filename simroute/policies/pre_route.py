@@ -11,6 +11,7 @@ from .base import ClassifierRouter, Routing, ThresholdRule, one_hot, pick
 
 class PreRoute(ClassifierRouter):
     kind = PolicyKind.pre_route
+    config_determined = True
 
     def decide(self, v, pos):
         score = self.day_score(v, pos)

@@ -9,6 +9,7 @@ from .base import Policy, Routing, one_hot
 
 class Single(Policy):
     kind = PolicyKind.single
+    config_determined = True
 
     def __init__(self, config, ctx):
         super().__init__(config, ctx)
