@@ -26,6 +26,13 @@ def _split(workers: int):
     return LocalExecutor(workers) if workers else None
 
 
+def as_the_cli() -> bool:
+    """What `simroute` does first in its own process (one malloc arena, simroute.malloc): an in-process child that
+    stands for a CLI run does it too. Whether glibc took it."""
+    from simroute.malloc import one_malloc_arena
+    return one_malloc_arena()
+
+
 def _served(result) -> int:
     return sum(int(d.tier[:, :, 0].sum()) for d in result.output.days.values())
 
@@ -35,6 +42,7 @@ def engine(queries: int, policies: list[str], workers: int = 0, pinned: bool = T
     `pinned` (and no workers), the serial run on the machine's cores (each next day drawn on a second thread)."""
     if not workers and pinned:
         pin_one_core()
+    arena = as_the_cli()
     from world import bench_scenario
 
     from simroute.api import run_resolved, simulator
@@ -46,7 +54,8 @@ def engine(queries: int, policies: list[str], workers: int = 0, pinned: bool = T
     result = run_resolved(sc, simulator=simulator(ex))
     wall = time.perf_counter() - t0
     out = {"drawn": int(result.output.arrivals.sum()), "served": _served(result), "wall_s": wall,
-           "days": sc.horizon_days, "workers": workers or 1, "queries": queries, "prefetch": prefetch.wanted()}
+           "days": sc.horizon_days, "workers": workers or 1, "queries": queries, "prefetch": prefetch.wanted(),
+           "one_malloc_arena": arena}
     if "cascade" in policies:
         daily = result.daily.filter(result.daily["policy"] == "cascade")
         q, c, e = daily["queries"].to_numpy(), daily["correct"].to_numpy(), daily["escalated"].to_numpy()
@@ -72,6 +81,7 @@ def year_scenario(days: int = 365, mau: int | None = None):
 def case1(days: int | None, year: bool, workers: int = 0, mau: int | None = None) -> dict:
     """Case 1 as shipped through the API (no report), or the year at 1M queries a day through four policies with
     their monitors (`days` of it); `mau` shrinks the world (smoke runs only)."""
+    arena = as_the_cli()
     from simroute.api import resolve, run_resolved, simulator
     sc = year_scenario(days or 365, mau) if year else resolve(CASE1, overrides={} if mau is None else
                                                               {"users.mau": mau})
@@ -81,7 +91,7 @@ def case1(days: int | None, year: bool, workers: int = 0, mau: int | None = None
     wall = time.perf_counter() - t0
     return {"drawn": int(result.output.arrivals.sum()), "served": _served(result), "wall_s": wall,
             "days": sc.horizon_days, "policies": len(result.policies), "monitors": len(sc.monitors),
-            "workers": workers or 1}
+            "workers": workers or 1, "one_malloc_arena": arena}
 
 
 def simpy(queries: int) -> dict:

@@ -115,9 +115,12 @@ def help_time(runs: int = 5) -> float:
 
 def probe() -> dict | None:
     """The box probe (children.box_probe) in a fresh process: ns per element of three kinds of work, or None."""
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps({"kind": "box_probe"})],
-                          capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
+    try:
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child",
+                               json.dumps({"kind": "box_probe"})], capture_output=True, text=True, timeout=120)
+        return json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
+    except (subprocess.TimeoutExpired, IndexError, ValueError):
+        return None
 
 
 def estimates(todo: list[Measurement], earlier: dict) -> dict[str, float]:

@@ -20,7 +20,7 @@ from . import calibration_cache
 from . import rng as streams_mod
 from .calendar import Calendar, Priority
 from .classifier import TrainedClassifier, train
-from .day_values import TRUTH, day_values, ood_key, score_key
+from .day_values import TRUTH, day_values, ood_key, routing_classifiers
 from .metrics import D, PolicyDays
 from .monitors.board import MonitorBoard, MonitorReport, calibrated_thresholds
 from .monitors.observer import MonitorLog
@@ -188,8 +188,10 @@ class Engine:
         truth = self.world.source if self.board is not None and needs.truth else None
         self.day_values = day_values(self.policies, self.board.needs_ood if self.board else (), truth)
         for obs in self.observers:
-            self.day_values.update(obs.day_values())
-        self.classifiers = {id(p.classifier): p.classifier for p in self.policies if isinstance(p, ClassifierRouter)}
+            own = obs.day_values()
+            assert not own.keys() & self.day_values.keys(), f"day values named twice: {sorted(own)}"
+            self.day_values.update(own)
+        self.scored = routing_classifiers(self.policies)
         self.calendar = Calendar()
         self._schedule()
 
@@ -285,9 +287,8 @@ class Engine:
         chunks = np.split(np.arange(len(draw)), bounds)
         # shared by every policy: one gather a day, not one each
         bucket, slots = w.population.rollout_bucket[draw.users], w.population.slot_of[draw.users]
-        for key, clf in self.classifiers.items():  # the day's scores, made with its draw
-            name = score_key(clf)
-            self.ctx.day_scores[key] = DayScores.whole_day(day, draw.value(name, self.day_values[name]))
+        for name, clf in self.scored.items():  # the day's scores, made with its draw
+            self.ctx.day_scores[id(clf)] = DayScores.whole_day(day, draw.value(name, self.day_values[name]))
         for p in self.policies:
             if p.name not in self.same:
                 self._serve_day(p, draw, chunks, bucket, slots)

@@ -127,7 +127,8 @@ _LOG_LO, _LOG_STEP = float(np.log(LATENCY_EDGES[0])), float(np.log(LATENCY_EDGES
 
 def latency_bins(latency: np.ndarray) -> np.ndarray:
     """np.searchsorted(LATENCY_EDGES, latency) computed from the log-spaced edges: a first guess from the
-    logarithm, then one exact comparison on each side (identical result, a fraction of the binary search)."""
+    logarithm, then one exact comparison on each side (identical result, a fraction of the binary search), except
+    that NaN goes to bin 0 (a latency is never NaN; searchsorted would put it past the last edge)."""
     last = len(LATENCY_EDGES)
     x = np.asarray(latency)
     if x.dtype != np.float32:

@@ -40,8 +40,9 @@ class DayObserver:
         """Put the observer's own events on the calendar (after the engine's)."""
 
     def day_values(self) -> dict[str, DayValue]:
-        """What this observer computes from a day's draw alone, by name: made with the draw (on the drawing thread
-        when the next day is drawn ahead) and read back with `draw.value(name, ...)`. Default: nothing."""
+        """What this observer computes from a day's draw alone, by a name of its own: made with the draw, on the
+        drawing thread while the engine serves the day before when the next day is drawn ahead (so the function
+        reads the draw and nothing the run changes), and read back with `draw.value(name, ...)`. Default: none."""
         return {}
 
     def start_day(self, draw: DayDraw) -> None:

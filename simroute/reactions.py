@@ -47,7 +47,8 @@ class ReactionModel:
 
     def tabulate(self) -> None:
         """The constant per-outcome tables `react` looks up: whether an outcome is a compliance event if regulatory,
-        and the frustration added per (compliance, outcome)."""
+        and the frustration added per (compliance, outcome). Built from the model's parameters: call it again after
+        changing any of them."""
         self.counts = np.array([False, self.hedged_counts, True])
         with_compliance = np.repeat(np.array([False, True]), 3)
         self.frustration_of = self.frustration[[0, 1, 2, 0, 1, 2]] + self.compliance_frustration * with_compliance

@@ -8,14 +8,16 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
 from simroute import day_values
 from simroute.engine import Engine
+from simroute.observers import DayObserver, Served
+from simroute.policies.base import DayScores
 from simroute.scenario.loader import scenario_from_dict
 from simroute.world import prefetch
 from simroute.world.day_source import DayDraw
-from simroute.world.traffic import gather
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,17 +63,37 @@ def test_each_value_is_made_once_a_day_with_the_draw_on_the_drawing_thread(monke
     assert all(t.startswith("simroute-day") for (n, d), t in threads.items() if d > 0)
 
 
-def test_a_batch_reads_what_its_own_rows_give(monkeypatch):
-    monkeypatch.setattr(prefetch, "wanted", lambda: False)
-    engine = Engine(scenario_from_dict(_watched_twice(days=2)))
-    d = engine.world.source.day(0, engine.world.population.joined(0))
-    rows = np.flatnonzero(np.random.default_rng(5).random(len(d)) < 0.3)
-    clf = next(p.classifier for p in engine.policies if p.classifier is not None)
-    q = d.queries.take(rows)
-    for key, own in ((day_values.score_key(clf), clf.score(q.surface)), (day_values.ood_key(clf), clf.ood(q.surface)),
-                     (day_values.TRUTH, engine.world.source.p_correct(q, 0.5))):
-        whole = d.value(key, engine.day_values[key])
-        assert np.array_equal(gather(whole, rows, axis=whole.ndim - 1), own), key
+class _Spy(DayObserver):
+    """Checks every served batch against what its own rows give."""
+
+    def __init__(self, engine: Engine):
+        self.engine, self.checked = engine, Counter()
+
+    def served(self, batch: Served) -> None:
+        e, p, q = self.engine, batch.policy, batch.queries
+        assert np.array_equal(e._truth(batch), e.world.source.p_correct(q, batch.day + 0.5))
+        if p.classifier is None:
+            return
+        assert np.array_equal(e._ood(batch), p.classifier.ood(q.surface))
+        score, own = batch.routing.score, p.classifier.score(q.surface)
+        kept = ~np.isnan(score)  # queries outside the rollout carry no score
+        assert kept.any() and np.array_equal(score[kept], own[kept])
+        self.checked[isinstance(batch.rows, slice)] += 1
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+def test_every_batch_reads_what_its_own_rows_give(monkeypatch, ahead):
+    monkeypatch.setattr(prefetch, "wanted", lambda: ahead)
+    made = []
+    monkeypatch.setattr(DayScores, "__init__", lambda self, day, n: made.append(day))  # scoring batch by batch
+    data = _watched_twice(days=30)
+    data["users"]["frustration"] = {"churn_hazard_per_unit": 2.0}  # churn: batches of scattered rows
+    engine = Engine(scenario_from_dict(data))
+    spy = _Spy(engine)
+    engine.observers.append(spy)
+    engine.run()
+    assert spy.checked[True] and spy.checked[False]  # contiguous days and days with churned users' rows left out
+    assert not made  # every day came scored with its draw
 
 
 def test_observers_day_values_join_the_run_only_when_the_observer_runs():

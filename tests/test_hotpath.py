@@ -381,7 +381,7 @@ def test_model_draw_with_shared_logit_terms_equals_the_two_logit_form():
     usd = (q.tokens_in[None, :] * mb.price_in + q.tokens_out[None, :] * mb.out_mult * mb.price_out) / 1000.0
     want = Outcomes(correct, confident, expit(conf_logit).astype(np.float32), latency, to_nano(usd))
     for f in ("correct", "confident", "confidence", "latency_s", "cost_nano"):
-        assert np.array_equal(getattr(got, f), getattr(want, f)), f
+        assert getattr(got, f).dtype == getattr(want, f).dtype and np.array_equal(getattr(got, f), getattr(want, f)), f
     assert np.array_equal(mb.p_correct(q, params.skill_delta), quality_curve(logit(mb.hidden_penalty), mb.floor,
                                                                             mb.ceiling))
 
@@ -434,4 +434,5 @@ def test_query_draw_in_place_equals_the_written_expressions():
                     "tokens_in": ti[intent, 0] * np.exp(ti[intent, 1] * z[0]),
                     "tokens_out": to[intent, 0] * np.exp(to[intent, 1] * z[1]), "surface": x.astype(np.float32)}
             for name, value in want.items():
-                assert np.array_equal(getattr(got, name), value), (path, alpha, name)
+                assert getattr(got, name).dtype == value.dtype and np.array_equal(getattr(got, name), value), (
+                    path, alpha, name)

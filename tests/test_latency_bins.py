@@ -14,6 +14,9 @@ def test_latency_bins_match_searchsorted_on_and_around_every_edge():
     for dtype in (np.float64, np.float32):
         v = x.astype(dtype)
         assert (latency_bins(v) == np.searchsorted(LATENCY_EDGES, v)).all()
+    e32 = LATENCY_EDGES.astype(np.float32)  # float32 values on and beside each edge's float32 neighbours
+    v = np.concatenate([e32, np.nextafter(e32, np.float32(0)), np.nextafter(e32, np.float32(np.inf))])
+    assert (latency_bins(v) == np.searchsorted(LATENCY_EDGES, v.astype(np.float64))).all()
 
 
 @settings(max_examples=200, deadline=None)

@@ -168,11 +168,3 @@ def test_off_when_switched_off_in_pool_workers_and_off_the_main_thread(monkeypat
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
     assert not prefetch.wanted()
 
-
-def test_one_malloc_arena_leaves_a_users_setting_alone(monkeypatch):
-    monkeypatch.setenv(prefetch.ARENA_ENV, "4")
-    assert prefetch.one_malloc_arena() is False
-    monkeypatch.delenv(prefetch.ARENA_ENV)
-    import platform
-    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-        assert prefetch.one_malloc_arena() is True  # glibc's mallopt accepted M_ARENA_MAX

@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from ..malloc import one_malloc_arena
 from ..version import __version__
 from . import batch, fit, folders, init, run, synth
 
@@ -52,6 +53,7 @@ def main() -> None:
     and Ctrl-C clean up and exit with one line; an OSError that escaped is one line naming its file."""
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _on_signal)
+    one_malloc_arena()  # this process is ours: one malloc arena for the drawing thread (see there)
     try:
         code = app(standalone_mode=False)
     except KeyboardInterrupt:

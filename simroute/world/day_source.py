@@ -46,7 +46,7 @@ class DayDraw:
         return found
 
 
-DayValue = Callable[[DayDraw], np.ndarray]  # a per-query value of a day computed from its draw alone
+DayValue = Callable[[DayDraw], np.ndarray]  # a value of a day (per query or a day total) from its draw alone
 
 
 class DaySource(ABC):

@@ -2,15 +2,15 @@
 
 Every day's draw comes from fresh generators keyed by stream name and day, so the order (or thread) the days
 are drawn in changes no number; numpy's random fills and array arithmetic release the GIL, so the draw of
-day d + 1 overlaps the serving of day d on a second core. At most one day is drawn ahead: the cost is one more
-day's draw in memory (case 1: ~45 MB; a 1M-query day: ~170 MB); `SIMROUTE_PREFETCH=0` switches it off.
+day d + 1 (with the values that depend on it alone: day_values) overlaps the serving of day d on a second core.
+At most one day is drawn ahead: the cost is one more day's draw in memory (case 1: ~45 MB; a 1M-query day:
+~170 MB, and ~45 MB more of day values with two models and a watched classifier router); `SIMROUTE_PREFETCH=0`
+switches it off.
 """
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,8 +18,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from .day_source import DayDraw
 
 PREFETCH_ENV = "SIMROUTE_PREFETCH"  # "0": draw every day on the engine's own thread
-ARENA_ENV = "MALLOC_ARENA_MAX"  # set: glibc's malloc arenas are the user's choice, left alone
-_M_ARENA_MAX = -8  # glibc's mallopt parameter number
 
 DrawDay = Callable[[int, int], DayDraw]  # (day, users joined by then) -> the day's draw
 
@@ -43,28 +41,11 @@ def wanted() -> bool:
     return threading.current_thread() is threading.main_thread() and usable_cores() > 1
 
 
-def one_malloc_arena() -> bool:
-    """Ask glibc to serve every new thread from the arenas it already has, as MALLOC_ARENA_MAX=1 would (unless that
-    variable is set, or the C library is not glibc): the drawing thread then allocates its day-sized arrays from the
-    same heap the serving thread frees them to, instead of a second arena that grows, trims and faults pages in
-    on its own (the year at 1M queries a day: half the system time, 6-8% less wall, 10% less peak memory).
-    True if the setting was made."""
-    if ARENA_ENV in os.environ or not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_ARENA_MAX, 1))
-
-
 class DayPrefetch:
     """Each day's draw in day order, the next one already under way on a worker thread (`ahead`)."""
 
     def __init__(self, draw: DrawDay, joined: Callable[[int], int], horizon: int, ahead: bool):
         self._draw, self._joined, self._horizon = draw, joined, horizon
-        if ahead:
-            one_malloc_arena()
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="simroute-day") if ahead else None
         self._next_day = -1
         self._next_draw: Future[DayDraw] | None = None

@@ -54,10 +54,12 @@ class Population:
 
     def billed_slots(self, day: int) -> slice:
         """Slots (billing order) of the users whose billing cycle falls on `day` and who joined before it."""
-        if self._billed[0] != day:
+        last, billed = self._billed
+        if last != day:
             lo, hi = int(self._bounds[day % self.cycle]), int(self._bounds[day % self.cycle + 1])
-            self._billed = (day, slice(lo, lo + int(np.searchsorted(self._join_day_by_slot[lo:hi], day, side="left"))))
-        return self._billed[1]
+            billed = slice(lo, lo + int(np.searchsorted(self._join_day_by_slot[lo:hi], day, side="left")))
+            self._billed = (day, billed)
+        return billed
 
     def billed_on(self, day: int) -> np.ndarray:
         """Ids of users whose billing cycle falls on `day` and who joined before it (ascending)."""
@@ -74,9 +76,8 @@ class PolicyUsers:
         self.active = np.ones(n, dtype=bool)  # by user id
         self.live = np.ones(n, dtype=bool)  # the same by slot (billing order), kept in step with `active`
         # by slot, side by side so that one look-up touches one cache line: frustration (the real part) and the
-        # day of its last update (the imaginary part, exact in float32); `frustration` and `updated` are views
+        # day of its last update (the imaginary part, exact in float32); read through `frustration` and `updated`
         self.cells = np.zeros(n, dtype=np.complex64)
-        self.frustration, self.updated = self.cells.real, self.cells.imag
         # the same two facts as bitsets by slot (`live`, `frustration != 0`): 1/8 of `live`'s bytes, 1/32 of
         # `frustration`'s, so the day's random look-ups hit the cache (12 policies' arrays do not fit in it)
         self.live_bits = np.packbits(self.live, bitorder="little")
@@ -89,6 +90,16 @@ class PolicyUsers:
         self.base_per_cycle = 1.0 - (1.0 - self.base_churn) ** self.cycle_months  # per segment
         self.p_unfrustrated = 1.0 - (1.0 - self.base_per_cycle) * np.exp(-0.0)  # bill()'s chance at no excess
         self.churned_total = 0
+
+    @property
+    def frustration(self) -> np.ndarray:
+        """Frustration by slot, as last updated (a view of `cells`)."""
+        return self.cells.real
+
+    @property
+    def updated(self) -> np.ndarray:
+        """The day each slot's frustration was last updated (a view of `cells`)."""
+        return self.cells.imag
 
     def frustration_at(self, users: np.ndarray, t: float) -> np.ndarray:
         """Decayed frustration of `users` at time `t`."""
