@@ -27,8 +27,8 @@ from .monitors.observer import MonitorLog
 from .monitors.plan import calibration_scenario, twins
 from .needs import EVERYTHING, MONITORS, Needs
 from .observers import DayObserver, ModelCalibration, Served
-from .policies import Policy, PolicyContext, Routing, build
-from .policies.base import ClassifierRouter, DayScores, one_hot, same_service
+from .policies import Policy, PolicyContext, Routing, build, same_service
+from .policies.base import ClassifierRouter, DayScores, one_hot
 from .reactions import REACTION_DRAWS, ReactionModel
 from .rng import Streams
 from .scenario.policies import Classifier as ClassifierConfig
@@ -157,7 +157,7 @@ class Engine:
         every = (*scenario.policies, *twins(scenario))  # `only`: simulate just these (one task of a split run)
         self.configs = {p.name: p for p in every if only is None or p.name in only}
         self.policies: list[Policy] = [build(p, ctx) for p in self.configs.values()]
-        self.same = same_service(self.policies)  # served as an earlier policy: name -> that policy's name
+        self.same = same_service(self.configs.values())  # served as an earlier policy: name -> that policy's name
         self.copies: dict[str, list[Policy]] = {}
         for p in self.policies:
             if p.name in self.same:

@@ -6,7 +6,8 @@ Every task draws the same world: streams are keyed by name and day, every task w
 policy does never feeds back into the shared draws. The couplings: a policy that rolls back on an alarm reacts
 to the monitor watching another policy, so the two share a group; monitors and surveys read each policy on its
 own, and the calibration pass gives each monitor its thresholds from its own policy's in-control run, so
-neither couples policies.
+neither couples policies. A policy that would serve exactly as another (policies.same_service) joins its group
+too: steering nothing, it costs a task nothing but its monitors where that policy is served.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import polars as pl
 from .engine import Engine, SimulationOutput, calibrate
 from .monitors.board import MonitorReport
 from .monitors.plan import twins
+from .policies import same_service
 from .scenario.schema import Scenario
 
 EventKey = tuple  # where a calendar event falls in the serial run's (time, priority, sequence) order
@@ -26,6 +28,11 @@ EventKey = tuple  # where a calendar event falls in the serial run's (time, prio
 def policy_names(scenario: Scenario) -> list[str]:
     """Every simulated policy, twins included, in the serial run's order."""
     return [p.name for p in (*scenario.policies, *twins(scenario))]
+
+
+def served_as(scenario: Scenario) -> dict[str, str]:
+    """Each simulated policy that is served as an earlier one: name -> that one's (policies.same_service)."""
+    return same_service((*scenario.policies, *twins(scenario)))
 
 
 def groups(scenario: Scenario) -> list[tuple[str, ...]]:
@@ -41,6 +48,8 @@ def groups(scenario: Scenario) -> list[tuple[str, ...]]:
     for p in scenario.policies:
         if p.rollback_on is not None:
             parent[root(p.name)] = root(watched[p.rollback_on.monitor])
+    for name, lead in served_as(scenario).items():
+        parent[root(name)] = root(lead)
     found: dict[str, list[str]] = {}
     for n in names:
         found.setdefault(root(n), []).append(n)
@@ -51,10 +60,11 @@ def cost(scenario: Scenario, group: tuple[str, ...]) -> float:
     """A rough relative cost of a group's own work, for packing groups into tasks: a policy's pass over the days
     = 1, each monitor adds a tenth, a calibration pass repeats it (fitted to case 1's measured tasks,
     benchmarks/cluster.py); the world's draws are a fixed cost of every task and pass (`pack`)."""
-    total = 0.0
+    total, same = 0.0, served_as(scenario)
     for name in group:
         mons = [m for m in scenario.monitors if m.policy == name]
-        total += (1.0 + 0.1 * len(mons)) * (2.0 if any(m.alarm.threshold is None for m in mons) else 1.0)
+        own = 0.0 if same.get(name) in group else 1.0  # served as a policy of its group: only its monitors
+        total += (own + 0.1 * len(mons)) * (2.0 if any(m.alarm.threshold is None for m in mons) else 1.0)
     return total
 
 

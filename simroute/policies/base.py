@@ -242,28 +242,6 @@ class Policy(ABC):
         return {}
 
 
-def same_service(policies: list[Policy]) -> dict[str, str]:
-    """The policies that would serve exactly as an earlier one of `policies`: name -> the earlier one's name.
-
-    A `config_determined` policy decides from its config and the day's shared draw alone (no stream of its own, no
-    learning, no events of its own), so two with equal configs but for their names give the same answers to the
-    same users every day, and so the same reactions, churn and counters: the engine serves the first and hands
-    its batches and counters to the others (a monitor's twin, say, is its policy without the rollback rule). Not
-    for one that rolls back on an alarm: its monitors, which it does not share, decide when."""
-    same: dict[str, str] = {}
-    first: list[tuple[Any, str]] = []
-    for p in policies:
-        if not p.config_determined or p.config.rollback_on is not None:
-            continue
-        key = p.config.model_copy(update={"name": ""})
-        lead = next((name for k, name in first if k == key), None)
-        if lead is None:
-            first.append((key, p.name))
-        else:
-            same[p.name] = lead
-    return same
-
-
 class TwoTierRouter(Policy):
     """A router between a cheap and a capable model (configs with `cheap_model` and `capable_model`)."""
 
