@@ -32,8 +32,10 @@ class Population:
         cdf[:, -1] = 1.0
         draw = rng.random(n)
         self.segment = np.zeros(n, dtype=np.int8)
+        first = u.mau  # the initial users all joined on day 0: one boundary each, the joiners' by their join day
         for k in range(cdf.shape[1]):  # how many segment boundaries each draw passes, one boundary at a time
-            self.segment += draw >= cdf[join_day, k]
+            self.segment[:first] += draw[:first] >= cdf[0, k]
+            self.segment[first:] += draw[first:] >= np.take(cdf[:, k], join_day[first:])
         offset = rng.integers(0, self.cycle, size=n)
         offset[u.mau:] = join_day[u.mau:] % self.cycle
         self.billing_offset = offset.astype(np.int16)
@@ -42,10 +44,11 @@ class Population:
         # a day are one contiguous run of slots (join days only grow within a group: those joined are a prefix)
         self.order = np.argsort(self.billing_offset, kind="stable")  # slot -> user
         self.slot_of = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)  # user -> slot
-        self.slot_of[self.order] = np.arange(n)
+        self.slot_of[self.order] = np.arange(n, dtype=self.slot_of.dtype)
         self.segment_by_slot = self.segment[self.order]
         self._join_day_by_slot = join_day[self.order]
-        self._bounds = np.searchsorted(self.billing_offset[self.order], np.arange(self.cycle + 1))
+        # where each billing offset's run of slots starts: the count of users with a smaller offset
+        self._bounds = np.concatenate([[0], np.cumsum(np.bincount(self.billing_offset, minlength=self.cycle))])
         self._billed = (-1, slice(0, 0))  # the last day asked of billed_slots: every policy's world asks it
 
     def joined(self, day: int) -> int:
