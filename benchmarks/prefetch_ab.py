@@ -1,8 +1,9 @@
 """The day drawn ahead on and off, back to back (issue 17): the first N days of the year's world (1M queries a
 day, four policies + monitors) in a fresh process each, alternating SIMROUTE_PREFETCH=1 and 0; wall and CPU-s
-of the simulation (process_time: both threads).
+of the simulation (process_time: both threads). With `--vary arena`, the day drawn ahead in both and the CLI's
+one malloc arena (simroute.malloc) on and off instead (off: MALLOC_ARENA_MAX=16, which leaves glibc's default).
 
-    python benchmarks/prefetch_ab.py [--days 25] [--pairs 1]
+    python benchmarks/prefetch_ab.py [--days 25] [--pairs 1] [--vary prefetch|arena]
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def child(days: int) -> None:
     from children import year_scenario
 
     from simroute.engine import Engine
+    from simroute.malloc import one_malloc_arena
+    one_malloc_arena()  # as the CLI does (a no-op where MALLOC_ARENA_MAX is set)
 
     def progress(phase: str, done: int, total: int) -> None:
         if done >= days:
@@ -42,16 +45,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=25)
     ap.add_argument("--pairs", type=int, default=1)
+    ap.add_argument("--vary", choices=("prefetch", "arena"), default="prefetch")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         return child(a.days)
+    base = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    ways = ({"prefetch=1": {"SIMROUTE_PREFETCH": "1"}, "prefetch=0": {"SIMROUTE_PREFETCH": "0"}} if a.vary == "prefetch"
+            else {"one arena": {}, "default arenas": {"MALLOC_ARENA_MAX": "16"}})
     for _ in range(a.pairs):
-        for on in ("1", "0"):
+        for label, env in ways.items():
             out = subprocess.run([sys.executable, __file__, "--child", "--days", str(a.days)], check=True,
-                                 capture_output=True, text=True, env={**os.environ, "SIMROUTE_PREFETCH": on})
+                                 capture_output=True, text=True, env={**base, **env})
             wall, cpu = out.stdout.split()
-            print(f"prefetch={on}: {a.days} days of the year's world {wall} s wall, {cpu} CPU-s")
+            print(f"{label}: {a.days} days of the year's world {wall} s wall, {cpu} CPU-s")
 
 
 if __name__ == "__main__":
