@@ -67,14 +67,16 @@ class ReactionModel:
         correct, confident = pick_all(final, o.correct, o.confident)
         outcome = confident.view(np.int8) + np.int8(WRONG_HEDGED)  # WRONG_CONFIDENT where confident
         np.copyto(outcome, np.int8(CORRECT), where=correct)
+        at = outcome.astype(np.intp)  # np.take converts int8 positions on every call: once here instead
         p = self.skew * user_frustration
         p += 1.0
-        p *= np.take(day_factor * self.thumb, outcome)  # (day_factor * thumb)[o] == day_factor * thumb[o]
+        p *= np.take(day_factor * self.thumb, at)  # (day_factor * thumb)[o] == day_factor * thumb[o]
         thumbs = u[0] < np.minimum(p, 1.0, out=p)
-        contact = u[1] < np.take(self.contact, outcome)
-        repeat = contact & (u[2] < np.take(self.repeat, outcome))
-        compliance = regulatory & np.take(self.counts, outcome)
+        contact = u[1] < np.take(self.contact, at)
+        repeat = contact & (u[2] < np.take(self.repeat, at))
+        compliance = regulatory & np.take(self.counts, at)
         caught = compliance & (u[3] < self.catch)
-        frustration = np.take(self.frustration_of, outcome + np.int8(3) * compliance.view(np.int8))
+        at += 3 * compliance  # the (compliance, outcome) row of frustration_of
+        frustration = np.take(self.frustration_of, at)
         contacts = contact.view(np.int8) + repeat
         return Reacted(outcome, thumbs, contacts, compliance, caught, frustration)
