@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 import zlib
 from collections.abc import Callable, Collection
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -130,10 +131,11 @@ def _weak(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _draw_with_values(draw: Callable[[int, int], DayDraw], values: dict[str, DayValue], day: int,
-                      joined: int) -> DayDraw:
-    """Day `day`'s draw with the values of the day that depend on it alone (see day_values)."""
-    d = draw(day, joined)
+def _draw_with_values(source: DaySource, values: dict[str, DayValue], day: int, joined: int,
+                      helper: Executor | None = None) -> DayDraw:
+    """Day `day`'s draw (with `helper`, if the source takes one) and the values of the day that depend on it
+    alone (see day_values)."""
+    d = source.day_with(day, joined, helper)
     for name, compute in values.items():
         d.value(name, compute)
     return d
@@ -244,7 +246,7 @@ class Engine:
         """Simulate the whole horizon (each next day drawn on a second thread where that helps: world/prefetch)."""
         h = self.s.horizon_days
         source = self.world.source
-        draw = partial(_draw_with_values, source.day, self.day_values)
+        draw = partial(_draw_with_values, source, self.day_values)
         days = prefetch.DayPrefetch(draw, self.world.population.joined, h, source.prefetchable and prefetch.wanted())
         try:
             for day in range(h):

@@ -72,7 +72,7 @@ def test_only_a_prefetchable_source_is_drawn_on_the_worker_thread(monkeypatch, p
 
 
 def _recording(calls: list[tuple[int, int]]):
-    def draw(day: int, joined: int):
+    def draw(day: int, joined: int, helper=None):
         calls.append((day, joined))
         return ("draw", day, joined)
     return draw
@@ -97,7 +97,7 @@ def test_a_day_asked_out_of_turn_is_drawn_then_and_there():
 
 
 def test_an_error_of_a_day_drawn_ahead_reaches_the_engine_on_that_day():
-    def draw(day: int, joined: int):
+    def draw(day: int, joined: int, helper=None):
         if day == 2:
             raise ValueError("day 2 is bad")
         return day
@@ -111,7 +111,7 @@ def test_an_error_of_a_day_drawn_ahead_reaches_the_engine_on_that_day():
 def test_closing_a_stopped_run_does_not_wait_for_the_draw_under_way():
     release, started = threading.Event(), threading.Event()
 
-    def draw(day: int, joined: int):
+    def draw(day: int, joined: int, helper=None):
         if day == 1:
             started.set()
             release.wait(10)
@@ -168,3 +168,42 @@ def test_off_when_switched_off_in_pool_workers_and_off_the_main_thread(monkeypat
     monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
     assert not prefetch.wanted()
 
+
+
+def test_a_day_drawn_with_a_helper_thread_is_the_same_day():
+    """The surface features made on a helper while the answers are drawn: every array of the day identical."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import fields
+
+    import numpy as np
+    w = Engine(load_scenario(QUICK)).world
+    with ThreadPoolExecutor(1) as helper:
+        for day in (0, 3):
+            alone, helped = w.source.day(day, w.population.joined(day)), \
+                w.source.day_with(day, w.population.joined(day), helper)
+            for part in ("queries", "outcomes"):
+                a, b = getattr(alone, part), getattr(helped, part)
+                assert all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+            assert np.array_equal(alone.times, helped.times) and np.array_equal(alone.uniforms, helped.uniforms)
+
+
+def test_the_helper_is_handed_to_the_next_draw_only_after_the_engine_waited_for_one():
+    import time
+    helpers: dict[int, bool] = {}
+    slow = threading.Event()
+
+    def draw(day: int, joined: int, helper=None):
+        helpers[day] = helper is not None
+        if slow.is_set():
+            time.sleep(0.05)
+        return day
+    days = DayPrefetch(draw, lambda d: d, horizon=6, ahead=True)
+    days.day(0)
+    time.sleep(0.05)  # day 1 is done before it is asked for: the engine did not wait
+    days.day(1)
+    slow.set()
+    days.day(2)  # day 2 was drawn fast, day 3 is drawn slowly ...
+    days.day(3)  # ... and waited for: day 4 gets the helper
+    days.day(4)
+    days.close()
+    assert helpers[0] is False and helpers[2] is False and helpers[4] is True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +62,11 @@ class DaySource(ABC):
     def day(self, day: int, joined: int) -> DayDraw:
         """The queries of `day` asked by the `joined` users who have joined by then, and every answer."""
 
+    def day_with(self, day: int, joined: int, helper: Executor | None) -> DayDraw:
+        """`day`, free to hand part of the draw to the `helper` thread (given where a second core is likely free:
+        world/prefetch) while it draws the rest; the same numbers. By default the helper is not used."""
+        return self.day(day, joined)
+
     @abstractmethod
     def queries(self, rng: np.random.Generator, n: int, t: float) -> Queries:
         """`n` queries as the traffic stands at time `t` (a day's midpoint is day + 0.5)."""
@@ -103,14 +109,21 @@ class SyntheticDaySource(DaySource):
     def day(self, day: int, joined: int) -> DayDraw:
         """Arrivals, times, users and queries from the day's arrivals stream (in that order), answers from its
         outcomes stream, reaction uniforms from its reactions stream."""
+        return self.day_with(day, joined, None)
+
+    def day_with(self, day: int, joined: int, helper: Executor | None) -> DayDraw:
+        """`day`, with the surface features (the arrivals stream's last draw) made on `helper` while the answers
+        are drawn (numpy's random fills release the GIL): each stream makes its own numbers in its own order."""
         params = self.drift.at(day + 0.5)
         arr = self.streams.generator(streams_mod.ARRIVALS, day)
         n = int(arr.poisson(self.queries_per_user * joined * self.season[day % 7]))
         times = day + np.sort(arr.random(n))
         users = arr.integers(0, joined, size=n)
-        q = self.traffic.draw(arr, n, params)
+        q = self.traffic.draw_unseen(arr, n, params)
+        seen = None if helper is None else helper.submit(self.traffic.surface, arr, q)
         o = self.models.draw(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
         u = self.streams.generator(streams_mod.REACTIONS, day).random((self.reaction_draws, n))
+        q.surface = self.traffic.surface(arr, q) if seen is None else seen.result()
         return DayDraw(day, times, users, q, o, u)
 
     def queries(self, rng: np.random.Generator, n: int, t: float) -> Queries:

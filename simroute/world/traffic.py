@@ -122,6 +122,17 @@ class TrafficModel:
 
     def draw(self, rng: np.random.Generator, n: int, params: DayParams) -> Queries:
         """`n` queries under the day's parameters; every column comes from `rng` in a fixed order."""
+        q = self.draw_unseen(rng, n, params)
+        q.surface = self.surface(rng, q)
+        return q
+
+    def surface(self, rng: np.random.Generator, q: Queries) -> np.ndarray:
+        """The surface features of `q`: the last draw of `draw` from its `rng` (so another thread may make it, while
+        nothing else uses that generator)."""
+        return self.geometry.features(rng, q.intent, q.tail, q.hidden)
+
+    def draw_unseen(self, rng: np.random.Generator, n: int, params: DayParams) -> Queries:
+        """`draw` but for the surface features: every other column, with `surface` left empty for `surface`."""
         cdf = np.cumsum(params.intent_shares)
         cdf[-1] = 1.0
         intent = np.searchsorted(cdf, rng.random(n), side="right").astype(np.int16)
@@ -135,5 +146,5 @@ class TrafficModel:
         regulatory = rng.random(n) < np.take(self.reg_share, intent)
         z = rng.standard_normal((2, n))
         tokens_in, tokens_out = lognormal_tokens(self.tin, intent, z[0]), lognormal_tokens(self.tout, intent, z[1])
-        surface = self.geometry.features(rng, intent, tail, hidden)
-        return Queries(intent, difficulty, tail, hidden, regulatory, tokens_in, tokens_out, surface)
+        unseen = np.empty((0, self.geometry.dimensions), dtype=np.float32)
+        return Queries(intent, difficulty, tail, hidden, regulatory, tokens_in, tokens_out, unseen)
