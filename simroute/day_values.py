@@ -16,9 +16,9 @@ import numpy as np
 
 from .classifier import TrainedClassifier
 from .policies.base import ClassifierRouter, Policy
-from .world.day_source import DayDraw, DaySource, DayValue
+from .world.day_source import P_CORRECT, DayDraw, DaySource, DayValue
 
-TRUTH = "truth"
+TRUTH = P_CORRECT  # the synthetic source's draw leaves it with the day (it compares answers against it)
 
 
 def score_key(clf: TrainedClassifier) -> str:

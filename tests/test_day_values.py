@@ -58,9 +58,19 @@ def test_each_value_is_made_once_a_day_with_the_draw_on_the_drawing_thread(monke
     s = scenario_from_dict(_watched_twice())
     Engine(s, thresholds=None).run()
     days = range(s.horizon_days)
-    # pre_route and soft_threshold share one trained classifier: one score and one OOD computation a day
-    assert made == Counter({(n, d): 1 for n in ("_scores", "_ood", "_truth") for d in days})
+    # pre_route and soft_threshold share one trained classifier: one score and one OOD computation a day; the
+    # truth comes with the synthetic draw (it compared the answers against it), so it is never recomputed
+    assert made == Counter({(n, d): 1 for n in ("_scores", "_ood") for d in days})
     assert all(t.startswith("simroute-day") for (n, d), t in threads.items() if d > 0)
+
+
+def test_the_truth_the_synthetic_draw_leaves_is_the_sources_p_correct_at_midday():
+    w = Engine(scenario_from_dict(_watched_twice())).world
+    for day in (0, 4):
+        draw = w.source.day(day, w.population.joined(day))
+        kept = draw.derived[day_values.TRUTH]
+        assert np.array_equal(kept, w.source.p_correct(draw.queries, day + 0.5))
+        assert draw.value(day_values.TRUTH, lambda d: pytest.fail("recomputed")) is kept
 
 
 class _Spy(DayObserver):

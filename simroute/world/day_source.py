@@ -48,6 +48,7 @@ class DayDraw:
 
 
 DayValue = Callable[[DayDraw], np.ndarray]  # a value of a day (per query or a day total) from its draw alone
+P_CORRECT = "truth"  # the day value of every model's true P(correct) of each query (DaySource.p_correct at midday)
 
 
 class DaySource(ABC):
@@ -121,10 +122,10 @@ class SyntheticDaySource(DaySource):
         users = arr.integers(0, joined, size=n)
         q = self.traffic.draw_unseen(arr, n, params)
         seen = None if helper is None else helper.submit(self.traffic.surface, arr, q)
-        o = self.models.draw(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
+        o, p = self.models.draw_with_p(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
         u = self.streams.generator(streams_mod.REACTIONS, day).random((self.reaction_draws, n))
         q.surface = self.traffic.surface(arr, q) if seen is None else seen.result()
-        return DayDraw(day, times, users, q, o, u)
+        return DayDraw(day, times, users, q, o, u, {P_CORRECT: p})  # the draw's P(correct) is the day's truth
 
     def queries(self, rng: np.random.Generator, n: int, t: float) -> Queries:
         return self.traffic.draw(rng, n, self.drift.at(t))

@@ -104,9 +104,13 @@ class ModelBank:
         return base - hidden_penalty * q.hidden[None, :] - regulatory
 
     def draw(self, rng: np.random.Generator, q: Queries, params: DayParams) -> Outcomes:
-        """Every model's answer to every query, from `rng` in a fixed order. Each expression is evaluated in
-        place in its written order (scalar and broadcast products commute exactly): the same bytes, fewer
-        temporaries."""
+        """Every model's answer to every query, from `rng` in a fixed order."""
+        return self.draw_with_p(rng, q, params)[0]
+
+    def draw_with_p(self, rng: np.random.Generator, q: Queries, params: DayParams) -> tuple[Outcomes, np.ndarray]:
+        """`draw`, and the P(correct) it compared against (`p_correct(q, params.skill_delta)`, the same values).
+        Each expression is evaluated in place in its written order (scalar and broadcast products commute
+        exactly): the same bytes, fewer temporaries."""
         m, n = len(self), len(q)
         z = rng.standard_normal((m + 1, n))
         u_correct = z[1:]
@@ -114,7 +118,8 @@ class ModelBank:
         u_correct += self.rho * z[0][None, :]
         ndtr(u_correct, out=u_correct)
         parts = self._logit_parts(q, params.skill_delta)
-        correct = u_correct < self._p_correct(q, *parts)
+        p = self._p_correct(q, *parts)
+        correct = u_correct < p
         wrong = ~correct
         share = np.where(q.hidden[None, :], self.conf_share_hidden, self.conf_share)
         confident = wrong & (rng.random(n)[None, :] < share)  # one style draw per query, shared
@@ -138,4 +143,4 @@ class ModelBank:
         out *= self.price_out
         usd += out
         usd /= 1000.0
-        return Outcomes(correct, confident, confidence, latency.astype(np.float32), to_nano(usd))
+        return Outcomes(correct, confident, confidence, latency.astype(np.float32), to_nano(usd)), p
