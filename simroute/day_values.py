@@ -16,9 +16,7 @@ import numpy as np
 
 from .classifier import TrainedClassifier
 from .policies.base import ClassifierRouter, Policy
-from .world.day_source import P_CORRECT, DayDraw, DaySource, DayValue
-
-TRUTH = P_CORRECT  # the synthetic source's draw leaves it with the day (it compares answers against it)
+from .world.day_source import TRUTH, DayDraw, DaySource, DayValue  # the synthetic draw leaves TRUTH with the day
 
 
 def score_key(clf: TrainedClassifier) -> str:

@@ -126,6 +126,14 @@ _LOG_LO, _LOG_STEP = float(np.log(LATENCY_EDGES[0])), float(np.log(LATENCY_EDGES
 NEAR_EDGE = 1e-3  # in bins: the float32 position is off by under 1e-4 of a bin (8e-5 at most over 1e8 latencies)
 
 
+def edge_position(latency: np.ndarray) -> np.ndarray:
+    """Each latency's position among LATENCY_EDGES in bins (edge i at i), computed in float32."""
+    g = np.log(latency if latency.dtype == np.float32 else latency.astype(np.float32))
+    g -= _LOG_LO
+    g /= _LOG_STEP
+    return g
+
+
 def latency_bins(latency: np.ndarray) -> np.ndarray:
     """np.searchsorted(LATENCY_EDGES, latency) computed from the log-spaced edges: each latency's position among
     the edges in float32 (a fraction of float64's cost) settles its bin unless it lies within a thousandth of a
@@ -137,9 +145,7 @@ def latency_bins(latency: np.ndarray) -> np.ndarray:
     if x.dtype != np.float32:
         x = x.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        g = np.log(x if x.dtype == np.float32 else x.astype(np.float32))
-        g -= _LOG_LO
-        g /= _LOG_STEP
+        g = edge_position(x)
         off = np.rint(g)
         off -= g
         near = np.flatnonzero(np.abs(off, out=off) < NEAR_EDGE)  # NaN and inf are never near

@@ -36,15 +36,12 @@ def test_float32_latencies_guessed_in_float32_match_searchsorted(values):
 def test_the_float32_position_is_far_closer_than_the_near_edge_margin():
     """What latency_bins relies on: its float32 position among the edges is off by well under NEAR_EDGE bins, so
     a latency further than that from an edge cannot be put on the wrong side of it."""
-    from simroute.metrics import _LOG_LO, _LOG_STEP, NEAR_EDGE
+    from simroute.metrics import NEAR_EDGE, edge_position
     rng = np.random.default_rng(5)
     v = np.exp(rng.uniform(np.log(1e-3), np.log(1e3), 2_000_000))
     for x in (v, v.astype(np.float32)):
         exact = (np.log(x.astype(np.float64)) - np.log(LATENCY_EDGES[0])) / np.log(LATENCY_EDGES[1] / LATENCY_EDGES[0])
-        g = np.log(x.astype(np.float32))
-        g -= _LOG_LO
-        g /= _LOG_STEP
-        assert np.abs(g - exact).max() < NEAR_EDGE / 5
+        assert np.abs(edge_position(x) - exact).max() < NEAR_EDGE / 5
 
 
 def test_latency_bins_match_searchsorted_over_the_whole_range():

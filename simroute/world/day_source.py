@@ -48,7 +48,7 @@ class DayDraw:
 
 
 DayValue = Callable[[DayDraw], np.ndarray]  # a value of a day (per query or a day total) from its draw alone
-P_CORRECT = "truth"  # the day value of every model's true P(correct) of each query (DaySource.p_correct at midday)
+TRUTH = "truth"  # the day value of every model's true P(correct) of each query (DaySource.p_correct at midday)
 
 
 class DaySource(ABC):
@@ -125,7 +125,7 @@ class SyntheticDaySource(DaySource):
         o, p = self.models.draw_with_p(self.streams.generator(streams_mod.OUTCOMES, day), q, params)
         u = self.streams.generator(streams_mod.REACTIONS, day).random((self.reaction_draws, n))
         q.surface = self.traffic.surface(arr, q) if seen is None else seen.result()
-        return DayDraw(day, times, users, q, o, u, {P_CORRECT: p})  # the draw's P(correct) is the day's truth
+        return DayDraw(day, times, users, q, o, u, {TRUTH: p})  # the draw's P(correct) is the day's truth
 
     def queries(self, rng: np.random.Generator, n: int, t: float) -> Queries:
         return self.traffic.draw(rng, n, self.drift.at(t))
