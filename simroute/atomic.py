@@ -6,7 +6,8 @@ and the old one; where the OS or file system cannot swap, it falls back to two r
 microseconds in which the name is missing (the old folder then waits under `.NAME.old-PID`). Temporary folders
 carry the writer's PID (`.NAME.PID.XXXXXXXX.tmp`), so the next writer removes those of dead processes. A lock file
 beside the folder (`.NAME.lock`, held with flock) makes a second run on the same folder refuse with one line
-instead of both claiming success.
+instead of both claiming success. The steps between making something and being able to remove it again run
+shielded from Ctrl-C and SIGTERM (see interrupts.py), so an interrupt removes everything too.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import ResultsError, SimrouteError
+from .interrupts import shielded
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -150,6 +152,21 @@ def folder_lock(out: Path, what: str) -> Iterator[None]:
     if key in _HELD:
         yield
         return
+    held = False
+    try:
+        with shielded():
+            _HELD[key] = _take_lock(out, path, what)
+            held = True
+        yield
+    finally:
+        if held:
+            with shielded():
+                _unlink(path)
+                os.close(_HELD.pop(key))
+
+
+def _take_lock(out: Path, path: Path, what: str) -> int:
+    """Open and flock `path`, retaken when the file was replaced meanwhile; write our PID into it."""
     for _ in range(10):
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
@@ -173,13 +190,7 @@ def folder_lock(out: Path, what: str) -> Iterator[None]:
         raise ResultsError(f"{out}: cannot lock the {what} (its lock file keeps changing)")
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())
-    _HELD[key] = fd
-    try:
-        yield
-    finally:
-        del _HELD[key]
-        _unlink(path)
-        os.close(fd)
+    return fd
 
 
 @contextmanager
@@ -189,17 +200,20 @@ def claim_folder(out: Path, marker: str, what: str) -> Iterator[None]:
     `--out` fails before any simulating."""
     out = Path(out)
     check_output_folder(out, marker, what)
-    made = _make_parents(out, what)
+    made: list[Path] = []
     try:
+        with shielded():
+            made = _make_parents(out, what)
         with folder_lock(out, what):
             clean_stale(out)
             yield
     except BaseException:
-        for folder in made:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        with shielded():
+            for folder in made:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
         raise
 
 
@@ -220,23 +234,46 @@ def staging(target_dir: Path) -> Iterator[Path]:
     error inside becomes one line naming the file."""
     try:
         target_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".simroute-{os.getpid()}.", suffix=".tmp", dir=target_dir))
     except OSError as e:
         raise ResultsError(f"{target_dir}: cannot write here ({_reason(e)})") from None
+    with _temporary_folder(target_dir, f".simroute-{os.getpid()}.", f"{target_dir}: cannot write here") as tmp:
+        try:
+            yield tmp
+        except Exception as e:
+            err = write_error(e, target_dir, tmp)
+            if err is None:
+                raise
+            raise err from None
+
+
+@contextmanager
+def _temporary_folder(parent: Path, prefix: str, failure: str) -> Iterator[Path]:
+    """A new `PREFIXXXXXXXXX.tmp` folder in `parent` with a plain mkdir's permissions, removed afterwards
+    whatever happens, an interrupt the moment it was made included; `failure` starts the line when it cannot be
+    made."""
+    tmp: Path | None = None
     try:
+        with shielded():
+            try:
+                tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
+                default_mode_dir(tmp)
+            except OSError as e:
+                raise ResultsError(f"{failure} ({_reason(e)})") from None
         yield tmp
-    except Exception as e:
-        err = write_error(e, target_dir, tmp)
-        if err is None:
-            raise
-        raise err from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            with shielded():
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 def publish(staged: Path, target_dir: Path) -> None:
     """Move every entry of `staged` into `target_dir`, replacing files and folders of the same name (folders
-    swapped in one step where the OS can)."""
+    swapped in one step where the OS can); an interrupt waits until every entry is in place."""
+    with shielded():
+        _publish(staged, target_dir)
+
+
+def _publish(staged: Path, target_dir: Path) -> None:
     for entry in sorted(staged.iterdir()):
         dest = target_dir / entry.name
         if entry.is_dir() and dest.is_dir():
@@ -249,16 +286,17 @@ def publish(staged: Path, target_dir: Path) -> None:
 def _swap_in(new: Path, dest: Path) -> None:
     """Put folder `new` at `dest`; afterwards `new` holds the old folder (or nothing). Never a moment without
     `dest` where renameat2 exchanges; otherwise two renames, the old folder waiting under `.NAME.old-PID`."""
-    if _exchange(new, dest):
-        return
-    old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-    _rename(dest, old)
-    try:
-        _rename(new, dest)
-    except BaseException:
-        _rename(old, dest)
-        raise
-    _rename(old, new)
+    with shielded():
+        if _exchange(new, dest):
+            return
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        _rename(dest, old)
+        try:
+            _rename(new, dest)
+        except BaseException:
+            _rename(old, dest)
+            raise
+        _rename(old, new)
 
 
 def default_mode_dir(path: Path) -> None:
@@ -298,25 +336,21 @@ def replacing_folder(out: Path, marker: str, what: str) -> Iterator[Path]:
     out = Path(out)
     with claim_folder(out, marker, what):
         parent = out.parent if str(out.parent) else Path(".")
-        try:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=parent))
-            default_mode_dir(tmp)
-        except OSError as e:
-            raise ResultsError(f"{out}: cannot create the {what} ({_reason(e)})") from None
-        try:
-            yield tmp
-            check_output_folder(out, marker, what)
-            if out.is_dir():
-                _swap_in(tmp, out)
-            else:
-                _rename(tmp, out)
-        except Exception as e:
-            err = write_error(e, out, tmp, f"the {what}")
-            if err is None:
-                raise
-            raise err from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)  # the new folder on failure, the old one after a swap
+        # removed afterwards: the new folder on failure, the old one after a swap
+        with _temporary_folder(parent, f".{out.name}.{os.getpid()}.", f"{out}: cannot create the {what}") as tmp:
+            try:
+                yield tmp
+                check_output_folder(out, marker, what)
+                with shielded():
+                    if out.is_dir():
+                        _swap_in(tmp, out)
+                    else:
+                        _rename(tmp, out)
+            except Exception as e:
+                err = write_error(e, out, tmp, f"the {what}")
+                if err is None:
+                    raise
+                raise err from None
 
 
 def check_file_target(path: Path) -> None:

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simroute"
 
 # Lowest first. A module may import its own layer and the layers below it, never one above.
 LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer.split()) for layer in (
-    "version errors atomic rng calendar stats init_inputs units needs malloc",
+    "version errors interrupts atomic rng calendar stats init_inputs units needs malloc",
     "scenario importers",
     "world classifier",
     "policies reactions metrics monitors alarms observers surveys calibration_cache",

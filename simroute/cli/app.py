@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from .. import interrupts
 from ..malloc import one_malloc_arena
 from ..version import __version__
 from . import batch, fit, folders, init, run, synth
@@ -32,18 +33,9 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
     """Offline simulator and cost/quality economics for LLM routing policies."""
 
 
-_caught: list[int] = []  # the signal that ended the run, if any
-
-
-def _on_signal(signum: int, frame: object) -> None:
-    """SIGTERM (and Ctrl-C) raise KeyboardInterrupt, so every temporary folder is removed on the way out."""
-    _caught.append(signum)
-    raise KeyboardInterrupt()
-
-
 def _interrupted() -> NoReturn:
     """One line and 128 + the signal number, after the cleanups on the way up have run."""
-    signum = signal.Signals(_caught[0] if _caught else signal.SIGINT)
+    signum = interrupts.caught() or signal.SIGINT
     typer.echo(f"error: interrupted ({signum.name}); nothing half-written was left behind", err=True)
     sys.exit(128 + signum)
 
@@ -51,8 +43,7 @@ def _interrupted() -> NoReturn:
 def main() -> None:
     """Console-script entry point: command-line usage errors become one `error:` line and exit code 2; SIGTERM
     and Ctrl-C clean up and exit with one line; an OSError that escaped is one line naming its file."""
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _on_signal)
+    interrupts.install()  # SIGTERM and Ctrl-C raise KeyboardInterrupt, so every temporary folder is removed
     one_malloc_arena()  # this process is ours: one malloc arena for the drawing thread (see there)
     try:
         code = app(standalone_mode=False)
@@ -63,7 +54,7 @@ def main() -> None:
         typer.echo(f"error: {where}{e.strerror or e}", err=True)
         sys.exit(2)
     except Exception as e:  # click's usage errors, from typer's vendored click: matched by their interface
-        if _caught:  # typer turns KeyboardInterrupt into Exit(130), click into Abort
+        if interrupts.caught():  # typer turns KeyboardInterrupt into Exit(130), click into Abort
             _interrupted()
         message, exit_code = getattr(e, "format_message", None), getattr(e, "exit_code", None)
         if message is None or exit_code is None:
@@ -73,7 +64,7 @@ def main() -> None:
             sys.exit(0)
         typer.echo(f"error: {message()}", err=True)
         sys.exit(exit_code)
-    if _caught:
+    if interrupts.caught():
         _interrupted()
     if type(code) is int:  # click returns the exit code of typer.Exit in this mode
         sys.exit(code)
