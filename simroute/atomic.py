@@ -135,7 +135,37 @@ def _unlink(path: Path) -> None:
         pass
 
 
-_HELD: dict[str, int] = {}  # lock path -> fd, for the locks this process holds
+_HELD: dict[str, tuple[int, object]] = {}  # lock path -> (fd, the holder's token), the locks this process holds
+_LIVE: dict[Path, None] = {}  # the temporary folders this process has made and not yet removed
+_MADE: list[list[Path]] = []  # parents made by the claims in progress (deepest first), removed if they fail
+
+
+def release_all() -> None:
+    """Remove every temporary folder and lock file this process still holds and the parents its unfinished
+    claims made: the backstop of an interrupted run (the CLI calls it on the way out), for an interrupt that
+    landed where no `finally` of ours saw it (as a context manager's `__enter__` returns)."""
+    with shielded():
+        for tmp in list(_LIVE):
+            shutil.rmtree(tmp, ignore_errors=True)
+            _LIVE.pop(tmp, None)
+        for key in list(_HELD):
+            _release(key)
+        while _MADE:
+            _remove_empty(_MADE.pop())
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove `folders` (deepest first) while they are empty, dropping each removed one from the list."""
+    while folders:
+        try:
+            folders[0].rmdir()
+        except OSError:
+            return
+        folders.pop(0)
+
+
+def _forget_made(made: list[Path]) -> None:
+    _MADE[:] = [m for m in _MADE if m is not made]
 
 
 def lock_path(out: Path) -> Path:
@@ -152,17 +182,24 @@ def folder_lock(out: Path, what: str) -> Iterator[None]:
     if key in _HELD:
         yield
         return
-    held = False
+    token = object()
     try:
         with shielded():
-            _HELD[key] = _take_lock(out, path, what)
-            held = True
+            _HELD[key] = (_take_lock(out, path, what), token)
         yield
     finally:
-        if held:
-            with shielded():
-                _unlink(path)
-                os.close(_HELD.pop(key))
+        _release(key, token)
+
+
+def _release(key: str, token: object | None = None) -> None:
+    """Remove and close the lock file held under `key` (by `token`'s holder; None: whoever holds it); nothing
+    when it is not, or no longer, held: release_all may have released it first."""
+    with shielded():
+        held = _HELD.get(key)
+        if held is not None and (token is None or held[1] is token):
+            del _HELD[key]
+            _unlink(Path(key))
+            os.close(held[0])
 
 
 def _take_lock(out: Path, path: Path, what: str) -> int:
@@ -188,8 +225,13 @@ def _take_lock(out: Path, path: Path, what: str) -> int:
         os.close(fd)
     else:
         raise ResultsError(f"{out}: cannot lock the {what} (its lock file keeps changing)")
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+    except OSError as e:
+        _unlink(path)
+        os.close(fd)
+        raise ResultsError(f"{out}: cannot write the {what} here ({_reason(e)})") from None
     return fd
 
 
@@ -204,17 +246,18 @@ def claim_folder(out: Path, marker: str, what: str) -> Iterator[None]:
     try:
         with shielded():
             made = _make_parents(out, what)
+            _MADE.append(made)
         with folder_lock(out, what):
             clean_stale(out)
             yield
     except BaseException:
         with shielded():
-            for folder in made:
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+            _remove_empty(made)
+            if not made:  # else a temporary folder or lock file still inside: release_all retries after them
+                _forget_made(made)
         raise
+    with shielded():
+        _forget_made(made)
 
 
 def _make_parents(out: Path, what: str) -> list[Path]:
@@ -256,6 +299,7 @@ def _temporary_folder(parent: Path, prefix: str, failure: str) -> Iterator[Path]
         with shielded():
             try:
                 tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
+                _LIVE[tmp] = None
                 default_mode_dir(tmp)
             except OSError as e:
                 raise ResultsError(f"{failure} ({_reason(e)})") from None
@@ -264,6 +308,7 @@ def _temporary_folder(parent: Path, prefix: str, failure: str) -> Iterator[Path]
         if tmp is not None:
             with shielded():
                 shutil.rmtree(tmp, ignore_errors=True)
+                _LIVE.pop(tmp, None)
 
 
 def publish(staged: Path, target_dir: Path) -> None:

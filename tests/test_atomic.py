@@ -266,3 +266,15 @@ def test_sigterm_while_writing_cleans_up_and_says_so(tmp_path):
     assert stderr.strip().splitlines()[-1] == "error: interrupted (SIGTERM); nothing half-written was left behind"
     assert "Traceback" not in stderr
     assert [p.name for p in tmp_path.iterdir()] in ([], ["out"])
+
+
+def test_a_lock_file_that_cannot_be_written_is_one_line_and_left_nowhere(tmp_path, monkeypatch):
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "write", full)
+    with pytest.raises(ResultsError, match=r"cannot write the simroute results folder here \(No space left"):
+        with atomic.folder_lock(tmp_path / "out", WHAT):
+            pass
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == [] and not atomic._HELD

@@ -1,12 +1,17 @@
 """Ctrl-C and SIGTERM held back inside the steps that must not be cut in half: a real signal sent at the worst
 moment (the instant a temporary folder or lock file exists, between the two renames of a swap) still leaves
-nothing behind, and the interrupt is raised as soon as the step is whole."""
+nothing behind, and the interrupt is raised as soon as the step is whole; an interrupt delivered at every
+bytecode of a write leaves the old result, the new one or nothing, once `release_all` has run as the CLI runs it."""
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
+import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +29,7 @@ def handlers():
     yield
     for s, h in before.items():
         signal.signal(s, h)
-    interrupts._caught.clear()
-    interrupts._state.update(depth=0, pending=False)
+    interrupts.reset()
 
 
 def _term() -> None:
@@ -56,17 +60,32 @@ def test_a_signal_inside_a_shield_is_raised_when_the_outermost_block_ends(handle
     assert steps[-1] == "next"
 
 
-def test_a_shield_outside_the_main_thread_changes_nothing(handlers):
-    seen = []
+def test_a_shield_outside_the_main_thread_does_not_hold_back_the_main_threads_interrupt(handlers):
+    inside, done = threading.Event(), threading.Event()
 
     def work():
         with interrupts.shielded():
-            seen.append(interrupts._state["depth"])
+            inside.set()
+            done.wait(10)
 
     t = threading.Thread(target=work)
     t.start()
-    t.join()
-    assert seen == [0]
+    inside.wait(10)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _term()
+            time.sleep(1)  # not reached: the handler raises as the kill returns
+    finally:
+        done.set()
+        t.join()
+
+
+def test_after_the_first_interrupt_later_signals_are_only_recorded(handlers):
+    with pytest.raises(KeyboardInterrupt):
+        _term()
+    _term()  # e.g. a second Ctrl-C while the cleanups run: they are not cut short
+    os.kill(os.getpid(), signal.SIGINT)
+    assert interrupts.caught() == signal.SIGTERM and interrupts._State.caught[1:] == [signal.SIGTERM, signal.SIGINT]
 
 
 def _signalling_mkdtemp(monkeypatch):
@@ -133,3 +152,103 @@ def test_sigterm_between_the_two_renames_of_a_swap_finishes_the_swap(tmp_path, m
             (tmp / MARK).write_text("new")
     assert len(renames) == 3  # out -> .out.old-PID, new -> out, old -> the temporary folder (then removed)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and (out / MARK).read_text() == "new"
+
+
+# ---- an interrupt at every step ---------------------------------------------------------------------------------
+
+WHERE: list[str] = []  # where the last interrupt was delivered, for the failure messages
+TRACED = {atomic.__file__, interrupts.__file__, contextlib.__file__, tempfile.__file__, shutil.__file__}
+
+
+def _interrupted_at(k: int, action) -> bool:
+    """Run `action` with SIGTERM's handler called at its k-th bytecode (of atomic, interrupts, contextlib,
+    tempfile, shutil: every place the handler could run, and more); True when the interrupt came. The
+    KeyboardInterrupt is kept alive meanwhile, so a context manager cut off mid-way is not cleaned up by its
+    garbage collection, and then `release_all` (what the CLI calls on the way out) runs."""
+    count = 0
+
+    def trace(frame, event, arg):
+        nonlocal count
+        if frame.f_code.co_filename not in TRACED:
+            return None
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            count += 1
+            if count == k:
+                WHERE[:] = [f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} ({frame.f_code.co_name})"]
+                interrupts._on_signal(signal.SIGTERM, None)
+        return trace
+
+    kept = None
+    sys.settrace(trace)
+    try:
+        action()
+    except KeyboardInterrupt as e:
+        kept = e
+    finally:
+        sys.settrace(None)
+    atomic.release_all()
+    interrupts.reset()
+    hit = kept is not None
+    del kept
+    return hit
+
+
+def _sweep(tmp_path: Path, action, check) -> int:
+    k = 0
+    while True:
+        k += 1
+        if not _interrupted_at(k, action):
+            return k
+        check(k)
+        assert not atomic._HELD and not atomic._LIVE and not atomic._MADE, k
+
+
+def test_an_interrupt_at_any_step_of_replacing_a_folder_leaves_it_old_or_new(tmp_path, handlers):
+    out = tmp_path / "a" / "out"
+    out.parent.mkdir()
+    out.mkdir()
+    (out / MARK).write_text("old")
+
+    def replace():
+        with atomic.replacing_folder(out, MARK, WHAT) as tmp:
+            (tmp / MARK).write_text("new")
+            (tmp / "x.txt").write_text("new")
+
+    def check(k):
+        assert [p.name for p in out.parent.iterdir()] == ["out"], k
+        assert (out / MARK).read_text() in ("old", "new"), (k, WHERE)
+        shutil.rmtree(out)
+        out.mkdir()
+        (out / MARK).write_text("old")
+
+    steps = _sweep(tmp_path, replace, check)
+    assert steps > 100  # the tracing saw the whole write
+
+
+def test_an_interrupt_at_any_step_of_a_first_write_into_new_parents_leaves_nothing(tmp_path, handlers):
+    out = tmp_path / "a" / "b" / "out"
+
+    def write():
+        with atomic.replacing_folder(out, MARK, WHAT) as tmp:
+            (tmp / MARK).write_text("new")
+
+    def check(k):
+        left = [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")]
+        assert left in ([], ["a", "a/b", "a/b/out", f"a/b/out/{MARK}"]), (k, WHERE, left)
+        shutil.rmtree(tmp_path / "a", ignore_errors=True)
+
+    assert _sweep(tmp_path, write, check) > 100
+
+
+def test_an_interrupt_at_any_step_of_writing_a_file_leaves_it_or_nothing(tmp_path, handlers):
+    target = tmp_path / "a.txt"
+
+    def write():
+        atomic.write_file(target, lambda p: p.write_text("new"))
+
+    def check(k):
+        assert [p.name for p in tmp_path.iterdir()] in ([], ["a.txt"]), (k, WHERE)
+        target.unlink(missing_ok=True)
+
+    assert _sweep(tmp_path, write, check) > 50

@@ -7,7 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from .. import interrupts
+from .. import atomic, interrupts
 from ..malloc import one_malloc_arena
 from ..version import __version__
 from . import batch, fit, folders, init, run, synth
@@ -34,7 +34,9 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 
 
 def _interrupted() -> NoReturn:
-    """One line and 128 + the signal number, after the cleanups on the way up have run."""
+    """One line and 128 + the signal number, after the cleanups on the way up have run (and the backstop for an
+    interrupt none of them saw)."""
+    atomic.release_all()
     signum = interrupts.caught() or signal.SIGINT
     typer.echo(f"error: interrupted ({signum.name}); nothing half-written was left behind", err=True)
     sys.exit(128 + signum)
